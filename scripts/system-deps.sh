@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite needs (Debian): PostgreSQL server, Chromium.
+# As root, missing packages are installed with apt-get; otherwise a clear message says
+# which tests will be skipped.
+set -euo pipefail
+need=()
+command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system-deps: postgresql and chromium present"
+  exit 0
+fi
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: installing ${need[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "system-deps: missing ${need[*]} and not root: PostgreSQL tests and browser tests will be SKIPPED" >&2
+fi

@@ -1,0 +1,270 @@
+"""The main job: run the analyses on the registry into one Plan, and write it out.
+
+``build_plan`` is pure with respect to its inputs (a database URL and a firm dataset):
+it reads, computes and returns a frozen :class:`Plan`; ``write_plan`` renders
+``plan.json`` and a self-contained ``plan.html`` (no network access needed to view it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from parklink import __version__
+from parklink.firmdata import FirmDataset
+from parklink.programme.status import programme_status
+from parklink.report.section import Section, SectionTable
+from parklink.store.db import database_url, redact, session_scope
+from parklink.store.io import count_rows, read_frame
+
+Lang = Literal["zh", "en"]
+#: A plan hook computes one section from the registry frames and the firm dataset.
+SectionHook = Callable[["PlanInputs"], Section | None]
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What the plan's analyses read: registry frames by kind and the firm dataset."""
+
+    frames: dict[str, pd.DataFrame]
+    firms: FirmDataset | None
+
+    def frame(self, kind: str) -> pd.DataFrame:
+        """The registry frame of ``kind`` (canonical columns)."""
+        return self.frames[kind]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The programme plan: metadata and an ordered list of sections."""
+
+    generated_at: str
+    database: str
+    version: str
+    sections: tuple[Section, ...]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def section(self, key: str) -> Section:
+        """The section called ``key``."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable view: metadata, each section's summary and tables as records."""
+        return {
+            "generated_at": self.generated_at,
+            "database": self.database,
+            "parklink_version": self.version,
+            "warnings": list(self.warnings),
+            "sections": [
+                {
+                    "key": s.key,
+                    "title_zh": s.title_zh,
+                    "title_en": s.title_en,
+                    "synthetic": s.synthetic,
+                    "summary": _jsonable(s.summary),
+                    "notes": list(s.notes),
+                    "tables": [
+                        {
+                            "title_zh": tb.title_zh,
+                            "title_en": tb.title_en,
+                            "note": tb.note,
+                            "columns": [str(c) for c in tb.frame.columns],
+                            "rows": _jsonable(tb.frame.to_dict("records")),
+                        }
+                        for tb in s.tables
+                    ],
+                }
+                for s in self.sections
+            ],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def read_inputs(url: str | None = None, firm_root: Path | None = None) -> PlanInputs:
+    """Read every registry kind as a frame, plus the firm dataset if present."""
+    from parklink.store.io import LOAD_ORDER
+
+    with session_scope(url) as session:
+        frames = {kind: read_frame(session, kind) for kind in LOAD_ORDER}
+    firms = FirmDataset(firm_root) if firm_root is not None and FirmDataset(firm_root).exists() else None
+    return PlanInputs(frames, firms)
+
+
+def status_section(inputs: PlanInputs) -> Section:
+    """Programme status vs targets by year, province, zone and area type."""
+    st = programme_status(
+        inputs.frame("designations"), inputs.frame("parks"), inputs.frame("zones"), inputs.frame("targets")
+    )
+    latest = st.by_year.iloc[-1].to_dict() if len(st.by_year) else {}
+    return Section(
+        key="status",
+        title_zh="示范园区建设进度",
+        title_en="Programme status vs targets",
+        summary={"latest": latest, "by_year": st.by_year.to_dict("records")},
+        tables=(
+            SectionTable("按年度（累计）", "By year (cumulative)", st.by_year,
+                         "Targets from the 11 June 2020 notice; its unit (parks or pairs) is not "
+                         "stated, so both designated parks and designations are shown."),
+            SectionTable("按省份", "By province", st.by_province),
+            SectionTable("按合作区域", "By zone", st.by_zone),
+            SectionTable("按区域类型", "By area type", st.by_area_type),
+        ),
+    )
+
+
+def overview_section(inputs: PlanInputs, url: str | None = None) -> Section:
+    """Counts of regions, parks, hubs, enterprises, chain segments, firms and transactions."""
+    with session_scope(url) as session:
+        counts = count_rows(session)
+    firm_counts: dict[str, Any] = {"firms": None, "transactions": None}
+    if inputs.firms is not None:
+        import duckdb
+
+        con = duckdb.connect()
+        firm_counts["firms"] = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(inputs.firms.firms_path)]
+        ).fetchone()[0]  # type: ignore[index]
+        firm_counts["transactions"] = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [inputs.firms.transactions_glob]
+        ).fetchone()[0]  # type: ignore[index]
+        con.close()
+    seg = inputs.frame("chain_segments")
+    per_chain = seg.groupby("chain").size().to_dict() if len(seg) else {}
+    labels = {
+        "regions": ("行政区", "Regions"),
+        "zones": ("合作区域", "Zones"),
+        "parks": ("园区", "Parks"),
+        "designations": ("示范园区认定", "Designations"),
+        "targets": ("目标", "Targets"),
+        "transport_nodes": ("交通枢纽", "Transport hubs"),
+        "transport_links": ("交通线路", "Transport links"),
+        "chain_segments": ("产业链环节", "Chain segments"),
+        "enterprises": ("企业名录（真实）", "Enterprise registry (named)"),
+    }
+    rows = [
+        {"item": k, "name_zh": labels[k][0], "name_en": labels[k][1], "count": v, "synthetic": False}
+        for k, v in counts.items()
+    ]
+    rows += [
+        {"item": "firms", "name_zh": "企业（合成）", "name_en": "Firms (synthetic)",
+         "count": firm_counts["firms"], "synthetic": True},
+        {"item": "transactions", "name_zh": "交易（合成）", "name_en": "Transactions (synthetic)",
+         "count": firm_counts["transactions"], "synthetic": True},
+    ]
+    return Section(
+        key="overview",
+        title_zh="数据概况",
+        title_en="Data overview",
+        summary={"counts": counts, **firm_counts, "segments_per_chain": per_chain},
+        tables=(SectionTable("数量", "Counts", pd.DataFrame(rows)),),
+        synthetic=inputs.firms is not None,
+    )
+
+
+def provenance_section(inputs: PlanInputs) -> Section:
+    """Rows by confidence (confirmed / likely / unconfirmed / synthetic) for each kind."""
+    rows = []
+    for kind, frame in inputs.frames.items():
+        if "confidence" not in frame.columns or frame.empty:
+            continue
+        counts = frame["confidence"].value_counts().to_dict()
+        rows.append(
+            {
+                "kind": kind,
+                "rows": len(frame),
+                **{c: int(counts.get(c, 0)) for c in ("confirmed", "likely", "unconfirmed", "synthetic")},
+                "with_source": int(frame["source_url"].notna().sum()) if "source_url" in frame else None,
+            }
+        )
+    table = pd.DataFrame(rows)
+    notes = (
+        "Real facts come from public sources listed per row (source_url) and in "
+        "datasets/chengyu/provenance.md; firm-level data (firms, transactions) is SYNTHETIC, "
+        "generated by parklink.datasets.synthetic with a fixed seed.",
+    )
+    try:
+        from parklink.datasets import chengyu
+
+        prov = chengyu.provenance()
+        extra: tuple[SectionTable, ...] = (SectionTable("数据文件来源", "Dataset files and sources", prov),)
+    except (ImportError, FileNotFoundError):
+        extra = ()
+    return Section(
+        key="provenance",
+        title_zh="数据来源",
+        title_en="Data provenance (real vs synthetic)",
+        summary={"by_kind": rows},
+        tables=(SectionTable("按置信度", "Rows by confidence", table), *extra),
+        notes=notes,
+    )
+
+
+def default_hooks() -> list[tuple[str, SectionHook]]:
+    """Domain sections added after the core ones (each domain registers its hook here)."""
+    return []
+
+
+def build_plan(
+    url: str | None = None,
+    *,
+    firm_root: Path | None = None,
+    hooks: list[tuple[str, SectionHook]] | None = None,
+) -> Plan:
+    """Read the registry and firm data, and compute every section of the plan."""
+    inputs = read_inputs(url, firm_root)
+    sections = [overview_section(inputs, url), status_section(inputs), provenance_section(inputs)]
+    warnings: list[str] = []
+    for name, hook in hooks if hooks is not None else default_hooks():
+        section = hook(inputs)
+        if section is not None:
+            sections.append(section)
+        else:
+            warnings.append(f"section {name} skipped: its inputs are missing")
+    return Plan(
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        database=redact(database_url(url)),
+        version=__version__,
+        sections=tuple(sections),
+        warnings=tuple(warnings),
+    )
+
+
+def write_plan(plan: Plan, out_dir: Path, *, lang: Lang = "zh") -> tuple[Path, Path]:
+    """Write ``plan.json`` and the self-contained ``plan.html`` into ``out_dir``."""
+    from parklink.report.html import render_plan_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "plan.json"
+    html_path = out_dir / "plan.html"
+    tmp = json_path.with_suffix(".json.partial")
+    tmp.write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(json_path)
+    tmp_html = html_path.with_suffix(".html.partial")
+    tmp_html.write_text(render_plan_html(plan, lang=lang), encoding="utf-8")
+    tmp_html.replace(html_path)
+    return json_path, html_path

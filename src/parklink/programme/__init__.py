@@ -1,0 +1,1 @@
+"""Programme monitoring: designations against targets, projects, events, parks-in-the-park."""

@@ -1,0 +1,303 @@
+"""Canonical frames in and out of the registry.
+
+``write_frame`` stores a frame whose columns are those of ``tables.SCHEMAS[kind]``;
+``read_frame`` gives the same shape back (list columns ';'-joined, order preserved), so
+export -> import is lossless. Both work inside the caller's session/transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parklink import tables as t
+from parklink.errors import Problem, ValidationError
+from parklink.store import models as m
+
+#: Bilingual names of the focal chains (seeded in the ``chain`` table).
+CHAIN_NAMES: dict[str, tuple[str, str]] = {
+    "auto": ("汽车（含新能源汽车）", "Automobiles (incl. NEV)"),
+    "moto": ("摩托车", "Motorcycles"),
+    "electronics": ("电子信息", "Electronic information"),
+    "biomed": ("生物医药", "Biomedicine"),
+}
+
+#: Bilingual names of the roles (seeded in the ``role`` table).
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "programme_office": ("示范园区办公室", "Programme office"),
+    "park_manager": ("园区管委会", "Park management committee"),
+    "enterprise": ("企业", "Enterprise"),
+    "public": ("公众", "Public"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ListLink:
+    """How a list column of a canonical table maps to an association table."""
+
+    model: type[m.Base]
+    owner: str  # column in the association table holding the owner key
+    item: str  # column holding the list element
+    encode: Callable[[str], dict[str, Any]] | None = None
+    decode: Callable[[Any], str] | None = None
+
+
+def _code_encode(text: str) -> dict[str, Any]:
+    code, _, quality = text.partition(":")
+    return {"code": code.strip(), "quality": (quality or "A").strip()}
+
+
+@dataclass(frozen=True, slots=True)
+class KindMap:
+    """The main ORM model of a kind and its list columns."""
+
+    model: type[m.Base]
+    lists: dict[str, ListLink]
+    renames: dict[str, str]  # canonical column -> model attribute
+
+
+KINDS: dict[str, KindMap] = {
+    "regions": KindMap(m.Region, {}, {}),
+    "zones": KindMap(m.Zone, {"members": ListLink(m.ZoneMember, "zone_id", "adcode")}, {}),
+    "parks": KindMap(
+        m.Park,
+        {
+            "area_types": ListLink(m.ParkAreaType, "park_id", "area_type"),
+            "focus_chains": ListLink(m.ParkFocusChain, "park_id", "chain"),
+        },
+        {},
+    ),
+    "designations": KindMap(
+        m.Designation,
+        {
+            "members": ListLink(m.DesignationMember, "designation_id", "park_id"),
+            "theme_chains": ListLink(m.DesignationChain, "designation_id", "chain"),
+        },
+        {},
+    ),
+    "targets": KindMap(m.Target, {}, {}),
+    "transport_nodes": KindMap(
+        m.TransportNode, {"modes": ListLink(m.TransportNodeMode, "node_id", "mode")}, {}
+    ),
+    "transport_links": KindMap(m.TransportLink, {}, {}),
+    "chain_segments": KindMap(
+        m.Segment,
+        {
+            "gbt4754": ListLink(m.SegmentCode, "segment_id", "code", encode=_code_encode),
+            "inputs": ListLink(m.SegmentLink, "to_segment", "from_segment"),
+        },
+        {},
+    ),
+    "enterprises": KindMap(
+        m.Enterprise, {"segments": ListLink(m.EnterpriseSegment, "enterprise_id", "segment_id")}, {}
+    ),
+}
+
+#: Kinds in an order that satisfies foreign keys when loading.
+LOAD_ORDER = (
+    "regions",
+    "zones",
+    "parks",
+    "designations",
+    "targets",
+    "transport_nodes",
+    "transport_links",
+    "chain_segments",
+    "enterprises",
+)
+
+
+def stored_kinds() -> tuple[str, ...]:
+    """Kinds kept in the SQL registry (transactions live as Parquet)."""
+    return LOAD_ORDER
+
+
+def _kind(kind: str) -> KindMap:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValueError(
+            f"kind {kind!r} is not stored in the database; expected one of {', '.join(KINDS)}"
+        ) from None
+
+
+def split_list(value: Any) -> list[str]:
+    """Elements of a ';'-joined list cell (empty/NA -> [])."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return []
+    return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def ensure_reference_rows(session: Session) -> None:
+    """Insert the fixed chain and role rows when missing (idempotent)."""
+    have = set(session.scalars(select(m.Chain.chain_id)))
+    for chain_id, (zh, en) in CHAIN_NAMES.items():
+        if chain_id not in have:
+            session.add(m.Chain(chain_id=chain_id, name_zh=zh, name_en=en))
+    roles = set(session.scalars(select(m.Role.name)))
+    for name, (zh, en) in ROLE_NAMES.items():
+        if name not in roles:
+            session.add(m.Role(name=name, name_zh=zh, name_en=en))
+    session.flush()
+
+
+def write_frame(
+    session: Session,
+    kind: str,
+    frame: pd.DataFrame,
+    *,
+    mode: Literal["append", "replace"] = "append",
+    source: str = "<frame>",
+) -> int:
+    """Insert the canonical rows of ``kind``; ``replace`` first deletes the kind's rows.
+
+    Runs in the caller's transaction. A constraint violation raises ValidationError
+    (naming ``source``) and leaves the transaction for the caller to roll back.
+    Returns the number of rows written.
+    """
+    spec = _kind(kind)
+    schema = t.schema(kind)
+    missing = [c for c in schema.names if c not in frame.columns]
+    if missing:
+        raise ValidationError.single(source, f"missing columns: {', '.join(missing)}")
+    ensure_reference_rows(session)
+    if mode == "replace":
+        _delete_kind(session, spec)
+    key = schema.key[0]
+    main_rows: list[dict[str, Any]] = []
+    link_rows: dict[str, list[dict[str, Any]]] = {col: [] for col in spec.lists}
+    main_cols = [c for c in schema.names if c not in spec.lists]
+    records = frame[list(schema.names)].to_dict("records")
+    for record in records:
+        main_rows.append({spec.renames.get(c, c): _clean(record[c]) for c in main_cols})
+        for col, link in spec.lists.items():
+            for pos, item in enumerate(split_list(record[col])):
+                row = {link.owner: record[key], "position": pos}
+                row.update(link.encode(item) if link.encode else {link.item: item})
+                link_rows[col].append(row)
+    try:
+        with session.begin_nested():
+            if main_rows:
+                session.execute(insert(spec.model), main_rows)
+            for col, rows in link_rows.items():
+                if rows:
+                    session.execute(insert(spec.lists[col].model), rows)
+    except IntegrityError as exc:
+        raise ValidationError(
+            [Problem(source, None, None, None, f"rejected by the database: {exc.orig}")]
+        ) from exc
+    return len(main_rows)
+
+
+def _delete_kind(session: Session, spec: KindMap) -> None:
+    try:
+        with session.begin_nested():
+            for link in spec.lists.values():
+                session.execute(delete(link.model))
+            session.execute(delete(spec.model))
+    except IntegrityError as exc:
+        raise ValidationError(
+            [
+                Problem(
+                    "<database>",
+                    None,
+                    None,
+                    None,
+                    "cannot replace: other records still refer to these rows "
+                    f"({exc.orig}); remove or replace those first",
+                )
+            ]
+        ) from exc
+
+
+def _joined(session: Session, link: ListLink) -> dict[str, str]:
+    cols = [getattr(link.model, link.owner), getattr(link.model, link.item)]
+    if link.encode is _code_encode:
+        cols.append(link.model.quality)  # type: ignore[attr-defined]
+    rows = session.execute(select(*cols).order_by(cols[0], link.model.position))  # type: ignore[attr-defined]
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        text = f"{row[1]}:{row[2]}" if len(row) == 3 else str(row[1])
+        out.setdefault(row[0], []).append(text)
+    return {k: ";".join(v) for k, v in out.items()}
+
+
+def read_frame(session: Session, kind: str) -> pd.DataFrame:
+    """All rows of ``kind`` as a canonical frame (schema columns, typed, sorted by key)."""
+    spec = _kind(kind)
+    schema = t.schema(kind)
+    key = schema.key[0]
+    main_cols = [c for c in schema.names if c not in spec.lists]
+    attrs = [getattr(spec.model, spec.renames.get(c, c)) for c in main_cols]
+    rows = session.execute(select(*attrs).order_by(getattr(spec.model, key))).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=main_cols)
+    for col, link in spec.lists.items():
+        joined = _joined(session, link)
+        frame[col] = frame[key].map(joined) if len(frame) else pd.Series(dtype=object)
+    return coerce_frame(frame[list(schema.names)], kind)
+
+
+def coerce_frame(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Cast a frame to the schema's pandas dtypes (nullable types; dates as ``date``)."""
+    schema = t.schema(kind)
+    out = frame.copy()
+    for col in schema.columns:
+        if col.name not in out.columns:
+            continue
+        series = out[col.name]
+        if col.type in ("str", "list"):
+            out[col.name] = series.astype("string")
+        elif col.type == "int":
+            out[col.name] = pd.to_numeric(series).astype("Int64")
+        elif col.type == "float":
+            out[col.name] = pd.to_numeric(series).astype("Float64")
+        elif col.type == "bool":
+            out[col.name] = series.astype("boolean")
+        elif col.type == "date":
+            out[col.name] = series.map(_to_date).astype(object)
+    return out.reset_index(drop=True)
+
+
+def _to_date(value: Any) -> dt.date | None:
+    value = _clean(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def key_values(session: Session, kind: str, column: str) -> set[str]:
+    """Existing values of ``column`` of ``kind`` (for foreign-key checks of imports)."""
+    spec = _kind(kind)
+    attr = getattr(spec.model, spec.renames.get(column, column))
+    return {str(v) for v in session.scalars(select(attr)) if v is not None}
+
+
+def count_rows(session: Session, kinds: Iterable[str] = LOAD_ORDER) -> dict[str, int]:
+    """Number of rows per kind."""
+    from sqlalchemy import func
+
+    return {k: int(session.scalar(select(func.count()).select_from(_kind(k).model)) or 0) for k in kinds}

@@ -1,0 +1,312 @@
+"""Canonical table schemas shared by the dataset, the generator, ingest, store and analyses.
+
+Each kind of table has one declared :class:`TableSchema`: its columns, their types,
+whether they are required, allowed values, ranges, uniqueness and foreign keys. The
+embedded dataset is shipped in these shapes, the import validator checks user files
+against them, and the store writes/reads frames of exactly these columns.
+
+Units are part of the column names or documented in ``doc`` (km, km², hours, CNY).
+List-valued columns are stored as text joined by ``;`` (e.g. ``"auto;electronics"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "bool", "date", "list"]
+
+PROVINCES = ("SC", "CQ")
+REGION_LEVELS = ("province", "city", "district")
+CONFIDENCE = ("confirmed", "likely", "unconfirmed", "synthetic")
+PARK_LEVELS = ("national", "provincial", "other")
+PARK_KINDS = (
+    "new_area",  # national / provincial new area
+    "etdz",  # economic-technological development zone
+    "htz",  # high-tech industrial development zone
+    "cbz",  # comprehensive bonded zone
+    "edz",  # (provincial) economic development zone
+    "industrial_park",
+    "cooperation_area",  # cross-border cooperation area (e.g. Gaozhu)
+    "other",
+)
+AREA_TYPES = ("critical_development", "transport_node", "adjacent")
+CHAINS = ("auto", "moto", "electronics", "biomed")
+SEGMENT_LEVELS = ("up", "mid", "down", "enabler")
+CODE_QUALITY = ("E", "P", "A")
+TRANSPORT_MODES = ("road", "rail", "water", "air", "transfer")
+NODE_KINDS = ("airport", "rail_port", "river_port", "bonded_zone", "seat", "park", "junction")
+SIZE_CLASSES = ("large", "medium", "small", "micro")
+ZONE_KINDS = ("polar_core", "economic_zone", "platform")
+COOPERATION_MODES = (
+    "function_cobuild",
+    "industry_cobuild",
+    "supporting_industry",
+    "resource_development",
+    "enclave_economy",
+    "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table schema.
+
+    ``ref`` names a foreign key as ``"kind.column"``; ``choices`` restricts values;
+    ``minimum``/``maximum`` bound numbers (inclusive).
+    """
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    doc: str = ""
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    ref: str | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableSchema:
+    """The declared shape of one kind of table."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    doc: str = ""
+    geometry: Literal["point", "polygon", "line", None] = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in declared order."""
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (KeyError if absent)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+_SOURCE = (
+    Column("source_url", "str", required=False, doc="where the facts of this row come from"),
+    Column("confidence", "str", choices=CONFIDENCE, doc="confirmed / likely / unconfirmed / synthetic"),
+)
+_LON = Column("lon", "float", minimum=97.0, maximum=111.0, doc="longitude, WGS84 degrees")
+_LAT = Column("lat", "float", minimum=26.0, maximum=35.0, doc="latitude, WGS84 degrees")
+
+REGIONS = TableSchema(
+    "regions",
+    (
+        Column("adcode", "str", pattern=r"^\d{6}$", doc="GB/T 2260 code"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("level", "str", choices=REGION_LEVELS),
+        Column("parent_adcode", "str", required=False, ref="regions.adcode"),
+        Column("province", "str", choices=PROVINCES),
+        Column("seat_lon", "float", required=False, minimum=97.0, maximum=111.0),
+        Column("seat_lat", "float", required=False, minimum=26.0, maximum=35.0),
+        Column("seat_approximate", "bool", doc="true when the seat point is a polygon representative point"),
+        Column("area_km2", "float", required=False, minimum=0.0),
+        *_SOURCE,
+    ),
+    key=("adcode",),
+    doc="Provinces, prefecture-level cities and districts/counties with seat points.",
+    geometry="polygon",
+)
+
+ZONES = TableSchema(
+    "zones",
+    (
+        Column("zone_id", "str", pattern=r"^[a-z0-9_-]+$"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("kind", "str", choices=ZONE_KINDS),
+        Column("members", "list", doc="member region adcodes joined by ';'", ref="regions.adcode"),
+        *_SOURCE,
+    ),
+    key=("zone_id",),
+    doc="Named cooperation zones, adjacent-area platforms and the two polar cores.",
+)
+
+PARKS = TableSchema(
+    "parks",
+    (
+        Column("park_id", "str", pattern=r"^[a-z0-9_-]+$"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("province", "str", choices=PROVINCES),
+        Column("adcode", "str", ref="regions.adcode", doc="host district/county"),
+        _LON,
+        _LAT,
+        Column("location_approximate", "bool", doc="true when the point is the host seat, not the park"),
+        Column("area_km2", "float", required=False, minimum=0.0),
+        Column("level", "str", choices=PARK_LEVELS),
+        Column("kind", "str", choices=PARK_KINDS),
+        Column("area_types", "list", required=False, choices=AREA_TYPES),
+        Column("focus_chains", "list", required=False, choices=CHAINS),
+        Column("industries", "str", required=False, doc="main industries as the source states them"),
+        *_SOURCE,
+    ),
+    key=("park_id",),
+    doc="Industrial parks and development zones (candidates and designated ones).",
+    geometry="point",
+)
+
+DESIGNATIONS = TableSchema(
+    "designations",
+    (
+        Column("designation_id", "str", pattern=r"^[a-z0-9_-]+$"),
+        Column("batch", "int", minimum=1, maximum=99),
+        Column("year", "int", minimum=2000, maximum=2100, doc="programme year counted against targets"),
+        Column("announced", "date", required=False),
+        Column("members", "list", required=False, ref="parks.park_id",
+               doc="member park ids; unnamed members are counted in unknown_members"),
+        Column("unknown_members", "int", minimum=0, maximum=20,
+               doc="members the sources do not name (recorded, never invented)"),
+        Column("theme_chains", "list", required=False, choices=CHAINS),
+        Column("theme", "str", required=False, doc="cooperation direction as the source states it"),
+        Column("mode", "str", choices=COOPERATION_MODES),
+        *_SOURCE,
+    ),
+    key=("designation_id",),
+    doc="Demonstration-park designations: one or more parks (usually across the border), by batch.",
+)
+
+TARGETS = TableSchema(
+    "targets",
+    (
+        Column("year", "int", minimum=2000, maximum=2100),
+        Column("cumulative_parks", "int", minimum=0),
+        Column("note", "str", required=False),
+        *_SOURCE,
+    ),
+    key=("year",),
+    doc="Cumulative number of demonstration parks the programme aims for by each year.",
+)
+
+TRANSPORT_NODES = TableSchema(
+    "transport_nodes",
+    (
+        Column("node_id", "str", pattern=r"^[a-z0-9_.-]+$"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("kind", "str", choices=NODE_KINDS),
+        Column("modes", "list", choices=TRANSPORT_MODES, doc="modes served at this node"),
+        Column("adcode", "str", required=False, ref="regions.adcode"),
+        _LON,
+        _LAT,
+        Column("location_approximate", "bool"),
+        Column("code", "str", required=False, doc="IATA code or other identifier"),
+        *_SOURCE,
+    ),
+    key=("node_id",),
+    doc="Airports, rail ports, river ports and other nodes of the freight network.",
+    geometry="point",
+)
+
+TRANSPORT_LINKS = TableSchema(
+    "transport_links",
+    (
+        Column("link_id", "str"),
+        Column("from_node", "str", ref="transport_nodes.node_id"),
+        Column("to_node", "str", ref="transport_nodes.node_id"),
+        Column("mode", "str", choices=TRANSPORT_MODES),
+        Column("distance_km", "float", minimum=0.0),
+        Column("time_h", "float", minimum=0.0),
+        Column("cost_cny_per_t", "float", minimum=0.0),
+        Column("bidirectional", "bool"),
+        Column("approximate", "bool"),
+        *_SOURCE,
+    ),
+    key=("link_id",),
+    doc="Directed (or bidirectional) links of the multimodal freight network.",
+    geometry="line",
+)
+
+CHAIN_SEGMENTS = TableSchema(
+    "chain_segments",
+    (
+        Column("segment_id", "str", pattern=r"^[a-z0-9_.-]+$", doc="'chain.segment'"),
+        Column("chain", "str", choices=CHAINS),
+        Column("version", "str"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("level", "str", choices=SEGMENT_LEVELS),
+        Column("stage", "str", required=False, doc="sub-level label, e.g. 'materials', 'systems'"),
+        Column("weight", "float", minimum=0.0, doc="relative weight (cost share; 1 when unknown)"),
+        Column("gbt4754", "list", required=False, doc="codes as CODE:Q (Q in E/P/A), ';'-joined"),
+        Column("keywords_include", "list", required=False),
+        Column("keywords_exclude", "list", required=False),
+        Column("inputs", "list", required=False, ref="chain_segments.segment_id",
+               doc="segments that are inputs to this one"),
+        Column("source_refs", "str", required=False),
+        Column("confidence", "str", choices=CONFIDENCE),
+    ),
+    key=("segment_id",),
+    doc="Versioned chain templates: segments, levels, inputs, GB/T 4754-2017 codes, keywords.",
+)
+
+ENTERPRISES = TableSchema(
+    "enterprises",
+    (
+        Column("enterprise_id", "str", pattern=r"^[A-Za-z0-9_.-]+$"),
+        Column("name_zh", "str"),
+        Column("name_en", "str"),
+        Column("province", "str", choices=(*PROVINCES, "OUT"), doc="OUT = outside the circle"),
+        Column("adcode", "str", required=False, ref="regions.adcode"),
+        Column("park_id", "str", required=False, ref="parks.park_id"),
+        Column("lon", "float", minimum=70.0, maximum=140.0),
+        Column("lat", "float", minimum=15.0, maximum=55.0),
+        Column("chain", "str", required=False, choices=CHAINS),
+        Column("segments", "list", required=False, ref="chain_segments.segment_id"),
+        Column("size_class", "str", choices=SIZE_CLASSES),
+        Column("employees", "int", required=False, minimum=0),
+        Column("output_cny_m", "float", required=False, minimum=0.0, doc="annual output, million CNY"),
+        Column("leading", "bool", doc="chain leader (链主) on an official or sourced list"),
+        Column("synthetic", "bool"),
+        *_SOURCE,
+    ),
+    key=("enterprise_id",),
+    doc="Enterprises: real named ones (with sources) and the synthetic firm population.",
+    geometry="point",
+)
+
+TRANSACTIONS = TableSchema(
+    "transactions",
+    (
+        Column("supplier_id", "str", ref="enterprises.enterprise_id"),
+        Column("buyer_id", "str", ref="enterprises.enterprise_id"),
+        Column("year", "int", minimum=2000, maximum=2100),
+        Column("value_kcny", "float", minimum=0.0, doc="purchase value, thousand CNY"),
+    ),
+    key=("supplier_id", "buyer_id", "year"),
+    doc="Supplier -> buyer purchase values by year (firm-level; stored as Parquet).",
+)
+
+SCHEMAS: dict[str, TableSchema] = {
+    s.kind: s
+    for s in (
+        REGIONS,
+        ZONES,
+        PARKS,
+        DESIGNATIONS,
+        TARGETS,
+        TRANSPORT_NODES,
+        TRANSPORT_LINKS,
+        CHAIN_SEGMENTS,
+        ENTERPRISES,
+        TRANSACTIONS,
+    )
+}
+
+
+def schema(kind: str) -> TableSchema:
+    """The schema of ``kind`` (one of :data:`SCHEMAS`); ValueError naming the kinds otherwise."""
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(SCHEMAS)}") from None
