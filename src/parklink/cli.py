@@ -163,7 +163,7 @@ def plan_cmd(
             console.rule(f"[bold]{head}" + (" [yellow](含合成数据 synthetic)" if section.synthetic else ""))
             for tb in section.tables:
                 title = f"{tb.title_zh} {tb.title_en}" if lang == "zh" else f"{tb.title_en} {tb.title_zh}"
-                console.print(frame_table(tb.frame, title, max_rows=25))
+                console.print(frame_table(tb.frame, title, max_rows=25, lang=lang))
                 if tb.note:
                     console.print(f"[dim]{tb.note}[/]")
             for note in section.notes:

@@ -34,12 +34,44 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def frame_table(frame: pd.DataFrame, title: str, *, max_rows: int = 50) -> Table:
-    """A rich table of the first ``max_rows`` rows of ``frame``."""
+#: Short bilingual column headings for CLI tables (JSON keeps the plain column names).
+COLUMN_LABELS: dict[str, str] = {
+    "year": "年 year",
+    "target_parks": "目标 target",
+    "designated_parks": "已认定 designated",
+    "named_parks": "具名 named",
+    "unnamed_parks": "未具名 unnamed",
+    "designations": "认定单元 units",
+    "gap_parks": "缺口 gap",
+    "met": "达标 met",
+    "candidate_parks": "园区 parks",
+    "parks": "园区 parks",
+    "kind": "类型 kind",
+    "count": "数量 count",
+    "rows": "行 rows",
+    "province": "省 prov.",
+    "synthetic": "合成 synth.",
+}
+
+
+def merge_names(frame: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """Fold ``name_zh``/``name_en`` into one bilingual ``name`` column (chosen language first)."""
+    if not {"name_zh", "name_en"} <= set(frame.columns):
+        return frame
+    first, second = ("name_zh", "name_en") if lang == "zh" else ("name_en", "name_zh")
+    merged = frame[first].astype("string").fillna("") + "\n" + frame[second].astype("string").fillna("")
+    out = frame.drop(columns=["name_zh", "name_en"])
+    out.insert(min(1, len(out.columns)), "名称 name", merged.str.strip())
+    return out
+
+
+def frame_table(frame: pd.DataFrame, title: str, *, max_rows: int = 50, lang: str = "zh") -> Table:
+    """A rich table of the first ``max_rows`` rows of ``frame`` (bilingual names in one column)."""
+    frame = merge_names(frame, lang=lang)
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col])
-        table.add_column(str(col), justify="right" if numeric else "left")
+        table.add_column(COLUMN_LABELS.get(str(col), str(col)), justify="right" if numeric else "left")
     for row in frame.head(max_rows).itertuples(index=False):
         table.add_row(*[_fmt(v) for v in row])
     if len(frame) > max_rows:
