@@ -34,7 +34,9 @@ DatabaseOpt = Annotated[
 ]
 
 #: Domain modules contributing commands through ``register(app)``.
-DOMAIN_CLIS: tuple[str, ...] = ()
+DOMAIN_CLIS: tuple[str, ...] = (
+    "parklink.logistics.cli",
+)
 
 
 def _version(value: bool) -> None:

@@ -226,7 +226,9 @@ def provenance_section(inputs: PlanInputs) -> Section:
 
 def default_hooks() -> list[tuple[str, SectionHook]]:
     """Domain sections added after the core ones (each domain registers its hook here)."""
-    return []
+    from parklink.logistics.plan import accessibility_hook, logistics_hook
+
+    return [("accessibility", accessibility_hook), ("logistics", logistics_hook)]
 
 
 def build_plan(
