@@ -35,8 +35,14 @@ DatabaseOpt = Annotated[
 
 #: Domain modules contributing commands through ``register(app)``.
 DOMAIN_CLIS: tuple[str, ...] = (
+    "parklink.evaluate.cli",
+    "parklink.designate.cli",
     "parklink.logistics.cli",
 )
+
+
+#: How many tables of a section `parklink plan` prints without --full.
+HEADLINE_TABLES = {"status": 4, "overview": 1}
 
 
 def _version(value: bool) -> None:
@@ -142,6 +148,7 @@ def plan_cmd(
     database: DatabaseOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for plan.json and plan.html.")] = Path("out"),
     lang: Annotated[str, typer.Option("--lang", help="Primary language of the report: zh or en (both are always shown).")] = "zh",
+    full: Annotated[bool, typer.Option("--full", help="Print every table of every section (默认只显示摘要 default: the headline tables).")] = False,
 ) -> None:
     """Run the main job: programme status vs targets (示范园区进度), analyses, plan.json + plan.html."""
     from parklink.plan import build_plan, write_plan
@@ -163,11 +170,16 @@ def plan_cmd(
         for section in plan.sections:
             head = f"{section.title_zh} {section.title_en}" if lang == "zh" else f"{section.title_en} {section.title_zh}"
             console.rule(f"[bold]{head}" + (" [yellow](含合成数据 synthetic)" if section.synthetic else ""))
-            for tb in section.tables:
+            shown = section.tables if full else section.tables[: HEADLINE_TABLES.get(section.key, 1)]
+            for tb in shown:
                 title = f"{tb.title_zh} {tb.title_en}" if lang == "zh" else f"{tb.title_en} {tb.title_zh}"
-                console.print(frame_table(tb.frame, title, max_rows=25, lang=lang))
+                frame = tb.frame if full else tb.frame.iloc[:, :8]
+                console.print(frame_table(frame, title, max_rows=25 if full else 12, lang=lang))
                 if tb.note:
                     console.print(f"[dim]{tb.note}[/]")
+            hidden = len(section.tables) - len(shown)
+            if hidden:
+                console.print(f"[dim]… {hidden} {bi('个表格见 plan.html', 'more tables in plan.html')} (--full)[/]")
             for note in section.notes:
                 console.print(f"[dim]{note}[/]")
         for w in plan.warnings:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from parklink.errors import ParklinkError, ValidationError
@@ -84,4 +85,4 @@ def _fmt(value: object) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
+    return escape(str(value))

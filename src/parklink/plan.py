@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +18,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from parklink import __version__
+from parklink.errors import InfeasibleError
 from parklink.firmdata import FirmDataset
 from parklink.programme.status import programme_status
 from parklink.report.section import Section, SectionTable
@@ -25,8 +26,8 @@ from parklink.store.db import database_url, redact, session_scope
 from parklink.store.io import count_rows, read_frame
 
 Lang = Literal["zh", "en"]
-#: A plan hook computes one section from the registry frames and the firm dataset.
-SectionHook = Callable[["PlanInputs"], Section | None]
+#: A plan hook computes one or more sections from the registry frames and the firm dataset.
+SectionHook = Callable[["PlanInputs"], "Section | Sequence[Section] | None"]
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,54 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
     """Domain sections added after the core ones (each domain registers its hook here)."""
     from parklink.logistics.plan import accessibility_hook, logistics_hook
 
-    return [("accessibility", accessibility_hook), ("logistics", logistics_hook)]
+    return [
+        ("evaluation+designation", evaluation_designation_hook),
+        ("accessibility", accessibility_hook),
+        ("logistics", logistics_hook),
+    ]
+
+
+def evaluation_designation_hook(inputs: PlanInputs) -> list[Section] | None:
+    """Evaluate the parks once (network travel times), then plan the designations on those scores."""
+    from parklink.datasets import chengyu
+    from parklink.designate import plan_section as designation_section
+    from parklink.evaluate.api import evaluate_parks
+    from parklink.evaluate.plan import evaluation_section
+    from parklink.logistics.network import build_network
+    from parklink.logistics.skim import network_travel_time
+
+    parks, regions = inputs.frame("parks"), inputs.frame("regions")
+    if parks.empty or regions.empty:
+        return None
+    network = build_network(
+        regions=regions,
+        parks=parks,
+        transport_nodes=inputs.frame("transport_nodes"),
+        boundaries=chengyu.boundaries(),
+    )
+    travel_time = network_travel_time(network)
+    zones, nodes = inputs.frame("zones"), inputs.frame("transport_nodes")
+    enterprises = inputs.frame("enterprises")
+    ev = evaluate_parks(
+        parks, regions=regions, zones=zones, transport_nodes=nodes, enterprises=enterprises,
+        travel_time=travel_time,
+    )
+    try:
+        designation = designation_section(
+            parks, regions, zones, nodes, inputs.frame("designations"), inputs.frame("targets"),
+            enterprises, evaluation=ev, travel_time=travel_time,
+        )
+    except InfeasibleError as exc:
+        designation = Section(
+            key="designation",
+            title_zh="示范园区认定方案",
+            title_en="Demonstration-park designation",
+            summary={"status": "infeasible", "message": str(exc), "conflicts": list(exc.conflicts)},
+            tables=(SectionTable("冲突约束", "Conflicting constraint groups",
+                                 pd.DataFrame({"constraint_group": list(exc.conflicts)})),),
+            notes=(str(exc),),
+        )
+    return [evaluation_section(ev, parks), designation]
 
 
 def build_plan(
@@ -242,11 +290,13 @@ def build_plan(
     sections = [overview_section(inputs, url), status_section(inputs), provenance_section(inputs)]
     warnings: list[str] = []
     for name, hook in hooks if hooks is not None else default_hooks():
-        section = hook(inputs)
-        if section is not None:
-            sections.append(section)
-        else:
+        produced = hook(inputs)
+        if produced is None:
             warnings.append(f"section {name} skipped: its inputs are missing")
+        elif isinstance(produced, Section):
+            sections.append(produced)
+        else:
+            sections.extend(produced)
     return Plan(
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         database=redact(database_url(url)),
