@@ -12,7 +12,7 @@ from parklink.console import bi, console, frame_table, user_errors
 from parklink.designate.scenario import BUILTIN_SCENARIOS, Scenario
 from parklink.errors import NotFoundError
 
-__all__ = ["register", "resolve_scenario"]
+__all__ = ["register", "resolve_scenario", "stored_scenario_lookup"]
 
 #: Optional lookup of stored scenarios by name (the store may install one); ``None`` if absent.
 ScenarioLookup = Callable[[str], Scenario | None]
@@ -36,6 +36,18 @@ def resolve_scenario(spec: str, *, lookup: ScenarioLookup | None = None) -> Scen
     )
 
 
+def stored_scenario_lookup(database: str | None = None) -> ScenarioLookup:
+    """A lookup of designation scenarios stored in the database (``Scenario`` table)."""
+
+    def lookup(name: str) -> Scenario | None:
+        from parklink.store.scenarios import scenario_json
+
+        text = scenario_json(name, url=database)
+        return None if text is None else Scenario.from_json(text, source=f"scenario {name}")
+
+    return lookup
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``designate`` command to ``app``."""
 
@@ -55,8 +67,13 @@ def register(app: typer.Typer) -> None:
         show_scenario: Annotated[bool, typer.Option("--show-scenario", help="显示情景参数 print the scenario JSON and exit")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="导出Excel write the plan and all tables to this .xlsx")] = None,
         database: Annotated[str | None, typer.Option("--database", "-d", help="数据库 SQLAlchemy URL")] = None,
+        save: Annotated[str | None, typer.Option(
+            "--save", help="保存情景 store the scenario in the database under this name, then run it")] = None,
     ) -> None:
-        """示范园区认定 Choose demonstration parks by target year (MILP on HiGHS), with explanations."""
+        """示范园区认定 Choose demonstration parks by target year (MILP on HiGHS), with explanations.
+
+        Scenarios (情景) are looked up among the built-ins, then the database, then as JSON files.
+        """
         from parklink.designate.api import (
             compare,
             compare_summary,
@@ -67,11 +84,17 @@ def register(app: typer.Typer) -> None:
         from parklink.evaluate.cli import load_frames, write_excel
 
         with user_errors():
-            sc = resolve_scenario(scenario)
+            lookup = stored_scenario_lookup(database)
+            sc = resolve_scenario(scenario, lookup=lookup)
+            if save is not None:
+                from parklink.store.scenarios import save_scenario
+
+                save_scenario(save, sc.to_json(), url=database)
+                console.print(f"[green]✓[/] {bi('已保存情景', 'saved scenario')} {save}")
             if show_scenario:
                 console.print_json(sc.to_json())
                 return
-            other = resolve_scenario(compare_to) if compare_to is not None else None
+            other = resolve_scenario(compare_to, lookup=lookup) if compare_to is not None else None
             frames, source = load_frames(database)
             scores = score_parks(
                 frames["parks"], regions=frames["regions"], zones=frames["zones"],
