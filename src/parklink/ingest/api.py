@@ -1,0 +1,325 @@
+"""Import (validated, all-or-nothing) and export of every kind of table.
+
+``import_file`` reads the whole file as text, validates it against the declared schema and
+the registry (foreign keys, duplicate keys), and only then writes it in one transaction
+(``parklink.store.session_scope``); a rejected file changes nothing. Transactions go to the
+firm-level Parquet dataset instead, streamed in chunks (see
+:mod:`parklink.ingest.transactions`). ``export_file`` writes the stored rows in the format of
+the file extension, in the forms the importer reads back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from parklink.errors import ConfigError, NotFoundError, Problem, ValidationError
+from parklink.firmdata import FirmDataset
+from parklink.ingest.geo import ProvinceArea, default_area
+from parklink.ingest.readers import TextTable, file_format, read_text_table
+from parklink.ingest.transactions import import_transactions_file
+from parklink.ingest.validate import Checked, validate_table
+from parklink.ingest.writers import arrow_schema, write_frame_file
+from parklink.tables import SCHEMAS, TRANSACTIONS, TableSchema
+
+__all__ = [
+    "ImportReport",
+    "Mode",
+    "export_file",
+    "import_file",
+    "validate_file",
+    "write_problems",
+]
+
+Mode = Literal["append", "replace"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import wrote: ``rows`` rows of ``kind`` from ``file`` in ``seconds`` (wall time)."""
+
+    kind: str
+    file: str
+    rows: int
+    seconds: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row frame of the report."""
+        return pd.DataFrame([{"kind": self.kind, "file": self.file, "rows": self.rows,
+                              "seconds": self.seconds}])
+
+
+def _schema(kind: str) -> TableSchema:
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise NotFoundError(
+            f"unknown kind (未知表类型) {kind!r}; expected one of {', '.join(SCHEMAS)}"
+        ) from None
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("append", "replace"):
+        raise ConfigError(f"mode must be 'append' or 'replace' (模式须为追加或替换), not {mode!r}")
+
+
+def _require_db(url: str | None) -> None:
+    from parklink.store.db import database_url, is_initialised, redact
+
+    if not is_initialised(url):
+        raise ConfigError(
+            f"database {redact(database_url(url))} is not initialised (数据库未初始化); "
+            "run 'parklink db init' first"
+        )
+
+
+def validate_file(
+    kind: str,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    refs: Mapping[str, Iterable[str]] | None = None,
+    existing_keys: Iterable[str] | None = None,
+    area: ProvinceArea | None = None,
+) -> Checked:
+    """Read and validate ``path`` as ``kind`` without touching any store.
+
+    ``refs`` maps ``"kind.column"`` foreign keys to the values that exist (other kinds are
+    not checked when absent); ``existing_keys`` are keys already stored (append mode);
+    ``area`` defaults to :func:`parklink.ingest.geo.default_area`. Raises
+    :class:`ValidationError` listing every problem; returns the canonical typed frame.
+    """
+    schema = _schema(kind)
+    table = read_text_table(Path(path), schema, sheet=sheet)
+    checked = validate_table(
+        table, schema,
+        refs={k: set(v) for k, v in refs.items()} if refs is not None else None,
+        existing_keys=set(existing_keys) if existing_keys is not None else None,
+        area=area if area is not None else default_area(),
+    )
+    if checked.problems:
+        raise ValidationError(checked.problems)
+    return checked
+
+
+def _store_refs(session: Any, schema: TableSchema, mode: Mode) -> dict[str, set[str]]:
+    from parklink.store.io import key_values
+
+    refs: dict[str, set[str]] = {}
+    for col in schema.columns:
+        if col.ref is None or col.ref in refs:
+            continue
+        ref_kind, ref_col = col.ref.split(".", 1)
+        if ref_kind == schema.kind and mode == "replace":
+            continue  # the stored rows are being replaced: only the file's own rows count
+        refs[col.ref] = key_values(session, ref_kind, ref_col)
+    return refs
+
+
+def _save_region_boundaries(session: Any, table: TextTable, checked: Checked) -> None:
+    """Keep the polygons of a regions GeoJSON import in ``Region.boundary_geojson``."""
+    if table.geometries is None:
+        return
+    from sqlalchemy import update
+
+    from parklink.store.models import Region
+
+    for code, geom in zip(checked.frame["adcode"].tolist(), table.geometries, strict=True):
+        if geom is not None and geom.get("type") in ("Polygon", "MultiPolygon"):
+            session.execute(update(Region).where(Region.adcode == code)
+                            .values(boundary_geojson=json.dumps(geom, ensure_ascii=False)))
+
+
+def _enterprise_ids(dataset: FirmDataset, session_url: str | None) -> pd.Index:
+    """Unique enterprise ids of the firms Parquet and the registry, as a pandas Index (hashed
+    once, then probed chunk by chunk)."""
+    import pyarrow.compute as pc
+
+    parts: list[pa.Array] = []
+    if dataset.firms_path.is_file():
+        col = pq.read_table(dataset.firms_path, columns=["enterprise_id"]).column(0)
+        parts.append(pc.cast(col, pa.string()).combine_chunks())
+    from parklink.store.db import is_initialised
+
+    if is_initialised(session_url):
+        from parklink.store import session_scope
+        from parklink.store.io import key_values
+
+        with session_scope(session_url) as session:
+            parts.append(pa.array(sorted(key_values(session, "enterprises", "enterprise_id")),
+                                  type=pa.string()))
+    if not parts:
+        return pd.Index([], dtype=object)
+    ids = pc.unique(pc.drop_null(pa.concat_arrays(parts)))
+    index: pd.Index = pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object)
+    return index
+
+
+def import_file(
+    kind: str,
+    path: Path | str,
+    *,
+    session_url: str | None = None,
+    mode: Mode = "append",
+    sheet: str | None = None,
+    firm_root: Path | None = None,
+) -> ImportReport:
+    """Validate the whole file at ``path`` as ``kind`` and store it, all or nothing.
+
+    Formats by extension: .csv (UTF-8, UTF-8 with BOM or GBK/GB18030), .xlsx (``sheet``,
+    default the first), .parquet, .geojson (kinds with geometry). ``mode="append"`` adds rows
+    (a key already stored is a problem); ``"replace"`` replaces every stored row of the
+    kind. Every problem found is raised together in one :class:`ValidationError`, and then
+    nothing was written. Transactions go to the firm dataset at ``firm_root`` (default: the
+    configured data dir), streamed with bounded memory.
+    """
+    _check_mode(mode)
+    schema = _schema(kind)
+    path = Path(path)
+    t0 = time.perf_counter()
+    if kind == TRANSACTIONS.kind:
+        dataset = FirmDataset(Path(firm_root)) if firm_root else FirmDataset.default()
+        ids = _enterprise_ids(dataset, session_url)
+        try:
+            rows, _ = import_transactions_file(path, dataset.transactions_dir, ids, mode=mode,
+                                               sheet=sheet, file=path.name)
+        except OSError as exc:
+            raise ValidationError.single(path.name, f"cannot write the dataset: {exc} "
+                                         "(无法写入企业数据)") from exc
+        return ImportReport(kind, path.name, rows, time.perf_counter() - t0)
+    from parklink.store import session_scope
+    from parklink.store.io import key_values, write_frame
+
+    _require_db(session_url)
+    table = read_text_table(path, schema, sheet=sheet)
+    area = default_area()
+    with session_scope(session_url) as session:
+        refs = _store_refs(session, schema, mode)
+        existing = key_values(session, kind, schema.key[0]) if mode == "append" else None
+        checked = validate_table(table, schema, refs=refs, existing_keys=existing, area=area)
+        if checked.problems:
+            raise ValidationError(checked.problems)
+        rows = write_frame(session, kind, checked.frame, mode=mode, source=table.file)
+        if kind == "regions":
+            _save_region_boundaries(session, table, checked)
+    return ImportReport(kind, path.name, rows, time.perf_counter() - t0)
+
+
+def _geometries(session: Any, kind: str) -> dict[str, Any] | None:
+    """GeoJSON geometries by key for regions (stored polygons) and links (node to node)."""
+    from sqlalchemy import select
+
+    if kind == "regions":
+        from parklink.store.models import Region
+
+        out: dict[str, Any] = {}
+        for code, text in session.execute(select(Region.adcode, Region.boundary_geojson)):
+            if text:
+                doc = json.loads(text)
+                out[str(code)] = doc.get("geometry", doc) if doc.get("type") == "Feature" else doc
+        return out
+    if kind == "transport_links":
+        from parklink.store.io import read_frame
+
+        nodes = read_frame(session, "transport_nodes")
+        where = {str(n): [float(x), float(y)] for n, x, y in
+                 zip(nodes["node_id"], nodes["lon"], nodes["lat"], strict=True)}
+        links = read_frame(session, "transport_links")
+        return {str(lid): {"type": "LineString", "coordinates": [where[str(a)], where[str(b)]]}
+                for lid, a, b in zip(links["link_id"], links["from_node"], links["to_node"],
+                                     strict=True)
+                if str(a) in where and str(b) in where}
+    return None
+
+
+def export_file(
+    kind: str,
+    path: Path | str,
+    *,
+    session_url: str | None = None,
+    firm_root: Path | None = None,
+) -> int:
+    """Write every stored row of ``kind`` to ``path`` (format by extension); return the count.
+
+    .csv is UTF-8 with a byte-order mark (Excel opens Chinese correctly), .xlsx one sheet
+    named after the kind, .parquet typed columns, .geojson for kinds with geometry (points,
+    region polygons when stored, else seat points; link lines from node coordinates).
+    Transactions are streamed from the firm dataset's Parquet parts.
+    """
+    schema = _schema(kind)
+    path = Path(path)
+    file_format(path)
+    if kind == TRANSACTIONS.kind:
+        dataset = FirmDataset(Path(firm_root)) if firm_root else FirmDataset.default()
+        return _export_transactions(dataset, path)
+    from parklink.store import session_scope
+    from parklink.store.io import read_frame
+
+    _require_db(session_url)
+    with session_scope(session_url) as session:
+        frame = read_frame(session, kind)
+        geoms = _geometries(session, kind) if path.suffix.lower() in (".geojson", ".json") \
+            else None
+    write_frame_file(frame, schema, path, geometries=geoms)
+    return len(frame)
+
+
+def _export_transactions(dataset: FirmDataset, path: Path) -> int:
+    target = arrow_schema(TRANSACTIONS)
+    parts = sorted(dataset.transactions_dir.glob("*.parquet"))
+    fmt = file_format(path)
+    if fmt == "geojson":
+        raise ValidationError.single(path.name, "transactions have no geometry; export to .csv, "
+                                     ".xlsx or .parquet (交易数据没有几何)")
+
+    def batches() -> Iterable[pa.RecordBatch]:
+        for p in parts:
+            for b in pq.ParquetFile(p).iter_batches(batch_size=250_000,
+                                                    columns=list(target.names)):
+                yield pa.Table.from_batches([b]).cast(target).to_batches()[0] \
+                    if b.num_rows else pa.RecordBatch.from_pylist([], schema=target)
+
+    count = 0
+    if fmt == "csv":
+        with path.open("wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            with pacsv.CSVWriter(fh, target) as writer:
+                for b in batches():
+                    writer.write_batch(b)
+                    count += b.num_rows
+        return count
+    if fmt == "parquet":
+        with pq.ParquetWriter(path, target) as pw:
+            for b in batches():
+                pw.write_batch(b)
+                count += b.num_rows
+        return count
+    frames = [b.to_pandas() for b in batches()]
+    frame = pd.concat(frames, ignore_index=True) if frames else \
+        pd.DataFrame({n: [] for n in target.names})
+    write_frame_file(frame, TRANSACTIONS, path)
+    return len(frame)
+
+
+def write_problems(problems: Iterable[Problem], path: Path | str) -> int:
+    """Write problems as CSV (UTF-8 with BOM): file, row, column, value, reason; return count."""
+    n = 0
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "row", "column", "value", "reason"])
+        for p in problems:
+            writer.writerow([p.file, "" if p.row is None else p.row, p.column or "",
+                             "" if p.value is None else p.value, p.reason])
+            n += 1
+    return n
+

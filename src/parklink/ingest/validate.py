@@ -1,0 +1,434 @@
+"""Validate a text table against its declared schema and coerce it to canonical types.
+
+Checks, column by column and vectorised over rows (pandas): missing and unknown columns,
+required values, types (int, float, bool incl. 是/否 true/false 1/0 yes/no, ISO dates),
+choices, inclusive ranges, regular-expression patterns, list columns element by element,
+foreign keys (against the store's keys and, for self references, the file's own rows),
+duplicate keys (within the file and against the store), and points outside Sichuan and
+Chongqing. Every problem is collected (not just the first) as a
+:class:`parklink.errors.Problem` with the spreadsheet row number and the original text.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parklink.errors import Problem
+from parklink.ingest.geo import ProvinceArea
+from parklink.ingest.readers import TextTable
+from parklink.tables import Column, TableSchema
+
+__all__ = [
+    "BOOL_VALUES",
+    "Checked",
+    "canonical_dtypes",
+    "reasons",
+    "validate_table",
+]
+
+BOOL_VALUES: dict[str, bool] = {
+    "true": True, "false": False, "1": True, "0": False, "是": True, "否": False,
+    "yes": True, "no": False,
+}
+
+_INT_RE = r"^[+-]?\d{1,18}(?:\.0*)?$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?$"
+
+
+class reasons:  # noqa: N801 - a namespace of message builders
+    """The texts of every problem reason (English with Chinese in brackets)."""
+
+    MISSING_COLUMN = "required column is missing (缺少必填列)"
+    REQUIRED = "required value is missing (必填值为空)"
+    NOT_INT = "not an integer (不是整数)"
+    NOT_NUMBER = "not a number (不是数字)"
+    NOT_BOOL = "not a yes/no value: use true/false, 1/0 or 是/否 (不是有效的是/否值)"
+    NOT_DATE = "not a date: use YYYY-MM-DD (日期格式应为YYYY-MM-DD)"
+    OUTSIDE = "point lies outside Sichuan and Chongqing (坐标不在川渝范围内)"
+    HEADER_ONLY = "file has a header but no data rows (只有表头，没有数据行)"
+    IN_STORE = "duplicate key: already in the database (与数据库中已有记录重复)"
+
+    @staticmethod
+    def unknown_column(name: str, known: Collection[str]) -> str:
+        """Unknown column, with the closest declared name when there is one."""
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown column (未知列){hint}"
+
+    @staticmethod
+    def choice(choices: Collection[str]) -> str:
+        """Value outside the allowed set."""
+        return f"not one of: {', '.join(choices)} (不在允许值中)"
+
+    @staticmethod
+    def below(minimum: float) -> str:
+        """Number under the inclusive minimum."""
+        return f"below the minimum {minimum:g} (小于最小值)"
+
+    @staticmethod
+    def above(maximum: float) -> str:
+        """Number over the inclusive maximum."""
+        return f"above the maximum {maximum:g} (大于最大值)"
+
+    @staticmethod
+    def pattern(pattern: str) -> str:
+        """Text not matching the column's regular expression."""
+        return f"does not match the pattern {pattern} (格式不符)"
+
+    @staticmethod
+    def duplicate(first_row: int) -> str:
+        """Second (or later) occurrence of a key within the file."""
+        return f"duplicate key: same as row {first_row} (与第{first_row}行重复)"
+
+    @staticmethod
+    def unknown_ref(ref: str) -> str:
+        """Foreign key with no target."""
+        return f"unknown {ref}: not in the database nor in this file (引用的记录不存在)"
+
+    @staticmethod
+    def element(element: str, reason: str) -> str:
+        """A problem with one element of a ';'-separated list cell."""
+        return f"list element {element!r}: {reason}"
+
+
+def canonical_dtypes(schema: TableSchema) -> dict[str, str]:
+    """pandas dtype of each canonical column: str/list/date → object, int → Int64,
+    float → float64, bool → boolean."""
+    mapping = {"str": "object", "list": "object", "date": "object", "int": "Int64",
+               "float": "float64", "bool": "boolean"}
+    return {c.name: mapping[c.type] for c in schema.columns}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The result of validation: canonical ``frame`` (schema columns and dtypes), the
+    spreadsheet ``rows`` of its rows, and every ``problems`` found (empty when valid)."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray[Any, np.dtype[np.int64]]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+class _Collector:
+    def __init__(self, file: str, rows: np.ndarray[Any, np.dtype[np.int64]], order: dict[str, int]):
+        self.file = file
+        self.rows = rows
+        self.order = order
+        self.items: list[tuple[int, int, Problem]] = []
+
+    def add(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
+        key = (row or 0, self.order.get(column or "", -1))
+        self.items.append((*key, Problem(self.file, row, column, value, reason)))
+
+    def mask(self, mask: np.ndarray[Any, Any] | pd.Series[Any], column: str,
+             values: pd.Series[Any], reason: str | pd.Series[Any]) -> None:
+        m = np.asarray(mask, dtype=bool)
+        if not m.any():
+            return
+        idx = np.flatnonzero(m)
+        vals = values.iloc[idx].tolist()
+        texts = (reason.iloc[idx].tolist() if isinstance(reason, pd.Series)
+                 else [reason] * len(idx))
+        for i, v, r in zip(idx, vals, texts, strict=True):
+            self.add(int(self.rows[i]), column, None if _isna(v) else str(v), str(r))
+
+    def sorted(self) -> list[Problem]:
+        return [p for *_, p in sorted(self.items, key=lambda t: (t[0], t[1]))]
+
+
+def _isna(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+
+
+def _arrow_cast(s: pd.Series[Any], typ: pa.DataType) -> pa.Array | None:
+    """Fast path: Arrow's cast of the whole column, or None when some cell does not parse."""
+    try:
+        return pc.cast(pa.array(s, from_pandas=True, type=pa.string()), typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+
+
+def _coerce(col: Column, s: pd.Series[Any], present: np.ndarray[Any, Any]
+            ) -> tuple[pd.Series[Any], np.ndarray[Any, Any], str]:
+    """(typed values, mask of present-but-malformed cells, reason) for one scalar column."""
+    n = len(s)
+    if col.type == "int" and (fast := _arrow_cast(s, pa.int64())) is not None:
+        typed = pd.Series(fast.to_pandas(types_mapper=pd.ArrowDtype), index=s.index).astype("Int64")
+        return typed, np.zeros(n, dtype=bool), reasons.NOT_INT
+    if col.type == "float" and (fast := _arrow_cast(s, pa.float64())) is not None:
+        arr = np.asarray(fast.to_numpy(zero_copy_only=False), dtype=float)
+        ok = np.isfinite(arr)
+        typed = pd.Series(np.where(ok, arr, np.nan), index=s.index, dtype="float64")
+        return typed, present & ~ok, reasons.NOT_NUMBER
+    if col.type == "int":
+        ok = s.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool) & present
+        clean = s.where(ok).str.replace(r"\.0*$", "", regex=True)
+        typed = pd.to_numeric(clean, errors="coerce").astype("Int64")
+        return typed, present & ~ok, reasons.NOT_INT
+    if col.type == "float":
+        num = pd.to_numeric(s.where(present), errors="coerce").astype("float64")
+        arr = num.to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(arr)
+        typed = pd.Series(np.where(ok, arr, np.nan), index=s.index, dtype="float64")
+        return typed, present & ~ok, reasons.NOT_NUMBER
+    if col.type == "bool":
+        mapped = s.str.lower().map(BOOL_VALUES)
+        ok = mapped.notna().to_numpy(dtype=bool)
+        return mapped.astype("boolean"), present & ~ok, reasons.NOT_BOOL
+    if col.type == "date":
+        shaped = s.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool) & present
+        parsed = pd.to_datetime(s.where(shaped).str.slice(0, 10), format="%Y-%m-%d",
+                                errors="coerce")
+        ok = parsed.notna().to_numpy(dtype=bool)
+        values = [d.date() if okk else None for d, okk in zip(parsed, ok, strict=True)]
+        return pd.Series(values, index=s.index, dtype=object), present & ~ok, reasons.NOT_DATE
+    typed = s.astype(object).where(present, None)
+    return typed, np.zeros(n, dtype=bool), ""
+
+
+def _text(s: pd.Series[Any]) -> pd.Series[Any]:
+    """Cells as stripped text with '' turned into missing."""
+    if len(s) == 0:
+        return s.astype(object)
+    t = s.astype("str").str.strip()
+    return t.mask(t == "")
+
+
+def validate_table(
+    table: TextTable,
+    schema: TableSchema,
+    *,
+    refs: Mapping[str, Collection[str]] | None = None,
+    existing_keys: Collection[str] | None = None,
+    area: ProvinceArea | None = None,
+    require_rows: bool = True,
+    check_keys: bool = True,
+) -> Checked:
+    """Validate ``table`` against ``schema`` and return the canonical typed frame and problems.
+
+    ``refs`` maps a foreign key ``"kind.column"`` to the values that exist in the store (a set,
+    or a unique ``pandas.Index`` for large key sets validated chunk by chunk); with
+    ``refs=None`` references to *other* kinds are not checked (self references, e.g.
+    ``regions.parent_adcode``, are always checked against the file). ``existing_keys`` are
+    the store's keys for append mode (single-column keys, as text). ``area`` checks that
+    points lie in Sichuan or Chongqing (rows with ``province == 'OUT'`` are exempt).
+    ``require_rows=False`` accepts a table without rows and ``check_keys=False`` skips the
+    duplicate-key checks (both for chunks of a stream, which are checked as a whole).
+    """
+    file = table.file
+    order = {c.name: i for i, c in enumerate(schema.columns)}
+    out = _Collector(file, table.rows, order)
+    out.items.extend((0, -1, p) for p in table.problems)
+    frame = table.frame
+    declared = set(schema.names)
+    if table.header_checked:
+        for name in frame.columns:
+            if name not in declared:
+                out.add(1, str(name), None, reasons.unknown_column(str(name), schema.names))
+        for c in schema.columns:
+            if c.required and c.name not in frame.columns:
+                out.add(1, c.name, None, reasons.MISSING_COLUMN)
+        if require_rows and len(frame) == 0:
+            out.add(None, None, None, reasons.HEADER_ONLY)
+    n = len(frame)
+    typed: dict[str, pd.Series[Any]] = {}
+    valid: dict[str, np.ndarray[Any, Any]] = {}
+    texts: dict[str, pd.Series[Any]] = {}
+    elements: dict[str, pd.DataFrame] = {}
+    for col in schema.columns:
+        if col.name not in frame.columns:
+            texts[col.name] = pd.Series([None] * n, dtype=object)
+            typed[col.name] = pd.Series([None] * n, dtype=object)
+            valid[col.name] = np.zeros(n, dtype=bool)
+            continue
+        s = _text(frame[col.name]).reset_index(drop=True)
+        texts[col.name] = s
+        present = s.notna().to_numpy(dtype=bool)
+        if col.type == "list":
+            parts = s.str.split(";").explode()
+            parts = parts.astype("string").str.strip()
+            parts = parts[parts.notna() & (parts != "")]
+            el = pd.DataFrame({"i": parts.index.to_numpy(dtype=np.int64),
+                               "e": parts.astype(object).to_numpy()})
+            joined = el.groupby("i")["e"].agg(";".join)
+            values = pd.Series([None] * n, dtype=object)
+            values.iloc[joined.index.to_numpy()] = joined.to_numpy()
+            present = values.notna().to_numpy(dtype=bool)
+            bad = np.zeros(n, dtype=bool)
+            if col.choices is not None:
+                wrong = ~el["e"].isin(col.choices).to_numpy(dtype=bool)
+                bad |= _mark(n, el["i"].to_numpy()[wrong])
+                for i, e in zip(el["i"].to_numpy()[wrong], el["e"].to_numpy()[wrong], strict=True):
+                    out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
+                            reasons.element(str(e), reasons.choice(col.choices)))
+            if col.pattern is not None:
+                wrong = ~el["e"].str.fullmatch(col.pattern).fillna(False).to_numpy(dtype=bool)
+                bad |= _mark(n, el["i"].to_numpy()[wrong])
+                for i, e in zip(el["i"].to_numpy()[wrong], el["e"].to_numpy()[wrong], strict=True):
+                    out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
+                            reasons.element(str(e), reasons.pattern(col.pattern)))
+            elements[col.name] = el
+            typed[col.name] = values
+            valid[col.name] = present & ~bad
+            if col.required:
+                out.mask(~present, col.name, s, reasons.REQUIRED)
+            continue
+        if col.required:
+            out.mask(~present, col.name, s, reasons.REQUIRED)
+        values, malformed, why = _coerce(col, s, present)
+        out.mask(malformed, col.name, s, why)
+        ok = present & ~malformed
+        if col.choices is not None:
+            wrong = ok & ~s.isin(col.choices).to_numpy(dtype=bool)
+            out.mask(wrong, col.name, s, reasons.choice(col.choices))
+            ok &= ~wrong
+        if col.pattern is not None:
+            wrong = ok & ~s.str.fullmatch(col.pattern).fillna(False).to_numpy(dtype=bool)
+            out.mask(wrong, col.name, s, reasons.pattern(col.pattern))
+            ok &= ~wrong
+        if col.type in ("int", "float"):
+            num = values.astype("float64").to_numpy(dtype=float, na_value=np.nan)
+            if col.minimum is not None:
+                wrong = ok & (num < col.minimum)
+                out.mask(wrong, col.name, s, reasons.below(col.minimum))
+                ok &= ~wrong
+            if col.maximum is not None:
+                wrong = ok & (num > col.maximum)
+                out.mask(wrong, col.name, s, reasons.above(col.maximum))
+                ok &= ~wrong
+        typed[col.name] = values
+        valid[col.name] = ok
+    _check_refs(schema, out, texts, typed, valid, elements, refs, table.rows)
+    if check_keys:
+        _check_keys(schema, out, texts, typed, valid, existing_keys, table.rows)
+    if area is not None:
+        _check_area(schema, out, texts, typed, valid, area)
+    result = pd.DataFrame({c.name: typed[c.name] for c in schema.columns})
+    result = result.astype(canonical_dtypes(schema))
+    return Checked(result, table.rows, out.sorted())
+
+
+def _mark(n: int, idx: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    m = np.zeros(n, dtype=bool)
+    m[idx] = True
+    return m
+
+
+def _key_text(typed: pd.Series[Any]) -> pd.Series[Any]:
+    """Canonical text of key values (ints without '.0', booleans lower case)."""
+    if str(typed.dtype) == "Int64":
+        return typed.astype("string").astype(object)
+    return typed.astype(object)
+
+
+def _member(values: pd.Series[Any], allowed: Collection[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Which ``values`` are in ``allowed``. A unique ``pandas.Index`` is probed through its
+    cached hash table (cost per call proportional to ``values`` only — use it for large key
+    sets checked chunk after chunk); other collections go through ``Series.isin``."""
+    if isinstance(allowed, pd.Index):  # must be unique (get_indexer raises otherwise)
+        return np.asarray(allowed.get_indexer(pd.Index(values.astype(object))) >= 0,
+                          dtype=np.bool_)
+    return np.asarray(values.isin(list(allowed) if not isinstance(allowed, set | frozenset)
+                                  else allowed), dtype=np.bool_)
+
+
+def _check_refs(
+    schema: TableSchema, out: _Collector, texts: dict[str, pd.Series[Any]],
+    typed: dict[str, pd.Series[Any]], valid: dict[str, np.ndarray[Any, Any]],
+    elements: dict[str, pd.DataFrame], refs: Mapping[str, Collection[str]] | None,
+    rows: np.ndarray[Any, Any],
+) -> None:
+    for col in schema.columns:
+        if col.ref is None:
+            continue
+        ref_kind, ref_col = col.ref.split(".", 1)
+        allowed: Collection[str] = frozenset()
+        checkable = False
+        if refs is not None and col.ref in refs:
+            allowed = refs[col.ref]
+            checkable = True
+        if ref_kind == schema.kind and ref_col in typed:
+            own = _key_text(typed[ref_col])[valid[ref_col]]
+            allowed = {str(v) for v in allowed} | {str(v) for v in own}
+            checkable = True
+        if not checkable:
+            continue
+        if col.type == "list":
+            el = elements.get(col.name)
+            if el is None or el.empty:
+                continue
+            wrong = ~_member(el["e"], allowed)
+            for i, e in zip(el["i"].to_numpy()[wrong], el["e"].to_numpy()[wrong], strict=True):
+                out.add(int(rows[i]), col.name, str(texts[col.name].iloc[i]),
+                        reasons.element(str(e), reasons.unknown_ref(col.ref)))
+            continue
+        ok = valid[col.name]
+        wrong = ok & ~_member(_key_text(typed[col.name]), allowed)
+        out.mask(wrong, col.name, texts[col.name], reasons.unknown_ref(col.ref))
+        valid[col.name] = ok & ~wrong
+
+
+def _check_keys(
+    schema: TableSchema, out: _Collector, texts: dict[str, pd.Series[Any]],
+    typed: dict[str, pd.Series[Any]], valid: dict[str, np.ndarray[Any, Any]],
+    existing_keys: Collection[str] | None, rows: np.ndarray[Any, Any],
+) -> None:
+    key = list(schema.key)
+    if not key or any(k not in typed for k in key):
+        return
+    ok = np.logical_and.reduce([valid[k] for k in key])
+    if not ok.any():
+        return
+    keys = pd.DataFrame({k: _key_text(typed[k]) for k in key})[ok]
+    sub_rows = pd.Series(rows[ok], index=keys.index)
+    first = sub_rows.groupby([keys[k] for k in key], sort=False).transform("first")
+    dup = (first != sub_rows).to_numpy()
+    last = key[-1]
+    if dup.any():
+        dup_mask = np.zeros(len(rows), dtype=bool)
+        dup_mask[keys.index.to_numpy()[dup]] = True
+        reason = pd.Series([""] * len(rows), dtype=object)
+        for pos, r in zip(keys.index.to_numpy()[dup], first[dup], strict=True):
+            reason.iloc[int(pos)] = reasons.duplicate(int(r))
+        out.mask(dup_mask, last, texts[last], reason)
+    if existing_keys and len(key) == 1:
+        existing = {str(v) for v in existing_keys}
+        clash = keys[key[0]].isin(existing).to_numpy()
+        if clash.any():
+            mask = np.zeros(len(rows), dtype=bool)
+            mask[keys.index.to_numpy()[clash]] = True
+            out.mask(mask, key[0], texts[key[0]], reasons.IN_STORE)
+
+
+def _check_area(
+    schema: TableSchema, out: _Collector, texts: dict[str, pd.Series[Any]],
+    typed: dict[str, pd.Series[Any]], valid: dict[str, np.ndarray[Any, Any]], area: ProvinceArea,
+) -> None:
+    pairs = [("lon", "lat"), ("seat_lon", "seat_lat")]
+    for lon_c, lat_c in pairs:
+        if lon_c not in typed or lat_c not in typed:
+            continue
+        ok = valid[lon_c] & valid[lat_c]
+        if "province" in typed:
+            ok &= (typed["province"].astype(object) != "OUT").to_numpy(dtype=bool)
+        if not ok.any():
+            continue
+        lon = typed[lon_c].to_numpy(dtype=float, na_value=np.nan)[ok]
+        lat = typed[lat_c].to_numpy(dtype=float, na_value=np.nan)[ok]
+        outside = np.zeros(len(ok), dtype=bool)
+        outside[np.flatnonzero(ok)] = area.outside(lon, lat)
+        shown = texts[lon_c].astype(object).str.cat(texts[lat_c].astype(object), sep=",")
+        out.mask(outside, lon_c, shown, reasons.OUTSIDE)

@@ -1,0 +1,67 @@
+"""Fixtures for the ingest tests: real SQLite registries in a tmp dir, seeded by the store."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from parklink.store import session_scope
+from parklink.store.io import count_rows
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file holding the embedded dataset, loaded by the store's own seeding."""
+    from parklink.store.db import get_engine
+    from parklink.store.seed import init_default
+
+    path = tmp_path_factory.mktemp("template") / "seeded.sqlite"
+    url = f"sqlite:///{path}"
+    init_default(url, firm_root=None, progress=False)
+    with get_engine(url).connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    get_engine(url).dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from parklink.store.db import get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("template") / "empty.sqlite"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with get_engine(url).connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    get_engine(url).dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_url(_template_db: Path, tmp_path: Path) -> str:
+    """URL of a private copy of the seeded registry."""
+    target = tmp_path / "db.sqlite"
+    shutil.copy(_template_db, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def empty_url(_empty_template: Path, tmp_path: Path) -> str:
+    """URL of a private, migrated but empty registry."""
+    target = tmp_path / "empty.sqlite"
+    shutil.copy(_empty_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def counts() -> Callable[[str], dict[str, int]]:
+    """Rows per stored kind of the registry at a URL."""
+
+    def _counts(url: str) -> dict[str, int]:
+        with session_scope(url) as session:
+            return count_rows(session)
+
+    return _counts
