@@ -35,6 +35,7 @@ DatabaseOpt = Annotated[
 
 #: Domain modules contributing commands through ``register(app)``.
 DOMAIN_CLIS: tuple[str, ...] = (
+    "parklink.datasets.cli",
     "parklink.ingest.cli",
     "parklink.evaluate.cli",
     "parklink.designate.cli",

@@ -90,7 +90,14 @@ def generate_default_firms(
         from parklink.datasets import synthetic
     except ImportError as exc:  # pragma: no cover - packaging error
         raise ParklinkError(f"synthetic generator unavailable: {exc}") from exc
+    # overwrite: a partial folder left by an interrupted run is replaced (write_dataset
+    # itself renames a complete temporary folder into place, so nothing half-written stays)
     synthetic.write_dataset(
-        firm_root, n_firms=n_firms, n_transactions=n_transactions, seed=seed, progress=progress
+        firm_root,
+        n_firms=n_firms,
+        n_transactions=n_transactions,
+        seed=seed,
+        progress=progress,
+        overwrite=True,
     )
     return True
