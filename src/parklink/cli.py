@@ -40,6 +40,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.evaluate.cli",
     "parklink.designate.cli",
     "parklink.logistics.cli",
+    "parklink.chains.cli",
 )
 
 

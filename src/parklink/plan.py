@@ -227,10 +227,12 @@ def provenance_section(inputs: PlanInputs) -> Section:
 
 def default_hooks() -> list[tuple[str, SectionHook]]:
     """Domain sections added after the core ones (each domain registers its hook here)."""
+    from parklink.chains.plan import plan_section as chains_section
     from parklink.logistics.plan import accessibility_hook, logistics_hook
 
     return [
         ("evaluation+designation", evaluation_designation_hook),
+        ("chains", chains_section),
         ("accessibility", accessibility_hook),
         ("logistics", logistics_hook),
     ]

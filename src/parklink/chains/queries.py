@@ -1,0 +1,385 @@
+"""Ibis expressions of the chain engine (the heavy part: scans, joins, group-bys).
+
+Every function takes Ibis tables and returns an Ibis table; nothing here materialises
+data, so the same expressions run on DuckDB and on Spark. Conventions:
+
+* a firm's segments are its ``segments`` list (``;``-joined segment ids); a firm with *m*
+  segments counts once in each and contributes ``output / m`` to each segment's output;
+* a transaction is attributed to the supplier's **primary** (first listed) segment;
+* a firm belongs to a scope when its province, its adcode or its park id is in the
+  scope's sets (:class:`parklink.chains.scope.Scope`);
+* supplier counts count rows of one year: the transactions key (``tables.TRANSACTIONS``)
+  is one row per (supplier, buyer, year), so a row is a distinct supplier of the buyer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+from ibis import _
+
+from parklink.chains.scope import Scope
+from parklink.errors import ValidationError
+from parklink.tables import PROVINCES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+EARTH_RADIUS_KM = 6371.0088
+_COUNTER = itertools.count()
+
+
+@contextmanager
+def materialised(con: Any, expr: ir.Table) -> Iterator[ir.Table]:
+    """Compute ``expr`` once into a temporary table of backend ``con`` and drop it afterwards.
+
+    DuckDB: a temporary table; Spark: a cached DataFrame behind a temporary view. (Ibis's
+    ``Table.cache()`` binds expressions made only of memtables to the default backend,
+    not to ``con``, so it is not used.)
+    """
+    name = f"parklink_chains_tmp_{next(_COUNTER)}"
+    if getattr(con, "name", "") == "pyspark":
+        con._run_pre_execute_hooks(expr)
+        df = con._session.sql(con.compile(expr)).cache()
+        df.createOrReplaceTempView(name)
+        try:
+            yield con.table(name)
+        finally:
+            con._session.catalog.dropTempView(name)
+            df.unpersist()
+    else:
+        table = con.create_table(name, expr, temp=True)
+        try:
+            yield table
+        finally:
+            con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def haversine_km(lon1: ir.FloatingValue, lat1: ir.FloatingValue,
+                 lon2: ir.FloatingValue, lat2: ir.FloatingValue) -> ir.FloatingValue:
+    """Great-circle distance in km (haversine, mean Earth radius 6371.0088 km)."""
+    dphi = (lat2 - lat1).radians()
+    dlam = (lon2 - lon1).radians()
+    a = (dphi / 2).sin() ** 2 + lat1.radians().cos() * lat2.radians().cos() * (dlam / 2).sin() ** 2
+    root = a.sqrt()
+    root = ibis.ifelse(root > 1.0, 1.0, root)  # rounding guard; NULL stays NULL
+    return root.asin() * (2 * EARTH_RADIUS_KM)
+
+
+def firm_core(firms: ir.Table) -> ir.Table:
+    """Firms with typed columns, ``output`` (million CNY, 0 when unknown) and primary segment."""
+    seg = firms.segments.cast("string").fill_null("").strip()
+    arr = seg.split(";")
+    return firms.select(
+        enterprise_id=firms.enterprise_id.cast("string"),
+        province=firms.province.cast("string"),
+        adcode=firms.adcode.cast("string"),
+        park_id=firms.park_id.cast("string"),
+        lon=firms.lon.cast("float64"),
+        lat=firms.lat.cast("float64"),
+        chain=firms.chain.cast("string"),
+        output=firms.output_cny_m.cast("float64").fill_null(0.0),
+        leading=firms.leading.cast("boolean").fill_null(False),
+        seg1=ibis.ifelse(seg == "", ibis.null("string"), arr[0].strip()),
+        nseg=ibis.ifelse(seg == "", 0, arr.length()),
+        seglist=seg,
+    )
+
+
+def firm_segments(core: ir.Table) -> ir.Table:
+    """One row per firm–segment link, with ``share = 1 / number of the firm's segments``."""
+    has = core.filter(core.nseg > 0)
+    exploded = has.select(
+        "enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "output",
+        "leading", "nseg", segment_id=has.seglist.split(";").unnest(),
+    )
+    return exploded.mutate(segment_id=_.segment_id.strip(), share=1.0 / _.nseg.cast("float64"))
+
+
+def membership(core: ir.Table, scopes: Sequence[Scope]) -> ir.Table:
+    """``(enterprise_id, scope_id)`` for every firm in every scope (distinct rows)."""
+    empty = [s.scope_id for s in scopes if s.is_empty()]
+    if empty or not scopes:
+        raise ValidationError.single("scope", f"scope names no province, region or park: {empty}")
+    parts: list[ir.Table] = []
+    for key, attr in (("province", "provinces"), ("adcode", "adcodes"), ("park_id", "park_ids")):
+        rows = [(s.scope_id, v) for s in scopes for v in sorted(getattr(s, attr))]
+        if not rows:
+            continue
+        mt = ibis.memtable(pd.DataFrame(rows, columns=["scope_id", "m_key"]))
+        joined = core.join(mt, core[key] == mt.m_key)
+        parts.append(joined.select("enterprise_id", "scope_id"))
+    if len(parts) == 1:
+        return parts[0].distinct()
+    return ibis.union(*parts, distinct=True)
+
+
+def segment_counts(fs: ir.Table, member: ir.Table) -> ir.Table:
+    """Per scope and segment: firms, leaders and output (share-split, million CNY)."""
+    j = fs.join(member, "enterprise_id")
+    return j.group_by(["scope_id", "segment_id"]).aggregate(
+        n_firms=_.enterprise_id.nunique(),
+        n_leaders=_.enterprise_id.nunique(where=_.leading),
+        output=(_.output * _.share).sum(),
+    )
+
+
+def scope_totals(core: ir.Table, member: ir.Table) -> ir.Table:
+    """Per scope and firm chain: number of firms and total output (all firms of the scope)."""
+    j = core.join(member, "enterprise_id")
+    return j.group_by(["scope_id", "chain"]).aggregate(n_all=_.count(), out_all=_.output.sum())
+
+
+def reference_counts(fs: ir.Table) -> ir.Table:
+    """Per province (SC/CQ/OUT) and segment: firms and share-split output."""
+    return fs.group_by(["province", "segment_id"]).aggregate(
+        n_firms=_.enterprise_id.nunique(), output=(_.output * _.share).sum())
+
+
+def province_totals(core: ir.Table) -> ir.Table:
+    """Per province: firms and output of all firms."""
+    return core.group_by("province").aggregate(n_all=_.count(), out_all=_.output.sum())
+
+
+def city_segment_counts(fs: ir.Table) -> ir.Table:
+    """Firms per (city, segment) inside the circle; city = the adcode's first 4 digits + '00'."""
+    f = fs.filter(fs.province.isin(PROVINCES) & fs.adcode.notnull())
+    f = f.mutate(city=f.adcode.substr(0, 4) + "00")
+    return f.group_by(["city", "segment_id"]).aggregate(n_firms=_.enterprise_id.nunique())
+
+
+def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
+                     year: int) -> ir.Table:
+    """Purchases of ``year`` by buyers in each scope, with supplier location flags.
+
+    Columns: scope_id, buyer_id, supplier_id, value (kCNY), buyer attributes (b_*),
+    supplier province and primary segment (s_prov, s_seg) and booleans ``resolved``
+    (supplier found among firms), ``in_scope``, ``same_prov`` (same province as the
+    buyer) and ``in_circle`` (supplier in SC ∪ CQ).
+    """
+    tx = transactions.filter(transactions.year == year).select(
+        supplier_id=_.supplier_id.cast("string"), buyer_id=_.buyer_id.cast("string"),
+        value=_.value_kcny.cast("float64"))
+    mb = member.select(buyer_id="enterprise_id", scope_id="scope_id")
+    buyers = core.select(b_id="enterprise_id", b_prov="province", b_chain="chain",
+                         b_leading="leading", b_park="park_id")
+    sups = core.select(s_id="enterprise_id", s_prov="province", s_seg="seg1")
+    ms = member.select(ms_id="enterprise_id", ms_scope="scope_id")
+    j1 = tx.join(mb, "buyer_id")
+    j2 = j1.join(buyers, j1.buyer_id == buyers.b_id)
+    j3 = j2.left_join(sups, j2.supplier_id == sups.s_id)
+    j4 = j3.left_join(ms, [j3.supplier_id == ms.ms_id, j3.scope_id == ms.ms_scope])
+    return j4.select(
+        "scope_id", "buyer_id", "supplier_id", "value", "b_prov", "b_chain", "b_leading",
+        "b_park", "s_prov", "s_seg",
+        resolved=_.s_id.notnull() & _.s_prov.notnull(),
+        in_scope=_.ms_scope.notnull(),
+        same_prov=(_.s_prov == _.b_prov).fill_null(False),
+        in_circle=_.s_prov.isin(PROVINCES).fill_null(False),
+    )
+
+
+def firm_lsr_sums(j: ir.Table) -> ir.Table:
+    """Per scope and buyer: purchase values and supplier counts by supplier location."""
+    return j.group_by(["scope_id", "buyer_id", "b_chain", "b_leading", "b_park", "b_prov"]).aggregate(
+        v_total=_.value.sum(),
+        v_resolved=_.value.sum(where=_.resolved),
+        v_scope=_.value.sum(where=_.in_scope),
+        v_prov=_.value.sum(where=_.same_prov),
+        v_circle=_.value.sum(where=_.in_circle),
+        n_sup=_.count(),
+        n_resolved=_.count(where=_.resolved),
+        n_scope=_.count(where=_.in_scope),
+        n_prov=_.count(where=_.same_prov),
+        n_circle=_.count(where=_.in_circle),
+    )
+
+
+def firm_coverage_sums(j: ir.Table, present_scope: ir.Table, present_prov: ir.Table,
+                       present_circle: ir.Table) -> ir.Table:
+    """Per scope and buyer: segments bought (K_f) and how many are present in each region.
+
+    ``present_*`` are tables of segments with at least one firm in the scope
+    (scope_id, segment_id), in the province (province, segment_id) and in the circle.
+    """
+    k = j.filter(j.resolved & j.s_seg.notnull()).group_by(
+        ["scope_id", "buyer_id", "b_prov", "s_seg"]).aggregate(n=_.count())
+    ps = present_scope.select(ps_scope="scope_id", ps_seg="segment_id")
+    pp = present_prov.select(pp_prov="province", pp_seg="segment_id")
+    pc = present_circle.select(pc_seg="segment_id")
+    k1 = k.left_join(ps, [k.scope_id == ps.ps_scope, k.s_seg == ps.ps_seg])
+    k2 = k1.left_join(pp, [k1.b_prov == pp.pp_prov, k1.s_seg == pp.pp_seg])
+    k3 = k2.left_join(pc, k2.s_seg == pc.pc_seg)
+    k4 = k3.select("scope_id", "buyer_id", c_scope=_.ps_seg.notnull().cast("int64"),
+                   c_prov=_.pp_seg.notnull().cast("int64"),
+                   c_circle=_.pc_seg.notnull().cast("int64"))
+    return k4.group_by(["scope_id", "buyer_id"]).aggregate(
+        n_k=_.count(), k_scope=_.c_scope.sum(), k_prov=_.c_prov.sum(), k_circle=_.c_circle.sum())
+
+
+def segment_demand(j: ir.Table) -> ir.Table:
+    """Per scope and supplier segment: local demand (all purchases of buyers in the scope),
+    local supply (from suppliers in the scope), supplier counts and local concentration
+    (sum and sum of squares of local suppliers' sales, largest local supplier)."""
+    seg = j.filter(j.s_seg.notnull())
+    d = seg.group_by(["scope_id", "s_seg"]).aggregate(
+        demand=_.value.sum(), local=_.value.sum(where=_.in_scope),
+        n_sup=_.count(), n_local_sup=_.count(where=_.in_scope))
+    per = seg.filter(seg.in_scope).group_by(["scope_id", "s_seg", "supplier_id"]).aggregate(
+        v=_.value.sum())
+    c = per.group_by(["scope_id", "s_seg"]).aggregate(
+        sv=_.v.sum(), sv2=(_.v * _.v).sum(), vmax=_.v.max())
+    c = c.select(c_scope="scope_id", c_seg="s_seg", sv="sv", sv2="sv2", vmax="vmax")
+    out = d.left_join(c, [d.scope_id == c.c_scope, d.s_seg == c.c_seg])
+    return out.select("scope_id", "s_seg", "demand", "local", "n_sup", "n_local_sup",
+                      "sv", "sv2", "vmax")
+
+
+def leader_sourcing(j: ir.Table) -> ir.Table:
+    """Per scope, chain leader and supplier segment: suppliers, local suppliers, value and
+    (when there is exactly one supplier) who it is and whether it is in the circle."""
+    lj = j.filter(j.b_leading & j.s_seg.notnull())
+    return lj.group_by(["scope_id", "buyer_id", "s_seg"]).aggregate(
+        n_sup=_.count(), n_local=_.count(where=_.in_scope),
+        value=_.value.sum(), supplier_id=_.supplier_id.max(),
+        sup_in_circle=_.in_circle.cast("int64").max())
+
+
+def leader_suppliers(j: ir.Table, core: ir.Table) -> ir.Table:
+    """Every supplier of every chain leader in each scope, with location and distance (km)."""
+    lj = j.filter(j.b_leading)
+    g = lj.group_by(["scope_id", "buyer_id", "supplier_id", "s_seg", "s_prov", "in_scope",
+                     "same_prov", "in_circle", "resolved"]).aggregate(value=_.value.sum())
+    b = core.select(bb_id="enterprise_id", b_lon="lon", b_lat="lat")
+    s = core.select(ss_id="enterprise_id", s_lon="lon", s_lat="lat", s_park="park_id",
+                    s_adcode="adcode", s_output="output")
+    g1 = g.join(b, g.buyer_id == b.bb_id)
+    g2 = g1.left_join(s, g1.supplier_id == s.ss_id)
+    return g2.select(
+        "scope_id", "buyer_id", "supplier_id", "s_seg", "s_prov", "s_park", "s_adcode",
+        "s_output", "in_scope", "same_prov", "in_circle", "resolved", "value",
+        distance_km=haversine_km(_.b_lon, _.b_lat, _.s_lon, _.s_lat),
+    )
+
+
+def sales_into_scope(j: ir.Table) -> ir.Table:
+    """Per scope and supplier outside the scope: value sold into the scope and whether it
+    already supplies a chain leader of the scope (``tie``)."""
+    out = j.filter(~j.in_scope & j.resolved)
+    return out.group_by(["scope_id", "supplier_id"]).aggregate(
+        into=_.value.sum(), tie=_.b_leading.cast("int64").max())
+
+
+def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.Table | None,
+                      pairs: pd.DataFrame, *, exclude_members: bool, circle_only: bool,
+                      weights: dict[str, float], distance_km0: float, top_n: int,
+                      pool: int | None = None) -> ir.Table:
+    """Rank firms of a segment for each (key, scope, segment) row of ``pairs``.
+
+    ``pairs`` has columns key, scope_id, segment_id, lon, lat, exclude_id. Candidates are
+    the firms assigned to the segment, optionally outside the scope
+    (``exclude_members``) and/or inside the circle (``circle_only``), never
+    ``exclude_id``. Score: weighted sum of normalised value sold into the scope,
+    segment fit (share), exp(−distance/d0), log-size and tie (see ``TargetWeights``).
+    The ranking runs on a narrow table; firm attributes are joined to the top rows only.
+    """
+    pt = ibis.memtable(pairs.astype({"lon": "float64", "lat": "float64"}))
+    src = fs.filter(fs.province.isin(PROVINCES)) if circle_only else fs
+    if pool is not None:
+        # candidate pool: the ``pool`` largest firms of the segment in each province group,
+        # plus every firm that already sells into the scope (exact for smaller segments)
+        ranked = src.mutate(prank=ibis.row_number().over(
+            group_by=["segment_id", "province"],
+            order_by=[ibis.desc("output"), ibis.asc("enterprise_id")]))
+        big = ranked.filter(ranked.prank < pool)
+        keys = big.join(pt, big.segment_id == pt.segment_id).select(
+            "key", c_id=big.enterprise_id, c_seg=big.segment_id)
+        if sales is not None:
+            pv1, sv1 = pt.view(), src.view()
+            ss = sales.join(sv1, sales.supplier_id == sv1.enterprise_id).select(
+                s_scope=sales.scope_id, c_id=sales.supplier_id, c_seg=sv1.segment_id)
+            sk = ss.join(pv1, [ss.s_scope == pv1.scope_id, ss.c_seg == pv1.segment_id]).select(
+                "key", "c_id", "c_seg")
+            keys = ibis.union(keys, sk, distinct=True)
+        pv, sv = pt.view(), src.view()
+        kp = keys.join(pv, keys.key == pv.key)
+        src_j = kp.join(sv, [kp.c_id == sv.enterprise_id, kp.c_seg == sv.segment_id])
+        cand = src_j.select(
+            key=keys.key, scope_id=pv.scope_id, enterprise_id=sv.enterprise_id,
+            output=sv.output, share=sv.share, exclude_id=pv.exclude_id,
+            distance_km=haversine_km(sv.lon, sv.lat, pv.lon, pv.lat))
+    else:
+        j = src.join(pt, src.segment_id == pt.segment_id)
+        cand = j.select(
+            "key", "scope_id", enterprise_id=src.enterprise_id, output=src.output,
+            share=src.share, exclude_id=pt.exclude_id,
+            distance_km=haversine_km(src.lon, src.lat, pt.lon, pt.lat))
+    cand = cand.filter(cand.enterprise_id != cand.exclude_id.fill_null(""))
+    if exclude_members:
+        mm = member.select(x_id="enterprise_id", x_scope="scope_id")
+        cj = cand.left_join(mm, [cand.enterprise_id == mm.x_id, cand.scope_id == mm.x_scope])
+        cand = cj.filter(_.x_id.isnull()).drop("x_id", "x_scope")
+    if sales is not None:
+        sj = cand.left_join(sales, [cand.enterprise_id == sales.supplier_id,
+                                    cand.scope_id == sales.scope_id])
+        cand = sj.select(*cand.columns, into=_.into.fill_null(0.0), tie=_.tie.fill_null(0))
+    else:
+        cand = cand.mutate(into=ibis.literal(0.0), tie=ibis.literal(0))
+    cand = cand.mutate(logsize=(_.output + 1.0).ln())
+    mx = cand.group_by("key").aggregate(max_into=_.into.max(), max_size=_.logsize.max())
+    mx = mx.select(mx_key="key", max_into="max_into", max_size="max_size")
+    cm = cand.join(mx, cand.key == mx.mx_key)
+    f_value = ibis.ifelse(_.max_into > 0, _.into / _.max_into, 0.0)
+    f_size = ibis.ifelse(_.max_size > 0, _.logsize / _.max_size, 0.0)
+    f_dist = ibis.ifelse(_.distance_km.isnull(), 0.0, (-_.distance_km / distance_km0).exp())
+    sc = cm.select("key", "scope_id", "enterprise_id", "output", "share", "distance_km",
+                   "into", "tie", f_value=f_value, f_fit=_.share, f_distance=f_dist,
+                   f_size=f_size, f_tie=_.tie.cast("float64"))
+    sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
+                   + weights["distance"] * _.f_distance + weights["size"] * _.f_size
+                   + weights["tie"] * _.f_tie)
+    narrow = sc.select("key", "enterprise_id", "score")
+    narrow = narrow.mutate(rank=ibis.row_number().over(
+        group_by="key", order_by=[ibis.desc("score"), ibis.asc("enterprise_id")]) + 1)
+    top = narrow.filter(narrow.rank <= top_n).select(t_key="key", t_id="enterprise_id",
+                                                     rank="rank")
+    best = sc.join(top, [sc.key == top.t_key, sc.enterprise_id == top.t_id])
+    attrs = core.select(a_id="enterprise_id", province="province", park_id="park_id",
+                        adcode="adcode")
+    out = best.join(attrs, best.enterprise_id == attrs.a_id)
+    return out.select("key", "scope_id", "enterprise_id", "province", "park_id", "adcode",
+                      "output", "share", "distance_km", "into", "tie", "f_value", "f_fit",
+                      "f_distance", "f_size", "f_tie", "score", "rank")
+
+
+def flows(transactions: ir.Table, core: ir.Table) -> ir.Table:
+    """Purchases between firms in the circle by year, supplier/buyer province and supplier
+    segment: value (kCNY) and number of transactions.
+
+    The buyer's province is joined first and the rows are summed per (year, supplier,
+    buyer province) before the supplier's attributes are joined, so the second join sees
+    far fewer rows than the transactions table.
+    """
+    buys = core.filter(core.province.isin(PROVINCES)).select(b_id="enterprise_id",
+                                                              b_prov="province")
+    t = transactions.select(supplier_id=_.supplier_id.cast("string"),
+                            buyer_id=_.buyer_id.cast("string"), year="year",
+                            value=_.value_kcny.cast("float64"))
+    j1 = t.join(buys, t.buyer_id == buys.b_id)
+    per = j1.group_by(["year", "supplier_id", "b_prov"]).aggregate(
+        value=_.value.sum(), n_tx=_.count())
+    sups = core.filter(core.province.isin(PROVINCES)).select(
+        s_id="enterprise_id", s_prov="province", s_seg="seg1")
+    j2 = per.join(sups, per.supplier_id == sups.s_id)
+    return j2.group_by(["year", "s_prov", "b_prov", "s_seg"]).aggregate(
+        value=_.value.sum(), n_tx=_.n_tx.sum())
+
+
+def latest_year(transactions: ir.Table) -> ir.IntegerScalar:
+    """The latest year present in the transactions."""
+    return transactions.year.max()
