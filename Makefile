@@ -27,6 +27,7 @@ plan: venv
 	$(BIN)/parklink db init
 	$(BIN)/parklink plan --out out
 	@echo "Open out/plan.html, or run '$(BIN)/parklink --help' for more commands."
+	@echo "Web app: '$(BIN)/parklink users add ADMIN --role programme_office', then '$(BIN)/parklink serve' -> http://127.0.0.1:8000/"
 
 test: venv-dev
 	bash scripts/run-tests.sh $(PYTEST_ARGS)

@@ -149,3 +149,17 @@ def test_designation_history_check(db_url: str) -> None:
             [{"designation_id": "x", "batch": 2, "year": 2022, "announced": dt.date(2023, 3, 24),
               "unknown_members": 0, "mode": "unknown", "confidence": "likely", "revoked_year": 2021}],
         )
+
+
+def test_downgrade_and_upgrade_again(db_url: str) -> None:
+    """Every revision after the first can be rolled back and re-applied with the data kept."""
+    from alembic import command
+
+    from parklink.store.db import alembic_config
+
+    load_tiny(db_url)
+    command.downgrade(alembic_config(db_url), "0001")
+    assert current_revision(db_url) == "0001"
+    assert upgrade(db_url) == head_revision()
+    with session_scope(db_url) as s:
+        assert count_rows(s, ["parks"])["parks"] == 3

@@ -130,14 +130,14 @@ class Park(SourcedMixin, Base):
     park_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(300))
-    province: Mapped[str] = mapped_column(String(2))
+    province: Mapped[str] = mapped_column(String(2), index=True)
     adcode: Mapped[str] = mapped_column(ForeignKey("region.adcode"), index=True)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     location_approximate: Mapped[bool] = mapped_column(Boolean)
     area_km2: Mapped[float | None] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(12))
-    kind: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
     industries: Mapped[str | None] = mapped_column(Text)
 
 
@@ -150,7 +150,7 @@ class ParkAreaType(Base):
     park_id: Mapped[str] = mapped_column(
         ForeignKey("park.park_id", ondelete="CASCADE"), primary_key=True
     )
-    area_type: Mapped[str] = mapped_column(String(24), primary_key=True)
+    area_type: Mapped[str] = mapped_column(String(24), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -163,7 +163,7 @@ class ParkFocusChain(Base):
     park_id: Mapped[str] = mapped_column(
         ForeignKey("park.park_id", ondelete="CASCADE"), primary_key=True
     )
-    chain: Mapped[str] = mapped_column(ForeignKey("chain.chain_id"), primary_key=True)
+    chain: Mapped[str] = mapped_column(ForeignKey("chain.chain_id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
 
 

@@ -1,0 +1,217 @@
+"""Web load benchmark (issue 6): park list, park detail and dashboard under wrk on loopback.
+
+Builds a registry with the embedded regions/zones/targets, 10,000 synthetic parks, 500
+synthetic designations and 1,000,000 synthetic firms (enterprise table), starts uvicorn
+(2 worker processes) on a free loopback port, and drives each endpoint with ``wrk`` for
+``--seconds`` (default 30). Targets from the issue: lists and details >= 1,000 req/s with
+p99 < 50 ms and no errors; dashboard p99 < 200 ms. The baseline in the same run is
+``/api/health`` (the framework's ceiling on this machine: no database work), and the
+issue's 1,000 req/s target.
+
+    python bench/web_load.py [--database URL] [--seconds 30] [--firms 1000000] [--parks 10000]
+
+Everything is synthetic (confidence 'synthetic'); the load generator talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parklink import tables as t
+from parklink.datasets import chengyu
+from parklink.store.db import get_engine, session_scope, upgrade
+from parklink.store.io import write_frame
+
+TARGET_RPS = 1000.0
+
+
+def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
+    """Load regions/zones/targets (embedded) and synthetic parks, designations and firms."""
+    rng = np.random.default_rng(seed)
+    regions = chengyu.load("regions")
+    districts = regions[regions["level"] == "district"].reset_index(drop=True)
+    upgrade(url)
+    t0 = time.perf_counter()
+    with session_scope(url) as s:
+        write_frame(s, "regions", regions)
+        write_frame(s, "zones", chengyu.load("zones"))
+        write_frame(s, "targets", chengyu.load("targets"))
+        pick = rng.integers(0, len(districts), n_parks)
+        d = districts.iloc[pick].reset_index(drop=True)
+        lon = d["seat_lon"].astype(float).fillna(104.0).to_numpy() + rng.normal(0, 0.02, n_parks)
+        lat = d["seat_lat"].astype(float).fillna(30.0).to_numpy() + rng.normal(0, 0.02, n_parks)
+        parks = pd.DataFrame({
+            "park_id": [f"bench-{i:05d}" for i in range(n_parks)],
+            "name_zh": [f"合成园区{i}" for i in range(n_parks)],
+            "name_en": [f"Synthetic park {i}" for i in range(n_parks)],
+            "province": d["province"], "adcode": d["adcode"],
+            "lon": np.clip(lon, 97.1, 110.9), "lat": np.clip(lat, 26.1, 34.9),
+            "location_approximate": True, "area_km2": rng.uniform(1, 50, n_parks).round(2),
+            "level": rng.choice(t.PARK_LEVELS, n_parks), "kind": rng.choice(t.PARK_KINDS, n_parks),
+            "area_types": rng.choice(t.AREA_TYPES, n_parks), "focus_chains": [
+                ";".join(rng.choice(t.CHAINS, 2, replace=False)) for _ in range(n_parks)],
+            "industries": None, "source_url": None, "confidence": "synthetic",
+        })
+        write_frame(s, "parks", parks)
+        sc = parks.index[parks["province"] == "SC"].to_numpy()
+        cq = parks.index[parks["province"] == "CQ"].to_numpy()
+        n_des = 500
+        des = pd.DataFrame({
+            "designation_id": [f"bench-d{i:04d}" for i in range(n_des)],
+            "batch": rng.integers(1, 5, n_des), "year": rng.choice([2020, 2021, 2022, 2023, 2024], n_des),
+            "announced": None,
+            "members": [f"{parks.park_id[rng.choice(sc)]};{parks.park_id[rng.choice(cq)]}" for _ in range(n_des)],
+            "unknown_members": 0, "theme_chains": rng.choice(t.CHAINS, n_des), "theme": None,
+            "mode": rng.choice(t.COOPERATION_MODES, n_des), "source_url": None, "confidence": "synthetic",
+        })
+        write_frame(s, "designations", des)
+    chunk = 200_000
+    for start in range(0, n_firms, chunk):
+        n = min(chunk, n_firms - start)
+        host = rng.integers(0, n_parks, n)
+        p = parks.iloc[host]
+        firms = pd.DataFrame({
+            "enterprise_id": [f"F{start + i:07d}" for i in range(n)],
+            "name_zh": "合成企业", "name_en": "Synthetic firm",
+            "province": p["province"].to_numpy(), "adcode": p["adcode"].to_numpy(),
+            "park_id": p["park_id"].to_numpy(), "lon": p["lon"].to_numpy(), "lat": p["lat"].to_numpy(),
+            "chain": rng.choice(t.CHAINS, n), "segments": None,
+            "size_class": rng.choice(t.SIZE_CLASSES, n), "employees": rng.integers(1, 5000, n),
+            "output_cny_m": rng.uniform(0.1, 1000, n).round(2), "leading": False, "synthetic": True,
+            "source_url": None, "confidence": "synthetic",
+        })
+        with session_scope(url) as s:
+            write_frame(s, "enterprises", firms)
+    get_engine(url).dispose()
+    print(f"loaded {n_parks} parks, {n_des} designations, {n_firms} firms in {time.perf_counter() - t0:.0f} s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(base: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("server did not come up")
+
+
+LUA_RANDOM = """
+math.randomseed(42)
+request = function()
+  local path = string.format("{fmt}", math.random(0, {n}))
+  return wrk.format("GET", path)
+end
+"""
+
+
+def run_wrk(base: str, path: str, seconds: int, *, connections: int, lua: str | None = None) -> dict[str, float]:
+    """req/s, p50/p99 latency (ms) and error count of one wrk run."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        if lua:
+            fh.write(lua)
+            cmd += ["-s", fh.name]
+    out = subprocess.run([*cmd, base + path], capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        v = float(m.group(1))
+        return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = 0
+    for pat in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
+        if m := re.search(pat, out):
+            errors += sum(int(g) for g in m.groups())
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "errors": errors}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database", help="SQLAlchemy URL (default: a new SQLite file in a temp dir)")
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--parks", type=int, default=10_000)
+    ap.add_argument("--firms", type=int, default=1_000_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install -y wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="parklink-webbench-"))
+    url = args.database or f"sqlite:///{tmp / 'bench.sqlite'}"
+    build(url, n_parks=args.parks, n_firms=args.firms)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(tmp / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    try:
+        wait_up(base)
+        n = args.parks - 1
+        pages = max(1, args.parks // 50)
+        for path in ("/", "/api/parks?page_size=50", "/api/parks/bench-00001", "/api/health"):  # warm up
+            for _ in range(3):
+                urllib.request.urlopen(base + path, timeout=30).read()
+        cases = [
+            ("health (baseline: no database work)", "/api/health", None),
+            ("park list /api/parks?page=R&page_size=50", "/api/parks",
+             LUA_RANDOM.replace("{fmt}", "/api/parks?page=%d&page_size=50").replace("{n}", str(pages - 1))
+             .replace("math.random(0,", "math.random(1,")),
+            ("park list filtered /api/parks?province=SC&chain=auto&sort=name_en", "/api/parks?province=SC&chain=auto&sort=name_en", None),
+            ("park detail /api/parks/{id}", "/api/parks/bench-00000",
+             LUA_RANDOM.replace("{fmt}", "/api/parks/bench-%05d").replace("{n}", str(n))),
+            ("dashboard HTML /", "/", None),
+        ]
+        results = {}
+        dialect = url.split(":", 1)[0]
+        print(f"\n{dialect}: {args.parks} parks, {args.firms} firms, uvicorn x{args.workers}, wrk -t1 -c{args.connections} "
+              f"{args.seconds}s each, 2 cores (shared with the load generator)")
+        for label, path, lua in cases:
+            r = run_wrk(base, path, args.seconds, connections=args.connections, lua=lua)
+            results[label] = r
+            print(f"  {label:70s} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  errors {r['errors']}")
+        health = results[cases[0][0]]["rps"]
+        print("\nratios")
+        for label, _, _ in cases[1:]:
+            r = results[label]
+            print(f"  {label}: vs target 1,000 req/s: {r['rps'] / TARGET_RPS:.1f}x; "
+                  f"vs /api/health baseline: {r['rps'] / health:.1f}x")
+    finally:
+        server.terminate()
+        server.wait(20)
+        get_engine(url).dispose()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The FastAPI application: API under ``/api``, server-rendered pages, local static assets.
+
+``create_app(database_url)`` builds the app; ``parklink serve`` runs it with uvicorn.
+Nothing is loaded from a CDN: plotly.js is served from the installed plotly package and
+the API documentation (``/docs``) from the ``fastapi-offline`` package's bundled assets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parklink import __version__
+from parklink.errors import ConfigError, NotFoundError, ParklinkError, ValidationError
+from parklink.settings import get_settings
+from parklink.store.db import database_url as resolve_url
+from parklink.store.db import get_engine, is_initialised, redact
+from parklink.web.deps import WebState
+from parklink.web.registry import ConflictError
+from parklink.web.security import LoginLimiter, TokenSigner, load_secret
+
+log = logging.getLogger("parklink.web")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+FIRST_ADMIN_HINT = (
+    "没有示范园区办公室用户 No programme-office user exists yet. Create the first one with:\n"
+    "  parklink users add ADMIN_NAME --role programme_office\n"
+    "(the password is asked for with a hidden prompt; no default password is shipped)"
+)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding security headers (CSP except on /docs, nosniff, referrer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = str(scope.get("path", "")).startswith("/docs")
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                headers.append((b"x-frame-options", b"DENY"))
+                if not docs:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> bytes:
+    """plotly.js as bundled with the installed plotly package (served at /static/plotly.min.js)."""
+    from plotly.offline import get_plotlyjs
+
+    js: str = get_plotlyjs()
+    return js.encode("utf-8")
+
+
+def _problems(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"field": p.column, "reason": p.reason, "value": p.value} for p in exc.problems]
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    from parklink.web.pages import error_page
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("body",)]
+            value = e.get("input")
+            errors.append({"field": ".".join(loc) or None, "reason": str(e.get("msg", "invalid")),
+                           "value": None if value is None or isinstance(value, dict) else str(value)[:200]})
+        return JSONResponse({"detail": "validation failed (校验未通过)", "errors": errors}, status_code=422)
+
+    @app.exception_handler(ParklinkError)
+    async def _parklink(request: Request, exc: ParklinkError) -> Response:
+        if isinstance(exc, ConflictError):
+            status, detail, errors = 409, "conflict (冲突)", _problems(exc)
+        elif isinstance(exc, ValidationError):
+            status, detail, errors = 422, "validation failed (校验未通过)", _problems(exc)
+        elif isinstance(exc, NotFoundError):
+            status, detail, errors = 404, str(exc), []
+        else:
+            log.error("server-side error: %s", exc)
+            status, detail, errors = 500, str(exc) if isinstance(exc, ConfigError) else "internal error", []
+        if _wants_html(request):
+            return error_page(request, status, detail)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request) and exc.status_code != 401:
+            return error_page(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": str(exc.detail), "errors": []}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The parklink web application on ``database_url`` (default: the configured database).
+
+    The database must have the schema (``parklink db init``); the signing secret is read
+    from (or created in) the data directory.
+    """
+    url = resolve_url(database_url)
+    settings = get_settings()
+    engine = get_engine(url)
+    state = WebState(
+        database_url=url,
+        sessions=sessionmaker(bind=engine, expire_on_commit=False),
+        signer=TokenSigner(load_secret(settings.data_dir)),
+        limiter=LoginLimiter(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not is_initialised(url):
+            raise ConfigError(f"database {redact(url)} has no parklink schema; run 'parklink db init' first")
+        from parklink.web.accounts import count_office_users
+        from parklink.web.status import current_status
+
+        with state.sessions() as session:
+            if count_office_users(session) == 0:
+                log.warning(FIRST_ADMIN_HINT)
+            try:  # warm the dashboard cache so the first visitor does not wait for it
+                current_status(session)
+            except (ParklinkError, ValueError, KeyError) as exc:
+                log.warning("programme status not available yet: %s", exc)
+        yield
+
+    app = FastAPIOffline(
+        title="parklink — 川渝产业合作示范园区 API",
+        version=__version__,
+        description=(
+            "Registry, programme status and maps of the Sichuan–Chongqing industrial cooperation "
+            "demonstration parks. Read endpoints are public (published data); writes need a bearer "
+            "token from `POST /api/auth/token` and a role that allows them."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.web = state
+    app.add_middleware(SecurityHeaders)
+    _install_handlers(app)
+
+    from parklink.web.pages import router as pages_router
+    from parklink.web.routers import (
+        chains,
+        designations,
+        enterprises,
+        logistics,
+        maps,
+        parks,
+        regions,
+        scenarios,
+        users,
+    )
+
+    for module in (regions, parks, designations, enterprises, chains, logistics, maps, scenarios, users):
+        app.include_router(module.router, prefix="/api")
+
+    @app.get("/api/health", tags=["meta"], summary="Health check")
+    def health() -> dict[str, str]:
+        """Liveness: the version (the database is checked at startup)."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_asset() -> Response:
+        return Response(plotly_js(), media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    static_dir = resources.files("parklink.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    app.include_router(pages_router)
+    return app

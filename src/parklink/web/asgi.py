@@ -1,0 +1,13 @@
+"""ASGI entry point for multi-process servers: ``uvicorn parklink.web.asgi:app --workers N``.
+
+The database URL comes from ``PARKLINK_WEB_DATABASE_URL`` (set by ``parklink serve
+--workers N``), else the configured one.
+"""
+
+from __future__ import annotations
+
+import os
+
+from parklink.web.app import create_app
+
+app = create_app(os.environ.get("PARKLINK_WEB_DATABASE_URL") or None)

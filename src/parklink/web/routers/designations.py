@@ -1,0 +1,150 @@
+"""Designations and targets: lists, details, writes, and programme status vs targets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import ColumnElement, select
+
+from parklink import tables as t
+from parklink.store import models as m
+from parklink.web import registry
+from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.schemas import (
+    DesignationCreate,
+    DesignationOut,
+    DesignationPage,
+    DesignationUpdate,
+    StatusOut,
+    TargetCreate,
+    TargetOut,
+    TargetPage,
+    TargetUpdate,
+)
+from parklink.web.status import status_tables
+
+router = APIRouter(tags=["designations & targets 认定与目标"], responses=ERRORS)
+DES_SORT = ("designation_id", "batch", "year", "announced", "mode", "revoked_year")
+DesKey = Annotated[str, Path(max_length=64)]
+YearKey = Annotated[int, Path(ge=2000, le=2100)]
+
+
+@router.get("/designations", response_model=DesignationPage, summary="List designations 认定列表")
+def list_designations(
+    session: SessionDep,
+    page: PageQ = 1,
+    page_size: PageSizeQ = 50,
+    sort: SortQ = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    batch: Annotated[int | None, Query(ge=1, le=99)] = None,
+    chain: Annotated[str | None, Query(pattern="^(" + "|".join(t.CHAINS) + ")$")] = None,
+    mode: Annotated[str | None, Query(pattern="^(" + "|".join(t.COOPERATION_MODES) + ")$")] = None,
+    province: Annotated[str | None, Query(pattern="^(SC|CQ)$", description="with a member park in this province")] = None,
+    park_id: Annotated[str | None, Query(max_length=64, description="with this member park")] = None,
+    active: Annotated[bool | None, Query(description="not revoked")] = None,
+) -> dict[str, Any]:
+    """Designations (one or more parks per designation), filtered and paginated."""
+    where: list[ColumnElement[bool]] = []
+    if year is not None:
+        where.append(m.Designation.year == year)
+    if batch is not None:
+        where.append(m.Designation.batch == batch)
+    if mode:
+        where.append(m.Designation.mode == mode)
+    if chain:
+        where.append(m.Designation.designation_id.in_(
+            select(m.DesignationChain.designation_id).where(m.DesignationChain.chain == chain)))
+    if province:
+        where.append(m.Designation.designation_id.in_(
+            select(m.DesignationMember.designation_id)
+            .join(m.Park, m.Park.park_id == m.DesignationMember.park_id)
+            .where(m.Park.province == province)))
+    if park_id:
+        where.append(m.Designation.designation_id.in_(
+            select(m.DesignationMember.designation_id).where(m.DesignationMember.park_id == park_id)))
+    if active is not None:
+        where.append(m.Designation.revoked_year.is_(None) if active else m.Designation.revoked_year.is_not(None))
+    order = registry.sort_clause("designations", sort, DES_SORT)
+    rows, total = registry.page_rows(session, "designations", where=where, order_by=order, page=page,
+                                     page_size=page_size)
+    return page_body(rows, total, page, page_size)
+
+
+@router.get("/designations/{designation_id}", response_model=DesignationOut, summary="One designation 认定详情")
+async def get_designation(designation_id: DesKey, session: SessionDep) -> dict[str, Any]:
+    """The designation ``designation_id``."""
+    return registry.get_row(session, "designations", designation_id)
+
+
+@router.post("/designations", response_model=DesignationOut, status_code=201, summary="Create a designation 新增认定")
+def create_designation(body: DesignationCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Record a designation (programme office); audited."""
+    check_write(principal, "designations", "create")
+    data = dump(body)
+    revoked = data.pop("revoked_year", None)
+    row = registry.create_row(session, "designations", data, actor=principal.username)
+    if revoked is not None:
+        row = registry.update_row(session, "designations", row["designation_id"], {"revoked_year": revoked},
+                                  actor=principal.username)
+    return row
+
+
+@router.patch("/designations/{designation_id}", response_model=DesignationOut, summary="Update a designation 修改认定")
+def update_designation(designation_id: DesKey, body: DesignationUpdate, session: SessionDep,
+                       principal: PrincipalDep) -> dict[str, Any]:
+    """Change a designation, e.g. set ``revoked_year`` to end it (programme office); audited."""
+    check_write(principal, "designations", "update", designation_id)
+    return registry.update_row(session, "designations", designation_id, dump(body), actor=principal.username)
+
+
+@router.delete("/designations/{designation_id}", status_code=204, summary="Delete a designation 删除认定")
+def delete_designation(designation_id: DesKey, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Delete a designation recorded by mistake (programme office; to end one, set revoked_year)."""
+    check_write(principal, "designations", "delete", designation_id)
+    registry.delete_row(session, "designations", designation_id, actor=principal.username)
+    return Response(status_code=204)
+
+
+@router.get("/targets", response_model=TargetPage, summary="List targets 目标列表")
+def list_targets(session: SessionDep, page: PageQ = 1, page_size: PageSizeQ = 50, sort: SortQ = None) -> dict[str, Any]:
+    """Cumulative park targets by year."""
+    order = registry.sort_clause("targets", sort, ("year", "cumulative_parks"))
+    rows, total = registry.page_rows(session, "targets", order_by=order, page=page, page_size=page_size)
+    return page_body(rows, total, page, page_size)
+
+
+@router.get("/targets/{year}", response_model=TargetOut, summary="One target 目标详情")
+async def get_target(year: YearKey, session: SessionDep) -> dict[str, Any]:
+    """The target of ``year``."""
+    return registry.get_row(session, "targets", year)
+
+
+@router.post("/targets", response_model=TargetOut, status_code=201, summary="Create a target 新增目标")
+def create_target(body: TargetCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Add a target year (programme office); audited."""
+    check_write(principal, "targets", "create")
+    return registry.create_row(session, "targets", dump(body), actor=principal.username)
+
+
+@router.patch("/targets/{year}", response_model=TargetOut, summary="Update a target 修改目标")
+def update_target(year: YearKey, body: TargetUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Change a target (programme office); audited."""
+    check_write(principal, "targets", "update", year)
+    return registry.update_row(session, "targets", year, dump(body), actor=principal.username)
+
+
+@router.delete("/targets/{year}", status_code=204, summary="Delete a target 删除目标")
+def delete_target(year: YearKey, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Delete a target (programme office); audited."""
+    check_write(principal, "targets", "delete", year)
+    registry.delete_row(session, "targets", year, actor=principal.username)
+    return Response(status_code=204)
+
+
+@router.get("/status", response_model=StatusOut, summary="Programme status vs targets 示范园区进度")
+def get_status(session: SessionDep) -> dict[str, Any]:
+    """Designated parks vs targets by year, province, zone and area type
+    (:func:`parklink.programme.status.programme_status`)."""
+    return status_tables(session)

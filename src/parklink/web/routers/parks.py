@@ -1,0 +1,112 @@
+"""Parks: list (filter, sort, paginate), detail, create, update, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import ColumnElement, select
+
+from parklink import tables as t
+from parklink.store import models as m
+from parklink.web import registry
+from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.schemas import ParkCreate, ParkOut, ParkPage, ParkUpdate
+
+router = APIRouter(prefix="/parks", tags=["parks 园区"], responses=ERRORS)
+SORTABLE = ("park_id", "name_zh", "name_en", "province", "adcode", "level", "kind", "area_km2")
+KeyPath = Annotated[str, Path(max_length=64)]
+
+
+
+def park_filters(
+    province: str | None = None,
+    zone: str | None = None,
+    area_type: str | None = None,
+    chain: str | None = None,
+    level: str | None = None,
+    kind: str | None = None,
+    adcode: str | None = None,
+    q: str | None = None,
+    designated: bool | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE terms for the park filters (each optional; all must hold)."""
+    where: list[ColumnElement[bool]] = []
+    if province:
+        where.append(m.Park.province == province)
+    if level:
+        where.append(m.Park.level == level)
+    if kind:
+        where.append(m.Park.kind == kind)
+    if adcode:
+        where.append(m.Park.adcode == adcode)
+    if zone:
+        members = select(m.ZoneMember.adcode).where(m.ZoneMember.zone_id == zone)
+        where.append(m.Park.adcode.in_(members))
+    if area_type:
+        typed = select(m.ParkAreaType.park_id).where(m.ParkAreaType.area_type == area_type)
+        where.append(m.Park.park_id.in_(typed))
+    if chain:
+        focus = select(m.ParkFocusChain.park_id).where(m.ParkFocusChain.chain == chain)
+        where.append(m.Park.park_id.in_(focus))
+    if q:
+        pattern = f"%{q.strip()}%"
+        where.append(m.Park.name_zh.like(pattern) | m.Park.name_en.ilike(pattern) | m.Park.park_id.like(pattern))
+    if designated is not None:
+        member = select(m.DesignationMember.park_id).join(
+            m.Designation, m.Designation.designation_id == m.DesignationMember.designation_id
+        ).where(m.Designation.revoked_year.is_(None))
+        where.append(m.Park.park_id.in_(member) if designated else m.Park.park_id.not_in(member))
+    return where
+
+
+@router.get("", response_model=ParkPage, summary="List parks 园区列表")
+def list_parks(
+    session: SessionDep,
+    page: PageQ = 1,
+    page_size: PageSizeQ = 50,
+    sort: SortQ = None,
+    province: Annotated[str | None, Query(pattern="^(SC|CQ)$")] = None,
+    zone: Annotated[str | None, Query(max_length=64, description="zone_id: parks in the zone's regions")] = None,
+    area_type: Annotated[str | None, Query(pattern="^(" + "|".join(t.AREA_TYPES) + ")$")] = None,
+    chain: Annotated[str | None, Query(pattern="^(" + "|".join(t.CHAINS) + ")$")] = None,
+    level: Annotated[str | None, Query(pattern="^(" + "|".join(t.PARK_LEVELS) + ")$")] = None,
+    kind: Annotated[str | None, Query(pattern="^(" + "|".join(t.PARK_KINDS) + ")$")] = None,
+    adcode: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the name or id")] = None,
+    designated: Annotated[bool | None, Query(description="member of an active designation")] = None,
+) -> dict[str, Any]:
+    """Parks matching every given filter, one page at a time."""
+    where = park_filters(province, zone, area_type, chain, level, kind, adcode, q, designated)
+    order = registry.sort_clause("parks", sort, SORTABLE)
+    rows, total = registry.page_rows(session, "parks", where=where, order_by=order, page=page, page_size=page_size)
+    return page_body(rows, total, page, page_size)
+
+
+@router.get("/{park_id}", response_model=ParkOut, summary="One park 园区详情")
+async def get_park(park_id: KeyPath, session: SessionDep) -> dict[str, Any]:
+    """The park ``park_id`` with its list attributes."""
+    return registry.get_row(session, "parks", park_id)
+
+
+@router.post("", response_model=ParkOut, status_code=201, summary="Create a park 新增园区")
+def create_park(body: ParkCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Create a park (programme office), validated like an import row; audited."""
+    check_write(principal, "parks", "create")
+    return registry.create_row(session, "parks", dump(body), actor=principal.username)
+
+
+@router.patch("/{park_id}", response_model=ParkOut, summary="Update a park 修改园区")
+def update_park(park_id: KeyPath, body: ParkUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Change some fields of a park (programme office, or its park manager); audited."""
+    check_write(principal, "parks", "update", park_id)
+    return registry.update_row(session, "parks", park_id, dump(body), actor=principal.username)
+
+
+@router.delete("/{park_id}", status_code=204, summary="Delete a park 删除园区")
+def delete_park(park_id: KeyPath, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Delete a park (programme office); 409 while a designation or enterprise refers to it."""
+    check_write(principal, "parks", "delete", park_id)
+    registry.delete_row(session, "parks", park_id, actor=principal.username)
+    return Response(status_code=204)

@@ -1,0 +1,126 @@
+"""Programme status for the dashboard and ``/api/status``, cached per database state.
+
+The computation is :func:`parklink.programme.status.programme_status` on the registry's
+frames; the web layer only reads the frames and caches the result. The cache key is a
+fingerprint of the registry taken with one cheap aggregate query per request (row counts
+and sums over the columns the status depends on, and the newest audit entry), so edits
+through the API and imports through the CLI both show up; the fingerprint itself is reused
+for :data:`FINGERPRINT_TTL_S` seconds so a busy dashboard does not aggregate on every request.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parklink.programme.status import ProgrammeStatus, programme_status
+from parklink.store import models as m
+from parklink.store.io import read_frame
+
+FINGERPRINT_TTL_S = 2.0
+_CACHE: dict[tuple[str, tuple[Any, ...]], ProgrammeStatus] = {}
+_PRINTS: dict[str, tuple[float, tuple[Any, ...]]] = {}
+_LOCK = threading.Lock()
+
+
+def fingerprint(session: Session) -> tuple[Any, ...]:
+    """Counts and sums over parks, designations, members, zones and targets, and the last audit id."""
+    sub = [
+        select(func.count()).select_from(m.Park),
+        select(func.sum(func.length(m.Park.adcode + m.Park.province + m.Park.park_id))),
+        select(func.count()).select_from(m.ParkAreaType),
+        select(func.sum(func.length(m.ParkAreaType.area_type))),
+        select(func.count()).select_from(m.ParkFocusChain),
+        select(func.count()).select_from(m.Designation),
+        select(func.sum(m.Designation.year + m.Designation.unknown_members * 7 + m.Designation.batch * 13)),
+        select(func.sum(func.coalesce(m.Designation.revoked_year, 0))),
+        select(func.count()).select_from(m.DesignationMember),
+        select(func.sum(func.length(m.DesignationMember.park_id + m.DesignationMember.designation_id))),
+        select(func.count()).select_from(m.Zone),
+        select(func.count()).select_from(m.ZoneMember),
+        select(func.sum(func.length(m.ZoneMember.adcode + m.ZoneMember.zone_id))),
+        select(func.count()).select_from(m.Target),
+        select(func.sum(m.Target.cumulative_parks + m.Target.year)),
+        select(func.max(m.AuditEntry.id)),
+    ]
+    row = session.execute(select(*[q.scalar_subquery() for q in sub])).one()
+    return tuple(row)
+
+
+def current_fingerprint(session: Session) -> tuple[Any, ...]:
+    """The registry fingerprint, recomputed at most every :data:`FINGERPRINT_TTL_S` seconds."""
+    url = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _LOCK:
+        seen = _PRINTS.get(url)
+    if seen is None or now - seen[0] > FINGERPRINT_TTL_S:
+        seen = (now, fingerprint(session))
+        with _LOCK:
+            _PRINTS[url] = seen
+    return seen[1]
+
+
+def invalidate() -> None:
+    """Forget the fingerprints (called after every write made through the web layer)."""
+    with _LOCK:
+        _PRINTS.clear()
+
+
+def _designations(session: Session) -> pd.DataFrame:
+    frame = read_frame(session, "designations")
+    revoked = {d: r for d, r in session.execute(select(m.Designation.designation_id, m.Designation.revoked_year))}
+    frame["revoked_year"] = frame["designation_id"].map(revoked).astype("Float64")
+    return frame
+
+
+def current_status(session: Session) -> ProgrammeStatus:
+    """The programme status of the registry behind ``session`` (cached, see module doc)."""
+    url = str(session.get_bind().engine.url)
+    key = (url, current_fingerprint(session))
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    status = programme_status(
+        _designations(session),
+        read_frame(session, "parks"),
+        read_frame(session, "zones"),
+        read_frame(session, "targets"),
+    )
+    with _LOCK:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = status
+    return status
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = frame.astype(object).to_dict("records")
+    return [{str(k): _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def status_tables(session: Session) -> dict[str, Any]:
+    """The status tables as JSON-ready row lists (by_year, by_province, by_zone, by_area_type)."""
+    status = current_status(session)
+    return {
+        "by_year": _records(status.by_year),
+        "by_province": _records(status.by_province),
+        "by_zone": _records(status.by_zone),
+        "by_area_type": _records(status.by_area_type),
+    }
