@@ -237,7 +237,6 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         demand = con.execute(q.segment_demand(j))
         sourcing = con.execute(q.leader_sourcing(j))
         lsup = con.execute(q.leader_suppliers(j, core))
-        sales = q.sales_into_scope(j)
         clock("purchase aggregates")
         segs = _add_demand(segs, demand)
         firm_lsr = _firm_lsr(firm, cov)
@@ -247,7 +246,10 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         segs = _feasibility(segs, city_counts, seg_counts, scopes)
         segs, gaps, evidence = _gaps(segs, sourcing, comp, tpl, rules)
         clock("rates, completeness, gaps (pandas)")
-        targets = _targets(con, fs, core, member, sales, gaps, scopes, weights, top_n, pool)
+        # sales into each scope, computed once: the ranking reads them twice (pool, score)
+        with q.materialised(con, q.sales_into_scope(j)) as sales:
+            targets = _targets(con, fs, core, member, sales, gaps, scopes, weights, top_n,
+                               pool)
         clock("investment targets")
         profile, deps = _leader_maps(lsup, sourcing)
         repl = _replacements(con, fs, member, deps, core, weights, replacement_n, pool)

@@ -88,6 +88,9 @@ def firm_core(firms: ir.Table) -> ir.Table:
         seg1=ibis.ifelse(seg == "", ibis.null("string"), arr[0].strip()),
         nseg=ibis.ifelse(seg == "", 0, arr.length()),
         seglist=seg,
+    ).mutate(
+        # integer stand-in for the id in rank tie-breaks: same order, cheaper to sort
+        id_rank=ibis.dense_rank().over(order_by=_.enterprise_id),
     )
 
 
@@ -96,7 +99,7 @@ def firm_segments(core: ir.Table) -> ir.Table:
     has = core.filter(core.nseg > 0)
     exploded = has.select(
         "enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "output",
-        "leading", "nseg", segment_id=has.seglist.split(";").unnest(),
+        "leading", "nseg", "id_rank", segment_id=has.seglist.split(";").unnest(),
     )
     return exploded.mutate(segment_id=_.segment_id.strip(), share=1.0 / _.nseg.cast("float64"))
 
@@ -170,8 +173,9 @@ def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
                          b_leading="leading", b_park="park_id")
     sups = core.select(s_id="enterprise_id", s_prov="province", s_seg="seg1")
     ms = member.select(ms_id="enterprise_id", ms_scope="scope_id")
-    j1 = tx.join(mb, "buyer_id")
-    j2 = j1.join(buyers, j1.buyer_id == buyers.b_id)
+    # scope members with their attributes (a small table) joined to the year's rows once
+    mbb = mb.join(buyers, mb.buyer_id == buyers.b_id)
+    j2 = tx.join(mbb, "buyer_id")
     j3 = j2.left_join(sups, j2.supplier_id == sups.s_id)
     j4 = j3.left_join(ms, [j3.supplier_id == ms.ms_id, j3.scope_id == ms.ms_scope])
     return j4.select(
@@ -290,33 +294,38 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     """
     pt = ibis.memtable(pairs.astype({"lon": "float64", "lat": "float64"}))
     src = fs.filter(fs.province.isin(PROVINCES)) if circle_only else fs
+    # only the segments some pair asks for (the gap segments) enter the ranking
+    src = src.filter(src.segment_id.isin(sorted(set(pairs["segment_id"].astype(str)))))
     if pool is not None:
         # candidate pool: the ``pool`` largest firms of the segment in each province group,
         # plus every firm that already sells into the scope (exact for smaller segments)
         ranked = src.mutate(prank=ibis.row_number().over(
             group_by=["segment_id", "province"],
-            order_by=[ibis.desc("output"), ibis.asc("enterprise_id")]))
+            order_by=[ibis.desc("output"), ibis.asc("id_rank")]))
         big = ranked.filter(ranked.prank < pool)
+        # (key, firm) pairs: a key fixes the segment, so the segment is not part of the
+        # distinct key; it is matched again when the firm rows are joined back
         keys = big.join(pt, big.segment_id == pt.segment_id).select(
-            "key", c_id=big.enterprise_id, c_seg=big.segment_id)
+            "key", c_id=big.enterprise_id)
         if sales is not None:
             pv1, sv1 = pt.view(), src.view()
             ss = sales.join(sv1, sales.supplier_id == sv1.enterprise_id).select(
                 s_scope=sales.scope_id, c_id=sales.supplier_id, c_seg=sv1.segment_id)
             sk = ss.join(pv1, [ss.s_scope == pv1.scope_id, ss.c_seg == pv1.segment_id]).select(
-                "key", "c_id", "c_seg")
+                "key", "c_id")
             keys = ibis.union(keys, sk, distinct=True)
         pv, sv = pt.view(), src.view()
         kp = keys.join(pv, keys.key == pv.key)
-        src_j = kp.join(sv, [kp.c_id == sv.enterprise_id, kp.c_seg == sv.segment_id])
+        src_j = kp.join(sv, [kp.c_id == sv.enterprise_id, pv.segment_id == sv.segment_id])
         cand = src_j.select(
             key=keys.key, scope_id=pv.scope_id, enterprise_id=sv.enterprise_id,
-            output=sv.output, share=sv.share, exclude_id=pv.exclude_id,
+            id_rank=sv.id_rank, output=sv.output, share=sv.share, exclude_id=pv.exclude_id,
             distance_km=haversine_km(sv.lon, sv.lat, pv.lon, pv.lat))
     else:
         j = src.join(pt, src.segment_id == pt.segment_id)
         cand = j.select(
-            "key", "scope_id", enterprise_id=src.enterprise_id, output=src.output,
+            "key", "scope_id", enterprise_id=src.enterprise_id, id_rank=src.id_rank,
+            output=src.output,
             share=src.share, exclude_id=pt.exclude_id,
             distance_km=haversine_km(src.lon, src.lat, pt.lon, pt.lat))
     cand = cand.filter(cand.enterprise_id != cand.exclude_id.fill_null(""))
@@ -337,15 +346,16 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     f_value = ibis.ifelse(_.max_into > 0, _.into / _.max_into, 0.0)
     f_size = ibis.ifelse(_.max_size > 0, _.logsize / _.max_size, 0.0)
     f_dist = ibis.ifelse(_.distance_km.isnull(), 0.0, (-_.distance_km / distance_km0).exp())
-    sc = cm.select("key", "scope_id", "enterprise_id", "output", "share", "distance_km",
+    sc = cm.select("key", "scope_id", "enterprise_id", "id_rank", "output", "share",
+                   "distance_km",
                    "into", "tie", f_value=f_value, f_fit=_.share, f_distance=f_dist,
                    f_size=f_size, f_tie=_.tie.cast("float64"))
     sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
                    + weights["distance"] * _.f_distance + weights["size"] * _.f_size
                    + weights["tie"] * _.f_tie)
-    narrow = sc.select("key", "enterprise_id", "score")
+    narrow = sc.select("key", "enterprise_id", "id_rank", "score")
     narrow = narrow.mutate(rank=ibis.row_number().over(
-        group_by="key", order_by=[ibis.desc("score"), ibis.asc("enterprise_id")]) + 1)
+        group_by="key", order_by=[ibis.desc("score"), ibis.asc("id_rank")]) + 1)
     top = narrow.filter(narrow.rank <= top_n).select(t_key="key", t_id="enterprise_id",
                                                      rank="rank")
     best = sc.join(top, [sc.key == top.t_key, sc.enterprise_id == top.t_id])
@@ -361,23 +371,26 @@ def flows(transactions: ir.Table, core: ir.Table) -> ir.Table:
     """Purchases between firms in the circle by year, supplier/buyer province and supplier
     segment: value (kCNY) and number of transactions.
 
-    The buyer's province is joined first and the rows are summed per (year, supplier,
-    buyer province) before the supplier's attributes are joined, so the second join sees
-    far fewer rows than the transactions table.
+    Both firm lookups are hash joins probed by the transactions in one pipeline; they
+    carry small integer codes (buyer province; supplier province × primary segment) so
+    the joins and the group-by move integers, and the codes are decoded on the result.
     """
-    buys = core.filter(core.province.isin(PROVINCES)).select(b_id="enterprise_id",
-                                                              b_prov="province")
+    circle = core.filter(core.province.isin(PROVINCES))
+    buys = circle.select(b_id="enterprise_id",
+                         b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1))
+    sups = circle.select(s_id="enterprise_id", s_prov="province", s_seg="seg1").mutate(
+        s_code=ibis.dense_rank().over(order_by=[_.s_prov, _.s_seg]))
     t = transactions.select(supplier_id=_.supplier_id.cast("string"),
                             buyer_id=_.buyer_id.cast("string"), year="year",
                             value=_.value_kcny.cast("float64"))
     j1 = t.join(buys, t.buyer_id == buys.b_id)
-    per = j1.group_by(["year", "supplier_id", "b_prov"]).aggregate(
-        value=_.value.sum(), n_tx=_.count())
-    sups = core.filter(core.province.isin(PROVINCES)).select(
-        s_id="enterprise_id", s_prov="province", s_seg="seg1")
-    j2 = per.join(sups, per.supplier_id == sups.s_id)
-    return j2.group_by(["year", "s_prov", "b_prov", "s_seg"]).aggregate(
-        value=_.value.sum(), n_tx=_.n_tx.sum())
+    sc = sups.select("s_id", "s_code")
+    j2 = j1.join(sc, j1.supplier_id == sc.s_id)
+    g = j2.group_by(["year", "s_code", "b_code"]).aggregate(value=_.value.sum(), n_tx=_.count())
+    codes = sups.select(c_code="s_code", s_prov="s_prov", s_seg="s_seg").distinct()
+    bp = ibis.memtable(pd.DataFrame({"p_code": [0, 1], "b_prov": list(PROVINCES)}))
+    d = g.join(codes, g.s_code == codes.c_code).join(bp, g.b_code == bp.p_code)
+    return d.select("year", "s_prov", "b_prov", "s_seg", "value", "n_tx")
 
 
 def latest_year(transactions: ir.Table) -> ir.IntegerScalar:
