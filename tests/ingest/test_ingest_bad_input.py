@@ -299,3 +299,22 @@ def test_excel_native_cells_are_read_as_their_text(tmp_path: Path, seeded_url: s
         parks = read_frame(session, "parks").set_index("park_id")
     assert parks.loc["p-xl", "adcode"] == "510112"
     assert not parks.loc["p-xl", "location_approximate"]
+
+
+def test_industry_code_without_quality_is_rejected(tmp_path: Path) -> None:
+    """A GB/T 4754 code must carry its mapping quality (E/P/A): '3670' alone is an error."""
+    import pandas as pd
+
+    from parklink.ingest import validate_file
+    from parklink.testing import tiny_registry
+
+    segments = tiny_registry()["chain_segments"].copy()
+    segments.loc[0, "gbt4754"] = "3391:E;3392"
+    path = tmp_path / "segments.csv"
+    pd.DataFrame(segments).to_csv(path, index=False)
+    with pytest.raises(ValidationError) as info:
+        validate_file("chain_segments", path)
+    problems = info.value.problems
+    assert len(problems) == 1
+    assert problems[0].row == 2 and problems[0].column == "gbt4754"
+    assert "3392" in str(problems[0].value) and "pattern" in problems[0].reason

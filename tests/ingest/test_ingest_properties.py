@@ -41,7 +41,12 @@ def _value(col: Column) -> st.SearchStrategy[Any]:
     if col.type == "date":
         return st.dates(dt.date(1950, 1, 1), dt.date(2100, 12, 31))
     if col.type == "list":
-        item = st.sampled_from(col.choices) if col.choices else _TOKEN
+        if col.choices:
+            item = st.sampled_from(col.choices)
+        elif col.pattern:
+            item = st.from_regex(col.pattern, fullmatch=True)
+        else:
+            item = _TOKEN
         return st.lists(item, min_size=1, max_size=3).map(";".join)
     if col.choices:
         return st.sampled_from(col.choices)
