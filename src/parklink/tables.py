@@ -11,8 +11,12 @@ List-valued columns are stored as text joined by ``;`` (e.g. ``"auto;electronics
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
+
+import numpy as np
+import pandas as pd
 
 ColumnType = Literal["str", "int", "float", "bool", "date", "list"]
 
@@ -303,6 +307,16 @@ SCHEMAS: dict[str, TableSchema] = {
         TRANSACTIONS,
     )
 }
+
+
+def split_list(value: object) -> list[str]:
+    """Elements of a list cell: ``'a;b'`` text (items stripped, empties dropped), a Python
+    list/tuple/set/array of items, or empty (None, NaN, NA) -> ``[]``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
 def schema(kind: str) -> TableSchema:

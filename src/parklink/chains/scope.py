@@ -16,6 +16,7 @@ import pandas as pd
 
 from parklink.errors import NotFoundError
 from parklink.tables import PROVINCES
+from parklink.tables import split_list as _split
 
 PROVINCE_NAMES: dict[str, tuple[str, str]] = {
     "SC": ("四川省", "Sichuan"),
@@ -106,12 +107,6 @@ class ScopeFrames:
             frontier = children - found
             found |= children
         return frozenset(found)
-
-
-def _split(value: object) -> list[str]:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return []
-    return [v.strip() for v in str(value).split(";") if v.strip()]
 
 
 def _park_scope(row: pd.Series) -> Scope:

@@ -57,7 +57,6 @@ processed in fixed blocks with their own seeds, so the rows do not depend on ``c
 
 from __future__ import annotations
 
-import math
 import os
 import resource
 import shutil
@@ -77,6 +76,7 @@ import pyarrow.parquet as pq
 
 from parklink import tables
 from parklink.errors import ParklinkError, ValidationError
+from parklink.tables import split_list as _split_list
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -191,19 +191,6 @@ DEFAULT_PARAMS = SyntheticParams()
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _split_list(value: object) -> list[str]:
-    """Items of a list column cell (``'a;b'`` text, a Python list, or empty)."""
-    if value is None:
-        return []
-    if isinstance(value, float) and math.isnan(value):
-        return []
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    if value is pd.NA:
-        return []
-    return [v.strip() for v in str(value).split(";") if v.strip()]
 
 
 def _haversine_km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> FloatArray:

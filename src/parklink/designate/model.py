@@ -46,6 +46,7 @@ from parklink.designate.scenario import Scenario
 from parklink.errors import InfeasibleError, Problem, ValidationError
 from parklink.evaluate.location import TravelTime, geodesic_travel_time_within
 from parklink.optim import Model, Solution
+from parklink.tables import split_list as _split
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -78,14 +79,6 @@ GROUP_LABELS = {
 }
 PROTECTED = ("pair_capacity", "monotonicity")
 _EXPL_COLUMNS = ("park_id", "designated", "test", "objective", "delta", "status", "conflict")
-
-
-def _split(v: object) -> list[str]:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return []
-    if isinstance(v, list | tuple | set):
-        return [str(x) for x in v]
-    return [s for s in str(v).split(";") if s]
 
 
 def validate_candidates(frame: pd.DataFrame, *, source: str = "candidates") -> pd.DataFrame:

@@ -37,6 +37,7 @@ from parklink.evaluate.location import (
 )
 from parklink.evaluate.matrix import Criterion, DecisionMatrix
 from parklink.tables import Column, TableSchema
+from parklink.tables import split_list as _split
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -199,12 +200,6 @@ def park_zones(parks: pd.DataFrame, zones: pd.DataFrame, regions: pd.DataFrame) 
 
 def _lonlat(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> FloatArray:
     return frame[[lon, lat]].to_numpy(dtype=np.float64)
-
-
-def _split(v: object) -> list[str]:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return []
-    return [s for s in str(v).split(";") if s]
 
 
 def compute_indicators(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from parklink import tables as t
 from parklink.errors import Problem, ValidationError
 from parklink.store import models as m
+from parklink.tables import split_list as split_list  # re-exported for callers of store.io
 
 #: Bilingual names of the focal chains (seeded in the ``chain`` table).
 CHAIN_NAMES: dict[str, tuple[str, str]] = {
@@ -127,13 +128,6 @@ def _kind(kind: str) -> KindMap:
         raise ValueError(
             f"kind {kind!r} is not stored in the database; expected one of {', '.join(KINDS)}"
         ) from None
-
-
-def split_list(value: Any) -> list[str]:
-    """Elements of a ';'-joined list cell (empty/NA -> [])."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return []
-    return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
 def _clean(value: Any) -> Any:
