@@ -5,7 +5,8 @@
 # Runs the server as the 'postgres' user when we are root (initdb refuses root).
 set -euo pipefail
 action=${1:?start|stop}; dir=${2:?directory}
-port=${PARKLINK_TEST_PG_PORT:-54329}
+# a free loopback port unless one is given (a stray server on a fixed port must not break the run)
+port=${PARKLINK_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bin" ]; then echo "pg-test: PostgreSQL server binaries not found" >&2; exit 3; fi
 as_pg() { if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
