@@ -11,6 +11,7 @@ on Spark (``PARKLINK_ENGINE=spark``, master ``PARKLINK_SPARK_MASTER``, default `
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,21 @@ class FirmDataset:
                 "run 'parklink db init' or 'parklink generate --out DIR'"
             )
         return self
+
+    def version(self) -> str:
+        """A fingerprint of the dataset's files (names, sizes, modification times), for cache keys.
+
+        Publishing new Parquet files (import, generate, restore) replaces or adds files, so
+        the fingerprint changes; ``"absent"`` when the dataset does not exist.
+        """
+        if not self.exists():
+            return "absent"
+        files = [self.firms_path, *sorted(self.transactions_dir.glob("*.parquet"))]
+        digest = hashlib.sha256()
+        for path in files:
+            st = path.stat()
+            digest.update(f"{path.relative_to(self.root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
 
     @classmethod
     def default(cls, settings: Settings | None = None) -> FirmDataset:

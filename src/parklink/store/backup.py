@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from parklink.errors import ParklinkError, ValidationError
 from parklink.store.db import current_revision, head_revision, session_scope, upgrade
 from parklink.store.models import Base
+from parklink.store.version import data_version, keep_data_version
 
 FORMAT = "parklink-backup/1"
 
@@ -138,6 +139,7 @@ def _swap_tables(zf: zipfile.ZipFile, url: str | None) -> dict[str, int]:
     """Delete every row and insert the backup's, in one transaction."""
     rows: dict[str, int] = {}
     with session_scope(url) as session:
+        before = data_version(session)
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(delete(table))
         for table in Base.metadata.sorted_tables:
@@ -152,6 +154,7 @@ def _swap_tables(zf: zipfile.ZipFile, url: str | None) -> dict[str, int]:
             if records:
                 session.execute(insert(table), records)
             rows[table.name] = len(records)
+        keep_data_version(session, before)  # the commit bumps it: never a version seen before
         _reset_sequences(session)
     return rows
 

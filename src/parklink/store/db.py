@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from parklink.errors import ConfigError
 from parklink.settings import get_settings
+from parklink.store import version as _version  # noqa: F401  (installs the data-version session events)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
