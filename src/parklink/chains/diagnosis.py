@@ -254,7 +254,8 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         profile, deps = _leader_maps(lsup, sourcing)
         repl = _replacements(con, fs, member, deps, core, weights, replacement_n, pool)
         clock("leader maps and replacements")
-    flows = _flows(con.execute(q.flows(data.transactions, core)), tpl)
+    with q.materialised(con, q.flow_codes(core)) as codes:
+        flows = _flows(con.execute(q.flows(data.transactions, codes)), tpl)
     clock("flows (all years)")
     explain = {
         "segment_counts": seg_counts, "scope_totals": totals, "reference_counts": ref_counts,

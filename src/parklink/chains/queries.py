@@ -72,9 +72,15 @@ def haversine_km(lon1: ir.FloatingValue, lat1: ir.FloatingValue,
 
 
 def firm_core(firms: ir.Table) -> ir.Table:
-    """Firms with typed columns, ``output`` (million CNY, 0 when unknown) and primary segment."""
+    """Firms with typed columns, ``output`` (million CNY, 0 when unknown) and primary segment.
+
+    The segment list is trimmed and split once. ``id_rank`` is an integer stand-in for
+    the id (same order): rankings break ties on it and the candidate pipeline groups and
+    joins on it instead of the string id.
+    """
     seg = firms.segments.cast("string").fill_null("").strip()
     arr = seg.split(";")
+    empty = seg == ""
     return firms.select(
         enterprise_id=firms.enterprise_id.cast("string"),
         province=firms.province.cast("string"),
@@ -85,13 +91,10 @@ def firm_core(firms: ir.Table) -> ir.Table:
         chain=firms.chain.cast("string"),
         output=firms.output_cny_m.cast("float64").fill_null(0.0),
         leading=firms.leading.cast("boolean").fill_null(False),
-        seg1=ibis.ifelse(seg == "", ibis.null("string"), arr[0].strip()),
-        nseg=ibis.ifelse(seg == "", 0, arr.length()),
+        seg1=ibis.ifelse(empty, ibis.null("string"), arr[0].strip()),
+        nseg=ibis.ifelse(empty, 0, arr.length()),
         seglist=seg,
-    ).mutate(
-        # integer stand-in for the id in rank tie-breaks: same order, cheaper to sort
-        id_rank=ibis.dense_rank().over(order_by=_.enterprise_id),
-    )
+    ).mutate(id_rank=ibis.dense_rank().over(order_by=_.enterprise_id).cast("int64"))
 
 
 def firm_segments(core: ir.Table) -> ir.Table:
@@ -298,47 +301,54 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     src = src.filter(src.segment_id.isin(sorted(set(pairs["segment_id"].astype(str)))))
     if pool is not None:
         # candidate pool: the ``pool`` largest firms of the segment in each province group,
-        # plus every firm that already sells into the scope (exact for smaller segments)
+        # plus every firm that already sells into the scope (exact for smaller segments).
+        # Pool rows and seller rows are unioned and reduced to one row per (key, firm) in a
+        # single group-by that also carries the seller's value into the scope and tie.
         ranked = src.mutate(prank=ibis.row_number().over(
             group_by=["segment_id", "province"],
             order_by=[ibis.desc("output"), ibis.asc("id_rank")]))
         big = ranked.filter(ranked.prank < pool)
-        # (key, firm) pairs: a key fixes the segment, so the segment is not part of the
-        # distinct key; it is matched again when the firm rows are joined back
         keys = big.join(pt, big.segment_id == pt.segment_id).select(
-            "key", c_id=big.enterprise_id)
+            key=pt.key, c_rank=big.id_rank, c_seg=big.segment_id,
+            into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
         if sales is not None:
             pv1, sv1 = pt.view(), src.view()
             ss = sales.join(sv1, sales.supplier_id == sv1.enterprise_id).select(
-                s_scope=sales.scope_id, c_id=sales.supplier_id, c_seg=sv1.segment_id)
+                s_scope=sales.scope_id, c_rank=sv1.id_rank, c_seg=sv1.segment_id,
+                into=sales.into.cast("float64"), tie=sales.tie.cast("int64"))
             sk = ss.join(pv1, [ss.s_scope == pv1.scope_id, ss.c_seg == pv1.segment_id]).select(
-                "key", "c_id")
-            keys = ibis.union(keys, sk, distinct=True)
+                key=pv1.key, c_rank=ss.c_rank, c_seg=ss.c_seg, into=ss.into, tie=ss.tie)
+            keys = ibis.union(keys, sk, distinct=False)
+        # one row per (key, firm); the key fixes the segment, so c_seg is constant per group
+        keys = keys.group_by(["key", "c_rank"]).aggregate(
+            c_seg=_.c_seg.max(), into=_.into.max(), tie=_.tie.max())
         pv, sv = pt.view(), src.view()
-        kp = keys.join(pv, keys.key == pv.key)
-        src_j = kp.join(sv, [kp.c_id == sv.enterprise_id, pv.segment_id == sv.segment_id])
+        # both firm-row keys come from ``keys``: no join condition relates the pairs to the
+        # firm rows directly, so the planner cannot start with a pairs x segment-firms product
+        ks = keys.join(sv, [keys.c_rank == sv.id_rank, keys.c_seg == sv.segment_id])
+        src_j = ks.join(pv, ks.key == pv.key)
         cand = src_j.select(
             key=keys.key, scope_id=pv.scope_id, enterprise_id=sv.enterprise_id,
             id_rank=sv.id_rank, output=sv.output, share=sv.share, exclude_id=pv.exclude_id,
-            distance_km=haversine_km(sv.lon, sv.lat, pv.lon, pv.lat))
+            distance_km=haversine_km(sv.lon, sv.lat, pv.lon, pv.lat),
+            into=keys.into, tie=keys.tie)
     else:
         j = src.join(pt, src.segment_id == pt.segment_id)
         cand = j.select(
             "key", "scope_id", enterprise_id=src.enterprise_id, id_rank=src.id_rank,
-            output=src.output,
-            share=src.share, exclude_id=pt.exclude_id,
+            output=src.output, share=src.share, exclude_id=pt.exclude_id,
             distance_km=haversine_km(src.lon, src.lat, pt.lon, pt.lat))
+        if sales is not None:
+            sj = cand.left_join(sales, [cand.enterprise_id == sales.supplier_id,
+                                        cand.scope_id == sales.scope_id])
+            cand = sj.select(*cand.columns, into=_.into.fill_null(0.0), tie=_.tie.fill_null(0))
+        else:
+            cand = cand.mutate(into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
     cand = cand.filter(cand.enterprise_id != cand.exclude_id.fill_null(""))
     if exclude_members:
         mm = member.select(x_id="enterprise_id", x_scope="scope_id")
         cj = cand.left_join(mm, [cand.enterprise_id == mm.x_id, cand.scope_id == mm.x_scope])
         cand = cj.filter(_.x_id.isnull()).drop("x_id", "x_scope")
-    if sales is not None:
-        sj = cand.left_join(sales, [cand.enterprise_id == sales.supplier_id,
-                                    cand.scope_id == sales.scope_id])
-        cand = sj.select(*cand.columns, into=_.into.fill_null(0.0), tie=_.tie.fill_null(0))
-    else:
-        cand = cand.mutate(into=ibis.literal(0.0), tie=ibis.literal(0))
     cand = cand.mutate(logsize=(_.output + 1.0).ln())
     mx = cand.group_by("key").aggregate(max_into=_.into.max(), max_size=_.logsize.max())
     mx = mx.select(mx_key="key", max_into="max_into", max_size="max_size")
@@ -353,12 +363,12 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
                    + weights["distance"] * _.f_distance + weights["size"] * _.f_size
                    + weights["tie"] * _.f_tie)
-    narrow = sc.select("key", "enterprise_id", "id_rank", "score")
+    narrow = sc.select("key", "id_rank", "score")
     narrow = narrow.mutate(rank=ibis.row_number().over(
         group_by="key", order_by=[ibis.desc("score"), ibis.asc("id_rank")]) + 1)
-    top = narrow.filter(narrow.rank <= top_n).select(t_key="key", t_id="enterprise_id",
+    top = narrow.filter(narrow.rank <= top_n).select(t_key="key", t_rank="id_rank",
                                                      rank="rank")
-    best = sc.join(top, [sc.key == top.t_key, sc.enterprise_id == top.t_id])
+    best = sc.join(top, [sc.key == top.t_key, sc.id_rank == top.t_rank])
     attrs = core.select(a_id="enterprise_id", province="province", park_id="park_id",
                         adcode="adcode")
     out = best.join(attrs, best.enterprise_id == attrs.a_id)
@@ -367,29 +377,41 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
                       "f_distance", "f_size", "f_tie", "score", "rank")
 
 
-def flows(transactions: ir.Table, core: ir.Table) -> ir.Table:
+def flow_codes(core: ir.Table) -> ir.Table:
+    """Circle firms with small integer codes for the flow matrix (materialise it once).
+
+    ``b_code`` is the buyer province (0 = first of ``PROVINCES``, 1 = second) and
+    ``s_code`` numbers the (supplier province, primary segment) pairs; ``s_prov`` and
+    ``s_seg`` decode it.
+    """
+    circle = core.filter(core.province.isin(PROVINCES))
+    return circle.select(
+        f_id="enterprise_id", s_prov="province", s_seg="seg1",
+        b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1).cast("int8"),
+    ).mutate(s_code=ibis.dense_rank().over(order_by=[_.s_prov, _.s_seg]).cast("int32"))
+
+
+def flows(transactions: ir.Table, codes: ir.Table) -> ir.Table:
     """Purchases between firms in the circle by year, supplier/buyer province and supplier
     segment: value (kCNY) and number of transactions.
 
-    Both firm lookups are hash joins probed by the transactions in one pipeline; they
-    carry small integer codes (buyer province; supplier province × primary segment) so
-    the joins and the group-by move integers, and the codes are decoded on the result.
+    ``codes`` is :func:`flow_codes` (materialised). Each transaction probes two hash
+    tables of integer codes — the buyer's first, which already drops buyers outside the
+    circle — and the group-by runs on (year, supplier code, buyer code); the codes are
+    decoded on the small result.
     """
-    circle = core.filter(core.province.isin(PROVINCES))
-    buys = circle.select(b_id="enterprise_id",
-                         b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1))
-    sups = circle.select(s_id="enterprise_id", s_prov="province", s_seg="seg1").mutate(
-        s_code=ibis.dense_rank().over(order_by=[_.s_prov, _.s_seg]))
+    buys = codes.select(b_id="f_id", b_code="b_code")
+    sups = codes.select(s_id="f_id", s_code="s_code")
     t = transactions.select(supplier_id=_.supplier_id.cast("string"),
                             buyer_id=_.buyer_id.cast("string"), year="year",
                             value=_.value_kcny.cast("float64"))
     j1 = t.join(buys, t.buyer_id == buys.b_id)
-    sc = sups.select("s_id", "s_code")
-    j2 = j1.join(sc, j1.supplier_id == sc.s_id)
+    j2 = j1.join(sups, j1.supplier_id == sups.s_id)
     g = j2.group_by(["year", "s_code", "b_code"]).aggregate(value=_.value.sum(), n_tx=_.count())
-    codes = sups.select(c_code="s_code", s_prov="s_prov", s_seg="s_seg").distinct()
-    bp = ibis.memtable(pd.DataFrame({"p_code": [0, 1], "b_prov": list(PROVINCES)}))
-    d = g.join(codes, g.s_code == codes.c_code).join(bp, g.b_code == bp.p_code)
+    dec = codes.select(c_code="s_code", s_prov="s_prov", s_seg="s_seg").distinct()
+    bp = ibis.memtable(pd.DataFrame({"p_code": pd.Series([0, 1], dtype="int8"),
+                                     "b_prov": list(PROVINCES)}))
+    d = g.join(dec, g.s_code == dec.c_code).join(bp, g.b_code == bp.p_code)
     return d.select("year", "s_prov", "b_prov", "s_seg", "value", "n_tx")
 
 
