@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (Debian): PostgreSQL server, Chromium.
+# Install the system packages the test suite needs (Debian): PostgreSQL server, Chromium,
+# and a small CJK font (WenQuanYi Micro Hei) so browser screenshots show Chinese text.
 # As root, missing packages are installed with apt-get; otherwise a clear message says
 # which tests will be skipped.
 set -euo pipefail
 need=()
 command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system-deps: postgresql and chromium present"
+  echo "system-deps: postgresql, chromium and a CJK font present"
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
