@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make plan   - venv + install + default database + `parklink plan` (writes out/plan.json, out/plan.html)
-#   make test   - venv with dev extras + system packages (PostgreSQL, Chromium) + lint + types + tests
+#   make test   - venv with dev + spark extras + system packages (PostgreSQL, Chromium, a JRE)
+#                 + lint + types + tests (then the DuckDB = Spark local[2] equality test)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed

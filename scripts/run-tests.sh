@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test run used by `make test` and CI: lint, types, then pytest with a
-# throw-away PostgreSQL cluster started here and stopped afterwards.
+# throw-away PostgreSQL cluster started here and stopped afterwards, then the DuckDB = Spark
+# equality test of the chain engine (marked slow + spark; needs pyspark and a JRE).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -18,5 +19,14 @@ fi
 trap 'bash scripts/pg-test.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 "$VENV/bin/python" -m pytest "$@"
 rc=$?
+if [ $rc -eq 0 ] && [ $# -eq 0 ]; then
+  if command -v java >/dev/null 2>&1 && "$VENV/bin/python" -c "import pyspark" 2>/dev/null; then
+    echo "Spark: DuckDB = Spark local[2] equality test (pytest -m spark tests/chains)"
+    "$VENV/bin/python" -m pytest -m spark tests/chains -q
+    rc=$?
+  else
+    echo "Spark: java or pyspark missing: the DuckDB = Spark test is SKIPPED" >&2
+  fi
+fi
 # pytest exit 5 = no tests collected: treat as failure (a suite that ran nothing proves nothing)
 exit $rc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite needs (Debian): PostgreSQL server, Chromium,
-# and a small CJK font (WenQuanYi Micro Hei) so browser screenshots show Chinese text.
+# a Java runtime (pyspark's local[2] session for the DuckDB = Spark test), and a small CJK
+# font (WenQuanYi Micro Hei) so browser screenshots show Chinese text.
 # As root, missing packages are installed with apt-get; otherwise a clear message says
 # which tests will be skipped.
 set -euo pipefail
@@ -8,8 +9,9 @@ need=()
 command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system-deps: postgresql, chromium and a CJK font present"
+  echo "system-deps: postgresql, chromium, java and a CJK font present"
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
@@ -18,5 +20,5 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "system-deps: missing ${need[*]} and not root: PostgreSQL tests and browser tests will be SKIPPED" >&2
+  echo "system-deps: missing ${need[*]} and not root: PostgreSQL, browser or Spark tests will be SKIPPED" >&2
 fi
