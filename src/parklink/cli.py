@@ -41,6 +41,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.designate.cli",
     "parklink.logistics.cli",
     "parklink.chains.cli",
+    "parklink.chains.eval_cli",
     "parklink.web.cli",
 )
 

@@ -88,7 +88,9 @@ def connect(settings: Settings | None = None) -> Any:
     import ibis
 
     if settings.engine == "duckdb":
-        return ibis.duckdb.connect()
+        # results are sorted explicitly wherever order matters; not preserving insertion
+        # order lets DuckDB materialise and aggregate large tables in parallel with less memory
+        return ibis.duckdb.connect(preserve_insertion_order=False)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
