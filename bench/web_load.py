@@ -10,13 +10,20 @@ issue's 1,000 req/s target.
 
     python bench/web_load.py [--database URL] [--seconds 30] [--firms 1000000] [--parks 10000]
 
+Before the load test, the same endpoints are timed in-process (direct ASGI calls, no HTTP,
+no load generator): CPU time per request with the response cache emptied before every
+request ("uncached") and with it filled ("cached"); CPU time is much less sensitive than
+req/s to other processes on a shared machine. Baseline there: the uncached path.
+
 Everything is synthetic (confidence 'synthetic'); the load generator talks to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import random
 import re
 import shutil
 import socket
@@ -26,12 +33,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from parklink import tables as t
 from parklink.datasets import chengyu
+from parklink.settings import get_settings
 from parklink.store.db import get_engine, session_scope, upgrade
 from parklink.store.io import write_frame
 
@@ -99,6 +108,70 @@ def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
     print(f"loaded {n_parks} parks, {n_des} designations, {n_firms} firms in {time.perf_counter() - t0:.0f} s")
 
 
+async def _asgi_get(app: Any, path: str, query: str = "") -> int:
+    """One GET through the ASGI app in this process; the status code."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+
+    await app(scope, receive, send)
+    return status
+
+
+def inprocess(url: str, *, n_parks: int, requests: int = 300) -> dict[str, tuple[float, float]]:
+    """CPU ms per request (uncached, cached) of each endpoint, calling the app in-process."""
+    from parklink.web import create_app
+    from parklink.web.cache import response_cache
+
+    app = create_app(url)
+    pages = max(1, n_parks // 50)
+    cases = {
+        "health": lambda r: ("/api/health", ""),
+        "park list": lambda r: ("/api/parks", f"page={r.randint(1, pages)}&page_size=50"),
+        "park list filtered": lambda r: ("/api/parks", "province=SC&chain=auto&sort=name_en"),
+        "park detail": lambda r: (f"/api/parks/bench-{r.randint(0, n_parks - 1):05d}", ""),
+    }
+
+    async def run() -> dict[str, tuple[float, float]]:
+        out: dict[str, tuple[float, float]] = {}
+        async with app.router.lifespan_context(app):
+            await _asgi_get(app, "/api/health")
+            cache = response_cache(app)
+            assert cache is not None
+            for name, make in cases.items():
+                timing = []
+                for cached in (False, True):
+                    n = requests if not cached or name != "park list filtered" else requests * 5
+                    urls = [make(random.Random(i)) for i in range(n)]
+                    if cached:  # fill first: every timed request is a hit
+                        for u in urls:
+                            await _asgi_get(app, *u)
+                    c0 = time.process_time()
+                    for u in urls:
+                        if not cached:
+                            cache.clear()
+                        if await _asgi_get(app, *u) != 200:
+                            raise RuntimeError(f"{u} failed")
+                    timing.append(1000 * (time.process_time() - c0) / n)
+                out[name] = (timing[0], timing[1])
+        return out
+
+    try:
+        return asyncio.run(run())
+    finally:
+        get_engine(url).dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -160,12 +233,24 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use --database as it is (already loaded by an earlier run of this script)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
     tmp = Path(tempfile.mkdtemp(prefix="parklink-webbench-"))
     url = args.database or f"sqlite:///{tmp / 'bench.sqlite'}"
-    build(url, n_parks=args.parks, n_firms=args.firms)
+    os.environ["PARKLINK_DATA_DIR"] = str(tmp / "data")  # signing secret of this run, in-process and server
+    get_settings.cache_clear()
+    if not (args.no_build and args.database):
+        build(url, n_parks=args.parks, n_firms=args.firms)
+    cpu = inprocess(url, n_parks=args.parks)
+    print("\nin-process CPU time per request (ms; no HTTP, no load generator)")
+    for name, (cold, warm) in cpu.items():
+        line = f"  {name:20s} uncached {cold:6.2f}  cached {warm:6.2f}"
+        if name != "health":
+            line += f"  -> cached vs uncached baseline: {cold / warm:.1f}x"
+        print(line)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(tmp / "data")}

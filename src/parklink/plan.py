@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -238,31 +238,53 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
     ]
 
 
-def evaluation_designation_hook(inputs: PlanInputs) -> list[Section] | None:
-    """Evaluate the parks once (network travel times), then plan the designations on those scores."""
+def plan_travel_time(frames: Mapping[str, pd.DataFrame]) -> Any:
+    """Door-to-door travel times (h) between park and region seats on the multimodal network
+    built from the registry frames (``parks``, ``regions``, ``transport_nodes``) and the
+    embedded district boundaries (:func:`parklink.logistics.skim.network_travel_time`)."""
     from parklink.datasets import chengyu
-    from parklink.designate import plan_section as designation_section
-    from parklink.evaluate.api import evaluate_parks
-    from parklink.evaluate.plan import evaluation_section
     from parklink.logistics.network import build_network
     from parklink.logistics.skim import network_travel_time
 
-    parks, regions = inputs.frame("parks"), inputs.frame("regions")
-    if parks.empty or regions.empty:
-        return None
     network = build_network(
-        regions=regions,
-        parks=parks,
-        transport_nodes=inputs.frame("transport_nodes"),
+        regions=frames["regions"],
+        parks=frames["parks"],
+        transport_nodes=frames["transport_nodes"],
         boundaries=chengyu.boundaries(),
     )
-    travel_time = network_travel_time(network)
-    zones, nodes = inputs.frame("zones"), inputs.frame("transport_nodes")
-    enterprises = inputs.frame("enterprises")
-    ev = evaluate_parks(
-        parks, regions=regions, zones=zones, transport_nodes=nodes, enterprises=enterprises,
-        travel_time=travel_time,
+    return network_travel_time(network)
+
+
+def plan_evaluation(frames: Mapping[str, pd.DataFrame], *, travel_time: Any = None) -> Any:
+    """The plan's park evaluation (:func:`parklink.evaluate.api.evaluate_parks` with its
+    defaults, network travel times) on registry frames keyed by kind; None when there are
+    no parks or regions. The web park page and the plan share it."""
+    from parklink.evaluate.api import evaluate_parks
+
+    parks, regions = frames["parks"], frames["regions"]
+    if parks.empty or regions.empty:
+        return None
+    if travel_time is None:
+        travel_time = plan_travel_time(frames)
+    return evaluate_parks(
+        parks, regions=regions, zones=frames["zones"], transport_nodes=frames["transport_nodes"],
+        enterprises=frames["enterprises"], travel_time=travel_time,
     )
+
+
+def evaluation_designation_hook(inputs: PlanInputs) -> list[Section] | None:
+    """Evaluate the parks once (network travel times), then plan the designations on those scores."""
+    from parklink.designate import plan_section as designation_section
+    from parklink.evaluate.plan import evaluation_section
+
+    kinds = ("parks", "regions", "zones", "transport_nodes", "enterprises")
+    frames = {k: inputs.frame(k) for k in kinds}
+    parks, regions = frames["parks"], frames["regions"]
+    if parks.empty or regions.empty:
+        return None
+    travel_time = plan_travel_time(frames)
+    ev = plan_evaluation(frames, travel_time=travel_time)
+    zones, nodes, enterprises = frames["zones"], frames["transport_nodes"], frames["enterprises"]
     try:
         designation = designation_section(
             parks, regions, zones, nodes, inputs.frame("designations"), inputs.frame("targets"),

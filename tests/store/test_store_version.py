@@ -94,3 +94,22 @@ def test_firm_dataset_version_changes_with_files(tmp_path: Path) -> None:
     assert first == ds.version()
     pd.DataFrame({"v": [1.0, 2.0]}).to_parquet(ds.transactions_dir / "part-00001.parquet")
     assert ds.version() != first
+
+
+def test_analysis_jobs_are_bookkeeping_and_not_backed_up(loaded: str, tmp_path: Path) -> None:
+    import zipfile
+
+    from sqlalchemy import func, select
+
+    with session_scope(loaded) as s:
+        s.add(m.AnalysisJob(job_id="j1", kind="route", params_hash="h", params_json="{}",
+                            data_version=1, status="done", owner="office",
+                            created_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC)))
+    assert _version(loaded) == 1  # a job row is not data
+    archive = backup(tmp_path / "b.zip", url=loaded, firm_root=None)
+    with zipfile.ZipFile(archive.path) as zf:
+        assert "tables/analysis_job.jsonl" not in zf.namelist()
+        assert "tables/park.jsonl" in zf.namelist()
+    restore(archive.path, url=loaded, firm_root=None)
+    with session_scope(loaded) as s:  # cached results do not survive a restore
+        assert s.scalar(select(func.count()).select_from(m.AnalysisJob)) == 0

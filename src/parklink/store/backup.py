@@ -57,8 +57,15 @@ def _decoder(column: Any) -> Any:
     return lambda v: v
 
 
+#: Tables a backup leaves out: cached analysis jobs (recomputable; a restore empties them).
+NOT_BACKED_UP = frozenset({"analysis_job"})
+
+
 def backup(path: Path, *, url: str | None = None, firm_root: Path | None = None) -> BackupReport:
-    """Write every table (and the firm Parquet files under ``firm_root``) to the zip ``path``."""
+    """Write every table (and the firm Parquet files under ``firm_root``) to the zip ``path``.
+
+    Cached analysis jobs (:data:`NOT_BACKED_UP`) are left out.
+    """
     revision = current_revision(url)
     if revision is None:
         raise ParklinkError("the database has no parklink schema; run 'parklink db init' first")
@@ -69,6 +76,8 @@ def backup(path: Path, *, url: str | None = None, firm_root: Path | None = None)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         with session_scope(url) as session:
             for table in Base.metadata.sorted_tables:
+                if table.name in NOT_BACKED_UP:
+                    continue
                 result = session.execute(select(table))
                 lines = [
                     json.dumps({k: _encode(v) for k, v in row._mapping.items()}, ensure_ascii=False)

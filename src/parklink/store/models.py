@@ -484,6 +484,43 @@ class Scenario(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class AnalysisJob(Base):
+    """A background analysis run of the web app: parameters, progress and result (JSON).
+
+    Bookkeeping, not registry data (writes do not bump the data version). The result is
+    JSON text, or a file under ``DATA_DIR/jobs/`` (``result_path``) when large.
+    """
+
+    __tablename__ = "analysis_job"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    params_hash: Mapped[str] = mapped_column(String(64), index=True)
+    params_json: Mapped[str] = mapped_column(Text)
+    data_version: Mapped[int] = mapped_column(Integer)
+    firm_version: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(80))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    result_json: Mapped[str | None] = mapped_column(Text)
+    result_path: Mapped[str | None] = mapped_column(String(200))
+
+
 class Meta(Base):
     """Key/value facts about the database (dataset name and version, load time)."""
 

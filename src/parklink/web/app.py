@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from importlib import resources
+from importlib import import_module, resources
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,6 +28,7 @@ from parklink.errors import ConfigError, NotFoundError, ParklinkError, Validatio
 from parklink.settings import get_settings
 from parklink.store.db import database_url as resolve_url
 from parklink.store.db import get_engine, is_initialised, redact
+from parklink.web.cache import ResponseCacheMiddleware
 from parklink.web.deps import WebState
 from parklink.web.registry import ConflictError
 from parklink.web.security import LoginLimiter, TokenSigner, load_secret
@@ -171,10 +172,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = state
+    app.add_middleware(ResponseCacheMiddleware)  # inside SecurityHeaders: cached bodies get the headers too
     app.add_middleware(SecurityHeaders)
     _install_handlers(app)
 
     from parklink.web.pages import router as pages_router
+    from parklink.web.pages_chains import router as pages_chains_router
     from parklink.web.routers import (
         chains,
         designations,
@@ -189,6 +192,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     for module in (regions, parks, designations, enterprises, chains, logistics, maps, scenarios, users):
         app.include_router(module.router, prefix="/api")
+    app.include_router(import_module("parklink.web.routers.analyses").router, prefix="/api")
 
     @app.get("/api/health", tags=["meta"], summary="Health check")
     def health() -> dict[str, str]:
@@ -203,4 +207,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     static_dir = resources.files("parklink.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(pages_router)
+    app.include_router(import_module("parklink.web.pages_analyses").router)
+    app.include_router(pages_chains_router)
     return app

@@ -65,10 +65,11 @@ def web_state(request: Request) -> WebState:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A database session per request: committed on success, rolled back on error.
 
-    An async dependency, so that the light endpoints (single-row lookups, declared
-    ``async``) run on the event loop without a thread hop; list endpoints, which may scan,
-    are plain functions run in the thread pool. The connection is checked out lazily by
-    whichever thread runs the endpoint.
+    Every endpoint that touches the database is a plain function run in the thread pool,
+    so the event loop never waits for a pooled connection: a blocking checkout on the loop
+    could deadlock once the pool is exhausted, because the connections are given back by
+    this dependency's teardown, which runs on the loop. The connection is checked out lazily
+    by the thread that runs the endpoint.
     """
     session = web_state(request).sessions()
     try:

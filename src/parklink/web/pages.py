@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from parklink import __version__
 from parklink import tables as t
-from parklink.errors import ValidationError
+from parklink.errors import ParklinkError, ValidationError
 from parklink.programme.status import AREA_TYPE_NAMES, PROVINCE_NAMES
 from parklink.store import models as m
 from parklink.store.io import CHAIN_NAMES
@@ -221,7 +221,7 @@ def parks_page(
     }, principal=principal)
 
 
-def _park_context(session: Any, park_id: str) -> dict[str, Any]:
+def _park_context(session: Any, park_id: str, request: Request | None = None) -> dict[str, Any]:
     park = registry.get_row(session, "parks", park_id)
     region = session.get(m.Region, park["adcode"])
     des_ids = list(session.scalars(select(m.DesignationMember.designation_id)
@@ -259,7 +259,34 @@ def _park_context(session: Any, park_id: str) -> dict[str, Any]:
     ]
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,
             "zones": zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
-            "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES))}
+            "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES)),
+            **_park_analyses(session, park_id, request)}
+
+
+def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[str, Any]:
+    """The park page's analysis sections: evaluation (score, rank, explain rows), accessibility
+    (hours to the polar cores and the nearest hubs) and the chain-diagnosis configuration of
+    ``chains.js`` (jobs API, or the cached diagnosis); each is None with a reason when it
+    cannot be computed on the current data."""
+    from parklink.web import park_analyses as pa
+    from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
+
+    out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None}
+    try:
+        ev = pa.park_evaluation(session)
+        out["evaluation"] = None if ev is None else pa.evaluation_view(ev, park_id)
+    except (ParklinkError, ValueError) as exc:
+        out["evaluation_error"] = str(exc)
+    try:
+        acc = pa.park_accessibility(session)
+        out["access"] = None if acc is None else pa.accessibility_view(acc, park_id)
+    except (ParklinkError, ValueError) as exc:
+        out["access_error"] = str(exc)
+    if request is not None:
+        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8))
+        out["chain_labels"] = json_script(JS_LABELS)
+        out["chain_names_json"] = json_script(CHAIN_NAMES)
+    return out
 
 
 def _sources(text: str | None) -> list[str]:
@@ -272,7 +299,7 @@ def _sources(text: str | None) -> list[str]:
 def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLResponse:
     """A park's profile with the provenance of each fact, its designations, zones and firms."""
     principal = _principal(request, session)
-    ctx = _park_context(session, park_id)
+    ctx = _park_context(session, park_id, request)
     ctx["can_edit"] = may_write(principal, "parks", "update", park_id)
     ctx["sources"] = _sources
     ctx["errors"] = []
@@ -304,7 +331,7 @@ def park_edit(
         with session.begin_nested():
             registry.update_row(session, "parks", park_id, changes, actor=principal.username)
     except ValidationError as exc:
-        ctx = _park_context(session, park_id)
+        ctx = _park_context(session, park_id, request)
         ctx.update(can_edit=True, sources=_sources, saved=False,
                    errors=[{"field": p.column, "reason": p.reason, "value": p.value} for p in exc.problems])
         return render(request, "park.html", ctx, principal=principal, status_code=422)

@@ -1,8 +1,8 @@
 """Registry reads and writes for the web layer: pages of rows, single rows, validated writes.
 
-Rows are read with SQLAlchemy Core (a page of keys first, then the main rows and the
-list columns of just those keys), so a page costs a fixed number of small queries whatever
-the size of the registry. Writes validate the merged record with the import validator
+Rows are read with SQLAlchemy Core (a page of keys first, then one statement reading the
+main rows of just those keys with every list column aggregated in a correlated subquery),
+so a page costs a fixed number of small queries whatever the size of the registry. Writes validate the merged record with the import validator
 (:func:`parklink.ingest.validate.validate_table`: types, choices, ranges, patterns,
 foreign keys, duplicate keys, points inside the two provinces), write it, and add an
 :class:`~parklink.store.models.AuditEntry` in the same transaction.
@@ -13,12 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,45 +73,103 @@ def scalar_columns(kind: str) -> list[str]:
     return [c for c in t.schema(kind).names if c not in spec.lists] + list(EXTRA_COLUMNS.get(kind, ()))
 
 
-def _list_values(session: Session, link: ListLink, keys: Sequence[Any]) -> dict[Any, list[str]]:
+#: Separators of the aggregated list cells read by :func:`fetch_rows`: items are joined
+#: with ``;`` (an item never contains it: list cells are ``;``-joined text in the canonical
+#: format) and each item carries its stored position as a ``position:`` prefix, because
+#: SQLite before 3.44 has no ``ORDER BY`` inside ``group_concat``.
+LIST_SEP = ";"
+POSITION_SEP = ":"
+
+
+def _list_aggregate(link: ListLink, key: Any) -> Any:
+    """Correlated scalar subquery: the ``position:item`` texts of ``link`` for the row ``key``."""
     owner = getattr(link.model, link.owner)
-    item = getattr(link.model, link.item)
-    cols = [owner, item]
-    coded = link.model is m.SegmentCode
-    if coded:
-        cols.append(m.SegmentCode.quality)
-    stmt = select(*cols).where(owner.in_(keys)).order_by(owner, link.model.position)  # type: ignore[attr-defined]
-    out: dict[Any, list[str]] = {}
-    for row in session.connection().execute(stmt):
-        out.setdefault(row[0], []).append(f"{row[1]}:{row[2]}" if coded else str(row[1]))
-    return out
+    position: Any = link.model.position  # type: ignore[attr-defined]
+    text = cast(position, String).concat(POSITION_SEP).concat(getattr(link.model, link.item))
+    if link.model is m.SegmentCode:
+        text = text.concat(":").concat(m.SegmentCode.quality)
+    return select(func.aggregate_strings(text, LIST_SEP)).where(owner == key).scalar_subquery()
+
+
+def _ordered_items(text: str | None) -> list[str]:
+    """The items of an aggregated list cell, in stored position order."""
+    if not text:
+        return []
+    if LIST_SEP not in text:
+        return [text.partition(POSITION_SEP)[2]]
+    pairs = sorted((int(pos), item) for pos, _, item in (p.partition(POSITION_SEP) for p in text.split(LIST_SEP)))
+    return [item for _, item in pairs]
+
+
+class _RowReader(NamedTuple):
+    """The prebuilt read of one kind (see :func:`_row_reader`)."""
+
+    columns: tuple[Any, ...]  # labelled: scalar columns and aggregated list columns
+    many: Select[Any]  # rows of the keys bound to ``keys``
+    one: Select[Any]  # the row of the key bound to ``key``
+    order: tuple[str, ...]  # output column names
+    aggregated: tuple[str, ...]  # list columns read as aggregated 'position:item' text
+    texts: tuple[str, ...]  # list columns stored as ';'-joined text in the main table
+
+
+@cache
+def _row_reader(kind: str) -> _RowReader:
+    """The statements that read whole rows of ``kind``.
+
+    One statement reads the main rows and every list column (as an aggregated correlated
+    subquery on the link table's primary-key index); built once per kind, so SQLAlchemy's
+    compiled-statement cache serves every call.
+    """
+    model = model_of(kind)
+    spec = KINDS[kind]
+    key = key_column(kind)
+    order = tuple(t.schema(kind).names) + EXTRA_COLUMNS.get(kind, ())
+    columns = tuple(
+        _list_aggregate(spec.lists[c], key).label(c) if c in spec.lists else getattr(model, c).label(c)
+        for c in order
+    )
+    texts = tuple(
+        c.name for c in t.schema(kind).columns if c.type == "list" and c.name not in spec.lists
+    )
+    return _RowReader(
+        columns,
+        select(*columns).where(key.in_(bindparam("keys", expanding=True))),
+        select(*columns).where(key == bindparam("key")),
+        order,
+        tuple(spec.lists),
+        texts,
+    )
+
+
+def _decode(kind: str, values: Sequence[Any]) -> dict[str, Any]:
+    """One result row of :func:`_row_reader`'s statements as a dict (lists as Python lists)."""
+    reader = _row_reader(kind)
+    row = dict(zip(reader.order, values[: len(reader.order)], strict=True))
+    for col in reader.aggregated:
+        row[col] = _ordered_items(row[col])
+    for col in reader.texts:  # list columns kept as ';'-joined text in the main table
+        row[col] = split_list(row[col])
+    return row
 
 
 def fetch_rows(session: Session, kind: str, keys: Sequence[Any]) -> list[dict[str, Any]]:
     """The rows of ``kind`` with these keys (in the order given; missing keys skipped).
 
-    List columns are Python lists; other values as stored (dates as ``date``).
+    List columns are Python lists; other values as stored (dates as ``date``). One Core
+    statement per call (see :func:`_row_reader`), whatever the number of list columns.
     """
     if not keys:
         return []
-    model = model_of(kind)
-    names = scalar_columns(kind)
-    key = key_column(kind)
-    conn = session.connection()  # Core execution: no ORM result processing for plain columns
-    rows = {
-        r[0]: dict(zip(names, r[1:], strict=True))
-        for r in conn.execute(select(key, *[getattr(model, c) for c in names]).where(key.in_(keys)))
-    }
-    for col, link in KINDS[kind].lists.items():
-        values = _list_values(session, link, list(rows))
-        for k, row in rows.items():
-            row[col] = values.get(k, [])
-    for column in t.schema(kind).columns:  # list columns kept as ';'-joined text in the main table
-        if column.type == "list" and column.name not in KINDS[kind].lists:
-            for row in rows.values():
-                row[column.name] = split_list(row[column.name])
-    order = t.schema(kind).names + EXTRA_COLUMNS.get(kind, ())
-    return [{c: rows[k][c] for c in order} for k in keys if k in rows]
+    conn = session.connection()
+    if len(keys) == 1:  # a detail: the non-expanding statement skips rendering the IN list
+        found = conn.execute(_row_reader(kind).one, {"key": keys[0]}).first()
+        return [] if found is None else [_decode(kind, found)]
+    keyname = t.schema(kind).key[0]
+    rows = {}
+    for r in conn.execute(_row_reader(kind).many, {"keys": list(keys)}):
+        row = _decode(kind, r)
+        rows[row[keyname]] = row
+    return [rows[k] for k in keys if k in rows]
 
 
 def get_row(session: Session, kind: str, key: Any) -> dict[str, Any]:
@@ -122,24 +191,29 @@ def page_rows(
 ) -> tuple[list[dict[str, Any]], int]:
     """(rows of the requested page, total rows matching ``where``); key order breaks ties.
 
-    With filters, the total comes from a window ``count(*) OVER ()`` in the same query (one
-    pass over the filtered rows); only a page past the end needs a separate count.
+    One statement: the page's keys in a subquery joined back to the whole rows of just
+    those keys (:func:`_row_reader`'s columns), with the total in an extra column — with
+    filters a window ``count(*) OVER ()`` in the key subquery (one pass over the filtered
+    rows), without them a scalar ``count(*)`` subquery. Only a page past the end needs a
+    separate count.
     """
     model = model_of(kind)
     key = key_column(kind)
-    offset = (page - 1) * page_size
     conn = session.connection()
-    if not where:  # an unfiltered count is cheap on its own, and the key index serves the page
-        total = int(conn.execute(select(func.count()).select_from(model)).scalar() or 0)
-        keys = list(conn.execute(select(key).order_by(*order_by, key).limit(page_size).offset(offset)).scalars())
-        return fetch_rows(session, kind, keys), total
-    stmt = select(key, func.count().over()).where(*where).order_by(*order_by, key).limit(page_size).offset(offset)
+    if where:
+        keys = select(key.label("page_key"), func.count().over().label("page_total")).where(*where)
+    else:
+        keys = select(key.label("page_key"), select(func.count()).select_from(model).scalar_subquery()
+                      .label("page_total"))
+    page_keys = keys.order_by(*order_by, key).limit(page_size).offset((page - 1) * page_size).subquery("page")
+    stmt = select(*_row_reader(kind).columns, page_keys.c.page_total)
+    stmt = stmt.join_from(model, page_keys, key == page_keys.c.page_key).order_by(*order_by, key)
     found = conn.execute(stmt).all()
     if found:
-        total = int(found[0][1])
+        total = int(found[0][-1])
     else:
         total = int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar() or 0)
-    return fetch_rows(session, kind, [r[0] for r in found]), total
+    return [_decode(kind, r) for r in found], total
 
 
 def sort_clause(kind: str, sort: str | None, allowed: Sequence[str]) -> list[Any]:

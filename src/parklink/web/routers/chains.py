@@ -20,7 +20,7 @@ ChainKey = Annotated[str, Path(pattern="^(" + "|".join(t.CHAINS) + ")$")]
 
 
 @router.get("", response_model=list[ChainOut], summary="List chains 产业链列表")
-async def list_chains(session: SessionDep) -> list[dict[str, Any]]:
+def list_chains(session: SessionDep) -> list[dict[str, Any]]:
     """The focal chains with their bilingual names and number of template segments."""
     counts = {str(c): int(n) for c, n in session.execute(select(m.Segment.chain, func.count()).group_by(m.Segment.chain))}
     return [

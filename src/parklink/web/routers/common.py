@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from parklink.web.schemas import ErrorBody
@@ -36,3 +40,42 @@ def page_body(items: list[dict[str, Any]], total: int, page: int, page_size: int
 def dump(body: BaseModel) -> dict[str, Any]:
     """The fields a client actually sent (partial updates keep the others)."""
     return body.model_dump(exclude_unset=True)
+
+
+def _default(value: Any) -> Any:
+    """orjson fallback for values it does not encode natively (numpy scalars, Decimal)."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"cannot encode {type(value).__name__} as JSON") from None
+    return None if math.isnan(number) else number
+
+
+def json_bytes(content: Any) -> bytes:
+    """``content`` as compact UTF-8 JSON, encoded like the pydantic response models do
+    (dates ISO 8601, NaN as ``null``, non-ASCII kept), with orjson (no per-row validation)."""
+    return orjson.dumps(content, default=_default)
+
+
+class JSONBytes(Response):
+    """A JSON response whose body is already serialised (see :func:`json_bytes`).
+
+    Endpoints that return it keep their ``response_model`` for the OpenAPI schema; the
+    tests (``tests/web/test_web_cache.py``) validate these bytes against that model.
+    """
+
+    media_type = "application/json"
+
+
+def page_response(items: list[dict[str, Any]], total: int, page: int, page_size: int) -> JSONBytes:
+    """The serialised body of a list endpoint (the shape of :func:`page_body`)."""
+    return JSONBytes(json_bytes(page_body(items, total, page, page_size)))
+
+
+def row_response(row: dict[str, Any]) -> JSONBytes:
+    """The serialised body of a detail endpoint."""
+    return JSONBytes(json_bytes(row))

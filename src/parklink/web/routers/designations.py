@@ -10,8 +10,18 @@ from sqlalchemy import ColumnElement, select
 from parklink import tables as t
 from parklink.store import models as m
 from parklink.web import registry
+from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
-from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.routers.common import (
+    ERRORS,
+    JSONBytes,
+    PageQ,
+    PageSizeQ,
+    SortQ,
+    dump,
+    page_response,
+    row_response,
+)
 from parklink.web.schemas import (
     DesignationCreate,
     DesignationOut,
@@ -32,6 +42,7 @@ YearKey = Annotated[int, Path(ge=2000, le=2100)]
 
 
 @router.get("/designations", response_model=DesignationPage, summary="List designations 认定列表")
+@cacheable
 def list_designations(
     session: SessionDep,
     page: PageQ = 1,
@@ -44,7 +55,7 @@ def list_designations(
     province: Annotated[str | None, Query(pattern="^(SC|CQ)$", description="with a member park in this province")] = None,
     park_id: Annotated[str | None, Query(max_length=64, description="with this member park")] = None,
     active: Annotated[bool | None, Query(description="not revoked")] = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """Designations (one or more parks per designation), filtered and paginated."""
     where: list[ColumnElement[bool]] = []
     if year is not None:
@@ -69,13 +80,14 @@ def list_designations(
     order = registry.sort_clause("designations", sort, DES_SORT)
     rows, total = registry.page_rows(session, "designations", where=where, order_by=order, page=page,
                                      page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/designations/{designation_id}", response_model=DesignationOut, summary="One designation 认定详情")
-async def get_designation(designation_id: DesKey, session: SessionDep) -> dict[str, Any]:
+@cacheable
+def get_designation(designation_id: DesKey, session: SessionDep) -> JSONBytes:
     """The designation ``designation_id``."""
-    return registry.get_row(session, "designations", designation_id)
+    return row_response(registry.get_row(session, "designations", designation_id))
 
 
 @router.post("/designations", response_model=DesignationOut, status_code=201, summary="Create a designation 新增认定")
@@ -108,17 +120,19 @@ def delete_designation(designation_id: DesKey, session: SessionDep, principal: P
 
 
 @router.get("/targets", response_model=TargetPage, summary="List targets 目标列表")
-def list_targets(session: SessionDep, page: PageQ = 1, page_size: PageSizeQ = 50, sort: SortQ = None) -> dict[str, Any]:
+@cacheable
+def list_targets(session: SessionDep, page: PageQ = 1, page_size: PageSizeQ = 50, sort: SortQ = None) -> JSONBytes:
     """Cumulative park targets by year."""
     order = registry.sort_clause("targets", sort, ("year", "cumulative_parks"))
     rows, total = registry.page_rows(session, "targets", order_by=order, page=page, page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/targets/{year}", response_model=TargetOut, summary="One target 目标详情")
-async def get_target(year: YearKey, session: SessionDep) -> dict[str, Any]:
+@cacheable
+def get_target(year: YearKey, session: SessionDep) -> JSONBytes:
     """The target of ``year``."""
-    return registry.get_row(session, "targets", year)
+    return row_response(registry.get_row(session, "targets", year))
 
 
 @router.post("/targets", response_model=TargetOut, status_code=201, summary="Create a target 新增目标")

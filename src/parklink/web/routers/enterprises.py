@@ -10,8 +10,18 @@ from sqlalchemy import ColumnElement
 from parklink import tables as t
 from parklink.store import models as m
 from parklink.web import registry
+from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
-from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.routers.common import (
+    ERRORS,
+    JSONBytes,
+    PageQ,
+    PageSizeQ,
+    SortQ,
+    dump,
+    page_response,
+    row_response,
+)
 from parklink.web.schemas import EnterpriseOut, EnterprisePage, EnterpriseUpdate
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises 企业"], responses=ERRORS)
@@ -20,6 +30,7 @@ Key = Annotated[str, Path(max_length=64)]
 
 
 @router.get("", response_model=EnterprisePage, summary="List enterprises 企业列表")
+@cacheable
 def list_enterprises(
     session: SessionDep,
     page: PageQ = 1,
@@ -30,7 +41,7 @@ def list_enterprises(
     park_id: Annotated[str | None, Query(max_length=64)] = None,
     size_class: Annotated[str | None, Query(pattern="^(" + "|".join(t.SIZE_CLASSES) + ")$")] = None,
     leading: bool | None = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """Registry enterprises (named, sourced firms; firm-level transactions are not served)."""
     where: list[ColumnElement[bool]] = []
     if province:
@@ -46,13 +57,14 @@ def list_enterprises(
     order = registry.sort_clause("enterprises", sort, SORTABLE)
     rows, total = registry.page_rows(session, "enterprises", where=where, order_by=order, page=page,
                                      page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseOut, summary="One enterprise 企业详情")
-async def get_enterprise(enterprise_id: Key, session: SessionDep) -> dict[str, Any]:
+@cacheable
+def get_enterprise(enterprise_id: Key, session: SessionDep) -> JSONBytes:
     """The enterprise ``enterprise_id``."""
-    return registry.get_row(session, "enterprises", enterprise_id)
+    return row_response(registry.get_row(session, "enterprises", enterprise_id))
 
 
 @router.patch("/{enterprise_id}", response_model=EnterpriseOut, summary="Update an enterprise 修改企业")

@@ -43,7 +43,7 @@ def list_nodes(
 
 
 @router.get("/transport-nodes/{node_id}", response_model=TransportNodeOut, summary="One hub 物流节点详情")
-async def get_node(node_id: Annotated[str, Path(max_length=64)], session: SessionDep) -> dict[str, Any]:
+def get_node(node_id: Annotated[str, Path(max_length=64)], session: SessionDep) -> dict[str, Any]:
     """The node ``node_id``."""
     return registry.get_row(session, "transport_nodes", node_id)
 

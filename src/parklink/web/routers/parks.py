@@ -10,8 +10,18 @@ from sqlalchemy import ColumnElement, select
 from parklink import tables as t
 from parklink.store import models as m
 from parklink.web import registry
+from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
-from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.routers.common import (
+    ERRORS,
+    JSONBytes,
+    PageQ,
+    PageSizeQ,
+    SortQ,
+    dump,
+    page_response,
+    row_response,
+)
 from parklink.web.schemas import ParkCreate, ParkOut, ParkPage, ParkUpdate
 
 router = APIRouter(prefix="/parks", tags=["parks 园区"], responses=ERRORS)
@@ -62,6 +72,7 @@ def park_filters(
 
 
 @router.get("", response_model=ParkPage, summary="List parks 园区列表")
+@cacheable
 def list_parks(
     session: SessionDep,
     page: PageQ = 1,
@@ -76,18 +87,20 @@ def list_parks(
     adcode: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the name or id")] = None,
     designated: Annotated[bool | None, Query(description="member of an active designation")] = None,
-) -> dict[str, Any]:
-    """Parks matching every given filter, one page at a time."""
+) -> JSONBytes:
+    """Parks matching every given filter, one page at a time (served from the response cache
+    while the data version is unchanged; see :mod:`parklink.web.cache`)."""
     where = park_filters(province, zone, area_type, chain, level, kind, adcode, q, designated)
     order = registry.sort_clause("parks", sort, SORTABLE)
     rows, total = registry.page_rows(session, "parks", where=where, order_by=order, page=page, page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/{park_id}", response_model=ParkOut, summary="One park 园区详情")
-async def get_park(park_id: KeyPath, session: SessionDep) -> dict[str, Any]:
-    """The park ``park_id`` with its list attributes."""
-    return registry.get_row(session, "parks", park_id)
+@cacheable
+def get_park(park_id: KeyPath, session: SessionDep) -> JSONBytes:
+    """The park ``park_id`` with its list attributes (cached like the list)."""
+    return row_response(registry.get_row(session, "parks", park_id))
 
 
 @router.post("", response_model=ParkOut, status_code=201, summary="Create a park 新增园区")

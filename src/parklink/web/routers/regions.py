@@ -10,8 +10,18 @@ from sqlalchemy import ColumnElement, select
 from parklink import tables as t
 from parklink.store import models as m
 from parklink.web import registry
+from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
-from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ, SortQ, dump, page_body
+from parklink.web.routers.common import (
+    ERRORS,
+    JSONBytes,
+    PageQ,
+    PageSizeQ,
+    SortQ,
+    dump,
+    page_response,
+    row_response,
+)
 from parklink.web.schemas import RegionOut, RegionPage, ZoneCreate, ZoneOut, ZonePage, ZoneUpdate
 
 router = APIRouter(tags=["regions & zones 区域与片区"], responses=ERRORS)
@@ -21,6 +31,7 @@ ZoneKey = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/regions", response_model=RegionPage, summary="List regions 行政区列表")
+@cacheable
 def list_regions(
     session: SessionDep,
     page: PageQ = 1,
@@ -30,7 +41,7 @@ def list_regions(
     level: Annotated[str | None, Query(pattern="^(" + "|".join(t.REGION_LEVELS) + ")$")] = None,
     parent: Annotated[str | None, Query(pattern=r"^\d{6}$", description="parent adcode")] = None,
     zone: Annotated[str | None, Query(max_length=64, description="regions in this zone")] = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """Provinces, cities and districts/counties, filtered and paginated."""
     where: list[ColumnElement[bool]] = []
     if province:
@@ -43,16 +54,18 @@ def list_regions(
         where.append(m.Region.adcode.in_(select(m.ZoneMember.adcode).where(m.ZoneMember.zone_id == zone)))
     order = registry.sort_clause("regions", sort, REGION_SORT)
     rows, total = registry.page_rows(session, "regions", where=where, order_by=order, page=page, page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/regions/{adcode}", response_model=RegionOut, summary="One region 行政区详情")
-async def get_region(adcode: Annotated[str, Path(max_length=6)], session: SessionDep) -> dict[str, Any]:
+@cacheable
+def get_region(adcode: Annotated[str, Path(max_length=6)], session: SessionDep) -> JSONBytes:
     """The region with GB/T 2260 code ``adcode``."""
-    return registry.get_row(session, "regions", adcode)
+    return row_response(registry.get_row(session, "regions", adcode))
 
 
 @router.get("/zones", response_model=ZonePage, summary="List zones 片区列表")
+@cacheable
 def list_zones(
     session: SessionDep,
     page: PageQ = 1,
@@ -61,7 +74,7 @@ def list_zones(
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(t.ZONE_KINDS) + ")$")] = None,
     province: Annotated[str | None, Query(pattern="^(SC|CQ)$", description="zones with a member region in this province")] = None,
     adcode: Annotated[str | None, Query(pattern=r"^\d{6}$", description="zones containing this region")] = None,
-) -> dict[str, Any]:
+) -> JSONBytes:
     """Cooperation zones, platforms and polar cores."""
     where: list[ColumnElement[bool]] = []
     if kind:
@@ -75,13 +88,14 @@ def list_zones(
         where.append(m.Zone.zone_id.in_(select(m.ZoneMember.zone_id).where(m.ZoneMember.adcode == adcode)))
     order = registry.sort_clause("zones", sort, ZONE_SORT)
     rows, total = registry.page_rows(session, "zones", where=where, order_by=order, page=page, page_size=page_size)
-    return page_body(rows, total, page, page_size)
+    return page_response(rows, total, page, page_size)
 
 
 @router.get("/zones/{zone_id}", response_model=ZoneOut, summary="One zone 片区详情")
-async def get_zone(zone_id: ZoneKey, session: SessionDep) -> dict[str, Any]:
+@cacheable
+def get_zone(zone_id: ZoneKey, session: SessionDep) -> JSONBytes:
     """The zone ``zone_id`` with its member regions."""
-    return registry.get_row(session, "zones", zone_id)
+    return row_response(registry.get_row(session, "zones", zone_id))
 
 
 @router.post("/zones", response_model=ZoneOut, status_code=201, summary="Create a zone 新增片区")

@@ -1,0 +1,378 @@
+"""Exact response cache for the public registry GET endpoints (park list and detail, ...).
+
+A GET endpoint marked with :func:`cacheable` serves the same bytes for the same URL as long
+as the stored data do not change, whoever asks: its response depends only on the path, the
+query string and the database. :class:`ResponseCacheMiddleware` (pure ASGI, installed by
+:func:`parklink.web.app.create_app` inside the security-header middleware) keeps, per
+process, an LRU of the serialised JSON bodies keyed by
+
+    (data version, path, normalised query string)
+
+where the data version is the counter of :mod:`parklink.store.version`, bumped in the same
+transaction by every committed write (API writes, imports through ``parklink.ingest``,
+restores) and read once per request (one primary-key lookup). The cache is therefore exact
+across worker processes and app instances: the first GET after a committed write sees a new
+version and misses. Each body carries a strong ``ETag`` (a hash of the bytes, so every worker
+gives the same tag) and ``Cache-Control: no-cache``; ``If-None-Match`` is answered with 304.
+
+A hit is answered before FastAPI's routing, dependency injection and serialisation run.
+Only 200 ``application/json`` responses of GET requests are stored; errors (404, 422) and
+every other method go through untouched. Endpoints that depend on the caller (any
+dependency other than the database session) are refused when the route table is built, so
+a cached body can never leak from one role to another.
+
+Exactness argument: the version is read before the endpoint reads its rows, and versions only
+grow, so a stored body reflects data at least as new as its key; a later request reads a
+version at least as new as the last committed write, so it never gets a body older than
+that write. (A database replaced wholesale by a file copy that happens to carry the same
+counter value is not detected; ``parklink db restore`` keeps the counter growing.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parklink.store import models as m
+from parklink.store.version import DATA_VERSION_KEY
+from parklink.web.deps import get_session
+
+log = logging.getLogger("parklink.web.cache")
+
+F = TypeVar("F", bound=Callable[..., Any])
+CACHEABLE_ATTR = "__parklink_cacheable__"
+DEFAULT_MAX_ENTRIES = 50_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_VERSION_STMT = select(m.Meta.__table__.c.value).where(m.Meta.__table__.c.key == DATA_VERSION_KEY)
+
+
+def cacheable(endpoint: F) -> F:
+    """Mark a GET endpoint whose JSON body depends only on its URL and the stored data.
+
+    Its only dependency may be the database session (checked when the route table is built).
+    """
+    setattr(endpoint, CACHEABLE_ATTR, True)
+    return endpoint
+
+
+def current_version(bind: Engine | Session) -> int:
+    """The data version of :func:`parklink.store.version.data_version`, read with one Core
+    statement on a pooled connection (about 0.1 ms on SQLite, a fifth of an ORM select).
+
+    Same row, same parsing (missing or unparsable: 0); ``tests/web/test_web_cache.py`` checks
+    that both agree after writes.
+    """
+    if isinstance(bind, Session):
+        value = bind.connection().execute(_VERSION_STMT).scalar_one_or_none()
+    else:
+        with bind.connect() as conn:
+            value = conn.execute(_VERSION_STMT).scalar_one_or_none()
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def normalised_query(query: bytes | str) -> str:
+    """The query string with its parameters sorted by name (a repeated name keeps its
+    values' order, which FastAPI's parsing depends on); blank values kept."""
+    text = query.decode("latin-1") if isinstance(query, bytes) else query
+    if not text:
+        return ""
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode(sorted(pairs, key=lambda kv: kv[0]))
+
+
+def etag_of(body: bytes) -> str:
+    """A strong entity tag of ``body`` (BLAKE2b, 128 bits): equal bytes, equal tag, in any
+    worker process."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """True when an ``If-None-Match`` header names ``etag`` (weak comparison, RFC 9110
+    §13.1.2: a ``W/`` prefix is ignored; ``*`` matches any current representation)."""
+    if not header:
+        return False
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A stored body with its entity tag and the endpoint's headers (content type, ...;
+    without ``content-length``, which is recomputed)."""
+
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+    etag: str
+
+
+class ResponseCache:
+    """A bounded LRU of responses of one data version (thread-safe; per process).
+
+    Entries of an older version are useless once a newer version is seen, so the whole
+    cache is dropped when the observed version changes. Bounded by entry count and by body
+    bytes; the least recently used entries go first.
+    """
+
+    def __init__(self, *, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, str], CachedResponse] = OrderedDict()
+        self._bytes = 0
+        self._version: int | None = None
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _adopt(self, version: int) -> None:
+        if version != self._version:
+            self._entries.clear()
+            self._bytes = 0
+            self._version = version
+
+    def get(self, version: int, key: tuple[str, str]) -> CachedResponse | None:
+        """The entry stored under ``key`` for ``version`` (None when absent)."""
+        with self._lock:
+            self._adopt(version)
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, version: int, key: tuple[str, str], entry: CachedResponse) -> None:
+        """Store ``entry``, unless the cache has moved on to another version meanwhile."""
+        size = len(entry.body)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if version != self._version:
+                return
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._entries[key] = entry
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        """Drop every entry (the next request of each URL misses)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the stored bodies."""
+        return self._bytes
+
+
+def check_dependencies(route: APIRoute) -> None:
+    """Raise TypeError when a cacheable route depends on anything but the database session
+    (the caller, the request, headers or cookies): its body could then differ by caller."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if dep.call is get_session:
+            continue
+        name = getattr(dep.call, "__name__", repr(dep.call))
+        raise TypeError(
+            f"route {route.path} is marked cacheable but depends on {name}; a cached response "
+            "may depend only on the URL and the database session"
+        )
+    d = route.dependant
+    if d.request_param_name or d.http_connection_param_name or d.response_param_name \
+            or d.header_params or d.cookie_params:
+        raise TypeError(f"route {route.path} is marked cacheable but reads the request, headers or cookies")
+
+
+def _in_memory(engine: Engine) -> bool:
+    """True for an in-memory SQLite database (private to its connection or pool)."""
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or ":memory:" in url.database or url.query.get("mode") == "memory"
+    )
+
+
+#: Path prefixes where the cache is tried (a cheap filter: only these requests pay for the
+#: version lookup). Whether a response is stored is decided by the route that served it.
+REGISTRY_PREFIXES = ("/api/parks", "/api/regions", "/api/zones", "/api/designations", "/api/targets",
+                     "/api/enterprises")
+
+
+class ResponseCacheMiddleware:
+    """Pure ASGI middleware serving :func:`cacheable` GET endpoints from a
+    :class:`ResponseCache` keyed by the data version (see the module docstring).
+
+    The route is not resolved here: a request goes to the application on a miss, and its
+    200 JSON response is stored only when the endpoint that FastAPI's router chose (left in
+    ``scope["endpoint"]``) is marked cacheable. Routing depends only on the method and the
+    path, so a later GET of the same path and query is served by the same endpoint.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 max_bytes: int = DEFAULT_MAX_BYTES, prefixes: tuple[str, ...] = REGISTRY_PREFIXES) -> None:
+        self.app = app
+        self.cache = ResponseCache(max_entries=max_entries, max_bytes=max_bytes)
+        self.prefixes = prefixes
+        self._checked: dict[int, bool] = {}
+        self._engine: Engine | None = None
+
+    def _version(self, scope: Scope) -> int:
+        """The data version, read on a connection pool of this middleware's own.
+
+        Not the application's pool: this read runs on the event loop, and the application's
+        connections may all be held by endpoints in worker threads that need the event loop
+        to commit and give them back; waiting for one of those would deadlock the worker.
+        The loop holds at most one connection of this pool at a time, so it never waits.
+        The single SELECT runs in autocommit mode: it sees every transaction committed before
+        it started, like the first statement of a transaction would.
+        """
+        sessions = scope["app"].state.web.sessions
+        bind = sessions.kw.get("bind")
+        if not isinstance(bind, Engine) or _in_memory(bind):  # another pool would see another database
+            with sessions() as session:
+                return current_version(session)
+        if self._engine is None or self._engine.url != bind.url:
+            # autocommit: one statement, one round trip (no BEGIN, no ROLLBACK on return)
+            self._engine = create_engine(bind.url, pool_size=1, max_overflow=2, isolation_level="AUTOCOMMIT",
+                                         pool_reset_on_return=None)
+        return current_version(self._engine)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def on_send(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete" and self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+            await send(message)
+
+        await self.app(scope, receive, on_send)
+
+    def _tried(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+    def _route_ok(self, scope: Scope) -> bool:
+        endpoint = scope.get("endpoint")
+        if not getattr(endpoint, CACHEABLE_ATTR, False):
+            return False
+        route = scope.get("route")
+        ok = self._checked.get(id(route))
+        if ok is None:
+            try:
+                if not isinstance(route, APIRoute) or route.methods != {"GET"}:
+                    raise TypeError(f"endpoint {getattr(endpoint, '__name__', endpoint)}: only FastAPI GET "
+                                    "routes can be cacheable")
+                check_dependencies(route)
+                ok = True
+            except TypeError as exc:
+                log.error("response not cached: %s", exc)
+                ok = False
+            self._checked[id(route)] = ok
+        return ok
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http" or scope["method"] != "GET" or not self._tried(str(scope.get("path", ""))):
+            await self.app(scope, receive, send)
+            return
+        try:
+            version = self._version(scope)
+        except SQLAlchemyError as exc:  # no version, no cache: the endpoint reports the error
+            log.warning("response cache bypassed: cannot read the data version: %s", exc)
+            await self.app(scope, receive, send)
+            return
+        key = (str(scope["path"]), normalised_query(scope.get("query_string", b"")))
+        if_none_match = None
+        for name, value in scope.get("headers", ()):
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        entry = self.cache.get(version, key)
+        if entry is not None:
+            await _send_entry(send, entry, not_modified=etag_matches(if_none_match, entry.etag))
+            return
+        await self._fill(scope, receive, send, version, key, if_none_match)
+
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, version: int,
+                    key: tuple[str, str], if_none_match: str | None) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, passthrough
+            if passthrough:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", ()))
+                if message["status"] != 200 or not headers.get(b"content-type", b"").startswith(b"application/json") \
+                        or b"set-cookie" in headers or not self._route_ok(scope):
+                    passthrough = True
+                    await send(message)
+                    return
+                start = message
+                return
+            if message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                kept = tuple((k, v) for k, v in start.get("headers", ()) if k not in _RECOMPUTED)
+                entry = CachedResponse(body, kept, etag_of(body))
+                self.cache.put(version, key, entry)
+                await _send_entry(send, entry, not_modified=etag_matches(if_none_match, entry.etag))
+                return
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+_RECOMPUTED = frozenset({b"content-length", b"etag", b"cache-control"})
+
+
+async def _send_entry(send: Send, entry: CachedResponse, *, not_modified: bool) -> None:
+    headers = [(b"etag", entry.etag.encode("latin-1")), (b"cache-control", b"no-cache")]
+    if not_modified:  # RFC 9110 §15.4.5: no body; the validator and cache headers only
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": entry.body})
+
+
+def response_cache(app: Any) -> ResponseCache | None:
+    """The :class:`ResponseCache` of a running application (None before its first request
+    or without the middleware); for statistics and tests."""
+    layer = getattr(app, "middleware_stack", None)
+    while layer is not None:
+        if isinstance(layer, ResponseCacheMiddleware):
+            return layer.cache
+        layer = getattr(layer, "app", None)
+    return None
