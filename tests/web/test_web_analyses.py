@@ -503,6 +503,34 @@ def test_orphaned_jobs_are_marked_failed(ac: TestClient) -> None:
         runner.result("a" * 32)
 
 
+def test_a_job_finishing_during_the_orphan_check_keeps_its_real_outcome(
+        ac: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (CI flake): a poll read the row as running, the worker then committed
+    its failure and left the in-flight set, and the poll overwrote the real error with
+    "worker stopped". The verdict must only apply to rows still queued/running."""
+    state = ac.app.state.web  # type: ignore[attr-defined]
+    now = dt.datetime.now(dt.UTC)
+    job_id = "d" * 32
+    with state.sessions() as s:
+        s.add(m.AnalysisJob(job_id=job_id, kind="evaluation", params_hash="y", params_json="{}", data_version=0,
+                            status="running", progress=0.1, owner="office", public=True,
+                            worker=jobs.worker_id(), created_at=now, started_at=now, heartbeat_at=now))
+        s.commit()
+    real_check = jobs._orphaned
+
+    def worker_finishes_meanwhile(row: m.AnalysisJob, at: dt.datetime) -> bool:
+        with state.sessions() as other:  # the worker thread's final write, after our read
+            other.get(m.AnalysisJob, job_id).status = "failed"  # type: ignore[union-attr]
+            other.get(m.AnalysisJob, job_id).error = "at least two parks are needed"  # type: ignore[union-attr]
+            other.commit()
+        return real_check(row, at)  # the stale row says running and the id is not in flight
+
+    monkeypatch.setattr(jobs, "_orphaned", worker_finishes_meanwhile)
+    info = jobs.runner_for(state.sessions).get(job_id)
+    assert info is not None and info.status == "failed"
+    assert info.error == "at least two parks are needed"
+
+
 def test_large_results_go_to_a_file(ac: TestClient, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs, "INLINE_RESULT_MAX", 100)
     ref, res = run(ac, "evaluation", {"draws": 100, "weighting": "std"})

@@ -279,16 +279,29 @@ class JobRunner:
         return info
 
     def get(self, job_id: str) -> JobInfo | None:
-        """The job ``job_id`` (an orphaned one is marked failed first); None when unknown."""
+        """The job ``job_id`` (an orphaned one is marked failed first); None when unknown.
+
+        The orphan verdict is written with a guarded ``UPDATE ... WHERE status IN
+        ('queued', 'running')``: a job that finished between our read and our verdict keeps
+        its real outcome (the worker commits its final state before leaving the in-flight set).
+        """
         with self.sessions() as session:
             row = session.get(m.AnalysisJob, job_id)
             if row is None:
                 return None
             if _orphaned(row, _now()):
-                row.status, row.finished_at = "failed", _now()
-                row.error = "the worker process stopped before finishing (执行该任务的进程已停止); submit again"
-                row.message = "失败 failed"
+                session.rollback()
+                session.execute(
+                    update(m.AnalysisJob)
+                    .where(m.AnalysisJob.job_id == job_id, m.AnalysisJob.status.in_(ACTIVE))
+                    .values(status="failed", finished_at=_now(), message="失败 failed",
+                            error="the worker process stopped before finishing (执行该任务的进程已停止); "
+                                  "submit again"))
                 session.commit()
+                session.expire_all()
+                row = session.get(m.AnalysisJob, job_id)
+                if row is None:
+                    return None
             return _info(row)
 
     def result(self, job_id: str) -> dict[str, Any]:
