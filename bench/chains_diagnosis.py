@@ -9,7 +9,8 @@ transactions per firm, 3 years) unless one exists under ``--work``. It then runs
 in its own process and reports wall time and peak RSS:
 
 * ``ours``   — ``parklink.chains.diagnose`` for every park of the embedded dataset, all four
-  chains, all template segments (Ibis on DuckDB);
+  chains, all template segments (Ibis on DuckDB; the transaction scans join on integer
+  firm keys when the dataset carries them, as generated ones do: ``"keyed"`` in the output);
 * ``floor``  — raw DuckDB ``SELECT buyer_id, sum(value_kcny) … GROUP BY buyer_id`` over the
   same Parquet (a single scan + group-by);
 * ``pandas`` — a straightforward pandas implementation of the same aggregates (memberships,
@@ -65,7 +66,7 @@ def stage_ours(root: Path, engine: str) -> dict[str, Any]:
     r = diagnose(data, scopes)
     secs = time.perf_counter() - t0
     return {"seconds": secs, "cpu_s": _cpu_s() - c0, "peak_gib": _peak_gib(),
-            "scopes": len(scopes),
+            "scopes": len(scopes), "keyed": data.keyed,
             "segments": len(r.segments), "gaps": len(r.gaps),
             "targets": len(r.targets), "buyers": len(r.firm_lsr),
             "steps_wall_cpu": {k: (round(float(v), 2), round(float(c), 2)) for k, v, c in

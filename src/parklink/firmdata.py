@@ -5,6 +5,16 @@ Layout of a dataset root::
     ROOT/firms.parquet            one row per firm, columns of tables.ENTERPRISES
     ROOT/transactions/*.parquet   supplier -> buyer purchases, columns of tables.TRANSACTIONS
 
+Integer firm keys (optional, an index written with the data): ``firms.parquet`` may carry
+``firm_key`` (int32, the row's position, firms sorted by ``enterprise_id``) and every
+transactions part ``supplier_key`` / ``buyer_key`` (the firm_key of each side, null when
+that firm is not in ``firms.parquet``). Each file's Parquet key-value metadata holds
+``parklink.firm_keys``, a fingerprint of the firm ids in key order; the keys are used only
+when the firms file and every part carry the same fingerprint (:meth:`FirmDataset.keyed`),
+so replacing ``firms.parquet`` can never pair transactions with the wrong firms. Writers:
+``parklink generate`` / ``db init`` and the transactions import. Without valid keys the
+chain engine joins on the string ids (same results, slower).
+
 The same Ibis expressions run on DuckDB (default, embedded, no extensions fetched) and
 on Spark (``PARKLINK_ENGINE=spark``, master ``PARKLINK_SPARK_MASTER``, default ``local[2]``).
 """
@@ -21,6 +31,87 @@ from parklink.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+    import pyarrow as pa
+
+FIRM_KEY = "firm_key"
+SUPPLIER_KEY = "supplier_key"
+BUYER_KEY = "buyer_key"
+KEYS_META = b"parklink.firm_keys"
+"""Parquet metadata entry holding the firm-key fingerprint (see module docstring)."""
+
+
+def keys_fingerprint(sorted_ids: pa.Array | pa.ChunkedArray) -> str:
+    """Fingerprint of the firm ids in key order (SHA-256 of their UTF-8 bytes, length-prefixed)."""
+    import pyarrow as pa
+
+    arr = sorted_ids.combine_chunks() if isinstance(sorted_ids, pa.ChunkedArray) else sorted_ids
+    arr = arr.cast(pa.large_string())
+    digest = hashlib.sha256()
+    buffers = arr.buffers()  # validity, int64 offsets, data
+    digest.update(len(arr).to_bytes(8, "little"))
+    if buffers[1] is not None:
+        digest.update(memoryview(buffers[1])[arr.offset * 8:(arr.offset + len(arr) + 1) * 8])
+    if buffers[2] is not None:
+        digest.update(memoryview(buffers[2]))
+    return "sha256:" + digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmKeys:
+    """The firm ids of a keyed ``firms.parquet`` in key order, and their fingerprint."""
+
+    ids: pa.Array
+    fingerprint: str
+
+    def lookup(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The int32 key of each id (null when the id is not a keyed firm)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.index_in(ids, value_set=self.ids).cast(pa.int32())
+
+    def metadata(self) -> dict[bytes, bytes]:
+        """The Parquet key-value metadata entry to write with keyed files."""
+        return {KEYS_META: self.fingerprint.encode()}
+
+
+def key_firms(firms: pd.DataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.int32], str]:
+    """Key a firms frame: the frame sorted by ``enterprise_id`` with ``firm_key`` = row (int32),
+    the key of each row of ``firms`` in its given order, and the key fingerprint.
+
+    Raises ValueError on duplicate or missing ids (they cannot be keyed).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    ids = firms["enterprise_id"].astype("string")
+    if ids.isna().any() or ids.duplicated().any():
+        raise ValueError("firm ids must be unique and not null to be keyed")
+    values = ids.to_numpy(dtype=object)
+    order = np.argsort(values, kind="stable")
+    key_of = np.empty(len(values), dtype=np.int32)
+    key_of[order] = np.arange(len(values), dtype=np.int32)
+    out = firms.iloc[order].reset_index(drop=True)
+    out[FIRM_KEY] = np.arange(len(out), dtype=np.int32)
+    return out, key_of, keys_fingerprint(pa.array(values[order], type=pa.string()))
+
+
+def with_keys_metadata(table: pa.Table, fingerprint: str) -> pa.Table:
+    """``table`` with the firm-key fingerprint added to its schema metadata."""
+    meta = dict(table.schema.metadata or {})
+    meta[KEYS_META] = fingerprint.encode()
+    return table.replace_schema_metadata(meta)
+
+
+def _fingerprint_of(path: Path) -> str | None:
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    value = meta.get(KEYS_META)
+    return value.decode() if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +163,36 @@ class FirmDataset:
             digest.update(f"{path.relative_to(self.root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
         return digest.hexdigest()[:16]
 
+    def firm_keys(self) -> FirmKeys | None:
+        """The keys of ``firms.parquet`` when it is keyed (sorted ids, ``firm_key`` = row)."""
+        import pyarrow.parquet as pq
+
+        if not self.firms_path.is_file():
+            return None
+        fp = _fingerprint_of(self.firms_path)
+        if fp is None or FIRM_KEY not in pq.read_schema(self.firms_path).names:
+            return None
+        ids = pq.read_table(self.firms_path, columns=["enterprise_id"]).column(0)
+        return FirmKeys(ids.combine_chunks().cast("string"), fp)
+
+    def keyed(self) -> bool:
+        """True when the firms file and every transactions part carry the same key fingerprint
+        (reads Parquet footers only)."""
+        import pyarrow.parquet as pq
+
+        if not self.exists():
+            return False
+        fp = _fingerprint_of(self.firms_path)
+        if fp is None or FIRM_KEY not in pq.read_schema(self.firms_path).names:
+            return False
+        for part in self.transactions_dir.glob("*.parquet"):
+            schema = pq.read_schema(part)
+            if SUPPLIER_KEY not in schema.names or BUYER_KEY not in schema.names:
+                return False
+            if (schema.metadata or {}).get(KEYS_META) != fp.encode():
+                return False
+        return True
+
     @classmethod
     def default(cls, settings: Settings | None = None) -> FirmDataset:
         """The dataset under the configured data directory."""
@@ -113,5 +234,7 @@ def firm_tables(con: Any, dataset: FirmDataset) -> tuple[ir.Table, ir.Table]:
     firms = con.read_parquet(str(dataset.firms_path), table_name="firms")
     name = con.name if hasattr(con, "name") else "duckdb"
     source = dataset.transactions_glob if name == "duckdb" else str(dataset.transactions_dir)
-    transactions = con.read_parquet(source, table_name="transactions")
+    # parts written before and after keys existed may differ in columns: match them by name
+    kwargs = {"union_by_name": True} if name == "duckdb" else {}
+    transactions = con.read_parquet(source, table_name="transactions", **kwargs)
     return firms, transactions

@@ -117,6 +117,31 @@ def write_dataset(root: Path) -> FirmDataset:
     return ds
 
 
+def write_keyed_dataset(root: Path) -> FirmDataset:
+    """The tiny network as a keyed dataset (parklink.firmdata): keyed firms file, transactions
+    through the streamed importer (chunks of 5 rows, so several parts); F99 is a registry
+    firm absent from the firms file (null key)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from parklink.firmdata import key_firms, with_keys_metadata
+    from parklink.ingest.transactions import import_transactions_file
+
+    ds = FirmDataset(root)
+    root.mkdir(parents=True)
+    keyed, _, fingerprint = key_firms(firms_frame())
+    pq.write_table(with_keys_metadata(pa.Table.from_pandas(keyed, preserve_index=False), fingerprint),
+                   ds.firms_path)
+    csv = root / "tx.csv"
+    tx_frame().to_csv(csv, index=False)
+    keys = ds.firm_keys()
+    assert keys is not None
+    import_transactions_file(csv, ds.transactions_dir, {f[0] for f in FIRMS} | {"F99"}, firm_keys=keys,
+                             chunk_rows=5)
+    csv.unlink()
+    return ds
+
+
 @pytest.fixture(scope="session")
 def tiny_data() -> ChainData:
     return ChainData.from_frames(firms_frame(), tx_frame(), template_frame())

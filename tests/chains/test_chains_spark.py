@@ -14,7 +14,7 @@ from parklink.chains.data import ChainData
 from parklink.chains.diagnosis import diagnose
 from parklink.chains.scope import circle_scope, resolve_scope
 
-from .conftest import scope_frames, template_frame, write_dataset
+from .conftest import scope_frames, template_frame, write_dataset, write_keyed_dataset
 
 pytestmark = [
     pytest.mark.spark,
@@ -48,12 +48,17 @@ def _norm(frame: pd.DataFrame) -> pd.DataFrame:
     return f.sort_values(keys + [c for c in f.columns if c not in keys]).reset_index(drop=True)
 
 
-def test_duckdb_and_spark_agree(tmp_path: Path, spark_con: Any) -> None:
-    ds = write_dataset(tmp_path / "firms")
+@pytest.mark.parametrize("keyed", [False, True], ids=["string-ids", "integer-keys"])
+def test_duckdb_and_spark_agree(tmp_path: Path, spark_con: Any, keyed: bool) -> None:
+    """Spark on the dataset (string-id joins, or integer firm keys) equals DuckDB on the
+    unkeyed copy."""
+    ds = (write_keyed_dataset if keyed else write_dataset)(tmp_path / "firms")
+    plain = write_dataset(tmp_path / "plain") if keyed else ds
     frames = scope_frames()
     scopes = [resolve_scope(s, frames) for s in ("park:p1", "designation:d1", "SC")]
     scopes.append(circle_scope())
-    duck = diagnose(ChainData.from_dataset(ds, template=template_frame(),
+    assert ds.keyed() is keyed
+    duck = diagnose(ChainData.from_dataset(plain, template=template_frame(),
                                            con=__import__("ibis").duckdb.connect()), scopes)
     spark = diagnose(ChainData.from_dataset(ds, template=template_frame(), con=spark_con), scopes)
     assert spark.engine == "pyspark"

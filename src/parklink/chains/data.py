@@ -67,6 +67,8 @@ class ChainData:
     transactions: ir.Table
     template: pd.DataFrame
     synthetic: bool = False
+    keyed: bool = False
+    """The dataset carries valid integer firm keys (:meth:`FirmDataset.keyed`)."""
 
     @property
     def engine(self) -> str:
@@ -86,7 +88,7 @@ class ChainData:
         ds = (dataset or FirmDataset.default(settings)).require()
         con = con if con is not None else connect(settings)
         firms, tx = firm_tables(con, ds)
-        return cls._checked(con, firms, tx, template)
+        return cls._checked(con, firms, tx, template, keyed=ds.keyed())
 
     @classmethod
     def from_frames(
@@ -105,7 +107,7 @@ class ChainData:
 
     @classmethod
     def _checked(cls, con: Any, firms: ir.Table, tx: ir.Table,
-                 template: pd.DataFrame | None) -> ChainData:
+                 template: pd.DataFrame | None, *, keyed: bool = False) -> ChainData:
         for table, cols, name in ((firms, FIRM_COLUMNS, "firms"),
                                   (tx, TRANSACTION_COLUMNS, "transactions")):
             missing = [c for c in cols if c not in table.columns]
@@ -115,4 +117,4 @@ class ChainData:
         synthetic = False
         if "synthetic" in firms.columns:
             synthetic = bool(con.execute(firms.synthetic.fill_null(False).any()))
-        return cls(con, firms, tx, tpl, synthetic)
+        return cls(con, firms, tx, tpl, synthetic, keyed)

@@ -191,7 +191,7 @@ def diagnose(
         year = int(y)
     clock = _Clock()
     with ExitStack() as stack:  # firm tables computed once, dropped at the end
-        core = stack.enter_context(q.materialised(con, q.firm_core(data.firms)))
+        core = stack.enter_context(q.materialised(con, q.firm_core(data.firms, data.keyed)))
         fs = stack.enter_context(q.materialised(con, q.firm_segments(core)))
         member = stack.enter_context(q.materialised(con, q.membership(core, scope_list)))
         clock("firm tables and scope membership")
@@ -227,7 +227,8 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
     present_prov = pc[["province", "segment_id"]].drop_duplicates()
     present_circle = pc.loc[pc["province"].isin(PROVINCES), ["segment_id"]].drop_duplicates()
 
-    with q.materialised(con, q.scoped_purchases(data.transactions, core, member, year)) as j:
+    with q.materialised(con, q.scoped_purchases(data.transactions, core, member, year,
+                                                     data.keyed)) as j:
         clock("scoped purchases (join, year)")
         firm = con.execute(q.firm_lsr_sums(j))
         cov = con.execute(q.firm_coverage_sums(
@@ -236,7 +237,8 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
             _mt(ibis, present_circle, ["segment_id"])))
         demand = con.execute(q.segment_demand(j))
         sourcing = con.execute(q.leader_sourcing(j))
-        lsup = con.execute(q.leader_suppliers(j, core))
+        lsup = con.execute(q.leader_suppliers(j, core)).sort_values(
+            ["scope_id", "buyer_id", "supplier_id"]).reset_index(drop=True)
         clock("purchase aggregates")
         segs = _add_demand(segs, demand)
         firm_lsr = _firm_lsr(firm, cov)
@@ -255,7 +257,7 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         repl = _replacements(con, fs, member, deps, core, weights, replacement_n, pool)
         clock("leader maps and replacements")
     with q.materialised(con, q.flow_codes(core)) as codes:
-        flows = _flows(con.execute(q.flows(data.transactions, codes)), tpl)
+        flows = _flows(con.execute(q.flows(data.transactions, codes, data.keyed)), tpl)
     clock("flows (all years)")
     explain = {
         "segment_counts": seg_counts, "scope_totals": totals, "reference_counts": ref_counts,

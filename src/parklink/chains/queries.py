@@ -9,7 +9,10 @@ data, so the same expressions run on DuckDB and on Spark. Conventions:
 * a firm belongs to a scope when its province, its adcode or its park id is in the
   scope's sets (:class:`parklink.chains.scope.Scope`);
 * supplier counts count rows of one year: the transactions key (``tables.TRANSACTIONS``)
-  is one row per (supplier, buyer, year), so a row is a distinct supplier of the buyer.
+  is one row per (supplier, buyer, year), so a row is a distinct supplier of the buyer;
+* ``keyed``: the dataset carries integer firm keys (:mod:`parklink.firmdata`); the big
+  joins of transactions to firms then run on ``supplier_key``/``buyer_key`` = ``fkey``
+  instead of the string ids. Both paths give the same rows.
 """
 
 from __future__ import annotations
@@ -71,17 +74,19 @@ def haversine_km(lon1: ir.FloatingValue, lat1: ir.FloatingValue,
     return root.asin() * (2 * EARTH_RADIUS_KM)
 
 
-def firm_core(firms: ir.Table) -> ir.Table:
+def firm_core(firms: ir.Table, keyed: bool = False) -> ir.Table:
     """Firms with typed columns, ``output`` (million CNY, 0 when unknown) and primary segment.
 
     The segment list is trimmed and split once. ``id_rank`` is an integer stand-in for
     the id (same order): rankings break ties on it and the candidate pipeline groups and
-    joins on it instead of the string id.
+    joins on it instead of the string id. ``fkey`` is the firm key: ``firm_key`` of a keyed
+    dataset (firms sorted by id, so ``id_rank = fkey + 1`` without a sort), else
+    ``id_rank − 1``.
     """
     seg = firms.segments.cast("string").fill_null("").strip()
     arr = seg.split(";")
     empty = seg == ""
-    return firms.select(
+    core = firms.select(
         enterprise_id=firms.enterprise_id.cast("string"),
         province=firms.province.cast("string"),
         adcode=firms.adcode.cast("string"),
@@ -94,7 +99,12 @@ def firm_core(firms: ir.Table) -> ir.Table:
         seg1=ibis.ifelse(empty, ibis.null("string"), arr[0].strip()),
         nseg=ibis.ifelse(empty, 0, arr.length()),
         seglist=seg,
-    ).mutate(id_rank=ibis.dense_rank().over(order_by=_.enterprise_id).cast("int64"))
+        **({"fkey": firms.firm_key.cast("int32")} if keyed else {}),
+    )
+    if keyed:
+        return core.mutate(id_rank=(_.fkey + 1).cast("int64"))
+    core = core.mutate(id_rank=ibis.dense_rank().over(order_by=_.enterprise_id).cast("int64"))
+    return core.mutate(fkey=(_.id_rank - 1).cast("int32"))
 
 
 def firm_segments(core: ir.Table) -> ir.Table:
@@ -108,7 +118,7 @@ def firm_segments(core: ir.Table) -> ir.Table:
 
 
 def membership(core: ir.Table, scopes: Sequence[Scope]) -> ir.Table:
-    """``(enterprise_id, scope_id)`` for every firm in every scope (distinct rows)."""
+    """``(enterprise_id, fkey, scope_id)`` for every firm in every scope (distinct rows)."""
     empty = [s.scope_id for s in scopes if s.is_empty()]
     if empty or not scopes:
         raise ValidationError.single("scope", f"scope names no province, region or park: {empty}")
@@ -119,7 +129,7 @@ def membership(core: ir.Table, scopes: Sequence[Scope]) -> ir.Table:
             continue
         mt = ibis.memtable(pd.DataFrame(rows, columns=["scope_id", "m_key"]))
         joined = core.join(mt, core[key] == mt.m_key)
-        parts.append(joined.select("enterprise_id", "scope_id"))
+        parts.append(joined.select("enterprise_id", "fkey", "scope_id"))
     if len(parts) == 1:
         return parts[0].distinct()
     return ibis.union(*parts, distinct=True)
@@ -160,7 +170,7 @@ def city_segment_counts(fs: ir.Table) -> ir.Table:
 
 
 def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
-                     year: int) -> ir.Table:
+                     year: int, keyed: bool = False) -> ir.Table:
     """Purchases of ``year`` by buyers in each scope, with supplier location flags.
 
     Columns: scope_id, buyer_id, supplier_id, value (kCNY), buyer attributes (b_*),
@@ -168,19 +178,26 @@ def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
     (supplier found among firms), ``in_scope``, ``same_prov`` (same province as the
     buyer) and ``in_circle`` (supplier in SC ∪ CQ).
     """
-    tx = transactions.filter(transactions.year == year).select(
-        supplier_id=_.supplier_id.cast("string"), buyer_id=_.buyer_id.cast("string"),
-        value=_.value_kcny.cast("float64"))
-    mb = member.select(buyer_id="enterprise_id", scope_id="scope_id")
+    ty = transactions.filter(transactions.year == year)
+    id_cols = {"supplier_id": ty.supplier_id.cast("string"), "buyer_id": ty.buyer_id.cast("string")}
+    if keyed:  # join on the integer keys; the string ids ride along for the output
+        tx = ty.select(**id_cols, value=ty.value_kcny.cast("float64"),
+                       s_j=ty.supplier_key.cast("int32"), b_j=ty.buyer_key.cast("int32"))
+        fk = "fkey"
+    else:
+        tx = ty.select(**id_cols, value=ty.value_kcny.cast("float64"),
+                       s_j=ty.supplier_id.cast("string"), b_j=ty.buyer_id.cast("string"))
+        fk = "enterprise_id"
+    mb = member.select(m_j=fk, scope_id="scope_id", m_id="enterprise_id")
     buyers = core.select(b_id="enterprise_id", b_prov="province", b_chain="chain",
                          b_leading="leading", b_park="park_id")
-    sups = core.select(s_id="enterprise_id", s_prov="province", s_seg="seg1")
-    ms = member.select(ms_id="enterprise_id", ms_scope="scope_id")
+    sups = core.select(s_id="enterprise_id", s_k=fk, s_prov="province", s_seg="seg1")
+    ms = member.select(ms_k=fk, ms_scope="scope_id")
     # scope members with their attributes (a small table) joined to the year's rows once
-    mbb = mb.join(buyers, mb.buyer_id == buyers.b_id)
-    j2 = tx.join(mbb, "buyer_id")
-    j3 = j2.left_join(sups, j2.supplier_id == sups.s_id)
-    j4 = j3.left_join(ms, [j3.supplier_id == ms.ms_id, j3.scope_id == ms.ms_scope])
+    mbb = mb.join(buyers, mb.m_id == buyers.b_id)
+    j2 = tx.join(mbb, tx.b_j == mbb.m_j)
+    j3 = j2.left_join(sups, j2.s_j == sups.s_k)
+    j4 = j3.left_join(ms, [j3.s_j == ms.ms_k, j3.scope_id == ms.ms_scope])
     return j4.select(
         "scope_id", "buyer_id", "supplier_id", "value", "b_prov", "b_chain", "b_leading",
         "b_park", "s_prov", "s_seg",
@@ -386,12 +403,12 @@ def flow_codes(core: ir.Table) -> ir.Table:
     """
     circle = core.filter(core.province.isin(PROVINCES))
     return circle.select(
-        f_id="enterprise_id", s_prov="province", s_seg="seg1",
+        f_id="enterprise_id", f_key="fkey", s_prov="province", s_seg="seg1",
         b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1).cast("int8"),
     ).mutate(s_code=ibis.dense_rank().over(order_by=[_.s_prov, _.s_seg]).cast("int32"))
 
 
-def flows(transactions: ir.Table, codes: ir.Table) -> ir.Table:
+def flows(transactions: ir.Table, codes: ir.Table, keyed: bool = False) -> ir.Table:
     """Purchases between firms in the circle by year, supplier/buyer province and supplier
     segment: value (kCNY) and number of transactions.
 
@@ -400,11 +417,17 @@ def flows(transactions: ir.Table, codes: ir.Table) -> ir.Table:
     circle — and the group-by runs on (year, supplier code, buyer code); the codes are
     decoded on the small result.
     """
-    buys = codes.select(b_id="f_id", b_code="b_code")
-    sups = codes.select(s_id="f_id", s_code="s_code")
-    t = transactions.select(supplier_id=_.supplier_id.cast("string"),
-                            buyer_id=_.buyer_id.cast("string"), year="year",
-                            value=_.value_kcny.cast("float64"))
+    fk = "f_key" if keyed else "f_id"
+    buys = codes.select(b_id=fk, b_code="b_code")
+    sups = codes.select(s_id=fk, s_code="s_code")
+    if keyed:
+        t = transactions.select(supplier_id=_.supplier_key.cast("int32"),
+                                buyer_id=_.buyer_key.cast("int32"), year="year",
+                                value=_.value_kcny.cast("float64"))
+    else:
+        t = transactions.select(supplier_id=_.supplier_id.cast("string"),
+                                buyer_id=_.buyer_id.cast("string"), year="year",
+                                value=_.value_kcny.cast("float64"))
     j1 = t.join(buys, t.buyer_id == buys.b_id)
     j2 = j1.join(sups, j1.supplier_id == sups.s_id)
     g = j2.group_by(["year", "s_code", "b_code"]).aggregate(value=_.value.sum(), n_tx=_.count())

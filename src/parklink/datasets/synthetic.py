@@ -76,6 +76,7 @@ import pyarrow.parquet as pq
 
 from parklink import tables
 from parklink.errors import ParklinkError, ValidationError
+from parklink.firmdata import BUYER_KEY, SUPPLIER_KEY, key_firms, with_keys_metadata
 from parklink.tables import split_list as _split_list
 
 FloatArray = npt.NDArray[np.float64]
@@ -940,16 +941,19 @@ def _iter_blocks(plan: _Plan, seed: int) -> Iterator[tuple[IntArray, IntArray, I
         yield _generate_block(plan, block_id, seed)
 
 
-def _to_table(plan: _Plan, s: IntArray, b: IntArray, t: IntArray, v: FloatArray) -> pa.Table:
+def _to_table(plan: _Plan, s: IntArray, b: IntArray, t: IntArray, v: FloatArray,
+              key_of: npt.NDArray[np.int32] | None = None) -> pa.Table:
     years = np.asarray(plan.years, dtype=np.int64)[t]
-    return pa.table(
-        {
-            "supplier_id": plan.ids.take(pa.array(s)),
-            "buyer_id": plan.ids.take(pa.array(b)),
-            "year": pa.array(years, type=pa.int64()),
-            "value_kcny": pa.array(v, type=pa.float64()),
-        }
-    )
+    cols: dict[str, Any] = {
+        "supplier_id": plan.ids.take(pa.array(s)),
+        "buyer_id": plan.ids.take(pa.array(b)),
+        "year": pa.array(years, type=pa.int64()),
+        "value_kcny": pa.array(v, type=pa.float64()),
+    }
+    if key_of is not None:
+        cols[SUPPLIER_KEY] = pa.array(key_of[s], type=pa.int32())
+        cols[BUYER_KEY] = pa.array(key_of[b], type=pa.int32())
+    return pa.table(cols)
 
 
 def _rechunk(blocks: Iterator[tuple[IntArray, IntArray, IntArray, FloatArray]], chunk_rows: int
@@ -1323,7 +1327,9 @@ def write_dataset(
     error nothing is left behind. Frames not given come from the embedded dataset
     (``parklink.datasets.chengyu``: regions, chain_segments, parks, leading enterprises).
     Returns a :class:`GenerationReport` with timings, peak RSS (``getrusage``) and the
-    :func:`calibration` statistics measured while streaming.
+    :func:`calibration` statistics measured while streaming. The files carry integer firm
+    keys (firms sorted by id, ``firm_key``; ``supplier_key``/``buyer_key`` in every part;
+    see :mod:`parklink.firmdata`).
     """
     from rich.progress import (
         BarColumn,
@@ -1351,7 +1357,9 @@ def write_dataset(
     try:
         firms = generate_firms(regions, segments, n_firms=n_firms, seed=seed, parks=parks,
                                leaders=leaders, params=params)
-        pq.write_table(pa.Table.from_pandas(firms, preserve_index=False), tmp / "firms.parquet")
+        keyed_firms, key_of, fingerprint = key_firms(firms)
+        pq.write_table(with_keys_metadata(pa.Table.from_pandas(keyed_firms, preserve_index=False),
+                                          fingerprint), tmp / "firms.parquet")
         t1 = time.perf_counter()
         _check_common(n_transactions, "n_transactions", seed)
         if chunk_rows < 1:
@@ -1375,7 +1383,7 @@ def write_dataset(
                     yield blk
 
             for s, b, t, v in _rechunk(observed(), chunk_rows):
-                pq.write_table(_to_table(plan, s, b, t, v),
+                pq.write_table(with_keys_metadata(_to_table(plan, s, b, t, v, key_of), fingerprint),
                                tmp / "transactions" / f"part-{n_parts:05d}.parquet")
                 n_parts += 1
                 n_rows += int(s.size)
@@ -1383,8 +1391,9 @@ def write_dataset(
         if n_parts == 0:
             empty = pa.table({c: pa.array([], type=ty) for c, ty in (
                 ("supplier_id", pa.string()), ("buyer_id", pa.string()), ("year", pa.int64()),
-                ("value_kcny", pa.float64()))})
-            pq.write_table(empty, tmp / "transactions" / "part-00000.parquet")
+                ("value_kcny", pa.float64()), (SUPPLIER_KEY, pa.int32()), (BUYER_KEY, pa.int32()))})
+            pq.write_table(with_keys_metadata(empty, fingerprint),
+                           tmp / "transactions" / "part-00000.parquet")
             n_parts = 1
         t2 = time.perf_counter()
         written = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())

@@ -192,7 +192,8 @@ def import_file(
         ids = _enterprise_ids(dataset, session_url)
         try:
             rows, _ = import_transactions_file(path, dataset.transactions_dir, ids, mode=mode,
-                                               sheet=sheet, file=path.name)
+                                               sheet=sheet, file=path.name,
+                                               firm_keys=dataset.firm_keys())
         except OSError as exc:
             raise ValidationError.single(path.name, f"cannot write the dataset: {exc} "
                                          "(无法写入企业数据)") from exc

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parklink.errors import Problem, ValidationError
+from parklink.firmdata import BUYER_KEY, SUPPLIER_KEY, FirmKeys, with_keys_metadata
 from parklink.ingest.readers import iter_text_chunks
 from parklink.ingest.validate import reasons, validate_table
 from parklink.ingest.writers import arrow_schema
@@ -132,10 +133,13 @@ def import_transactions_file(
     sheet: str | None = None,
     file: str | None = None,
     chunk_rows: int = 100_000,
+    firm_keys: FirmKeys | None = None,
 ) -> tuple[int, float]:
     """Validate and stream the transactions file at ``path`` into ``transactions_dir``.
 
-    ``enterprise_ids`` are the known ids for the supplier/buyer foreign keys. All-or-nothing:
+    ``enterprise_ids`` are the known ids for the supplier/buyer foreign keys. With
+    ``firm_keys`` (the keys of a keyed ``firms.parquet``) every part also gets
+    ``supplier_key``/``buyer_key`` and the key fingerprint (:mod:`parklink.firmdata`). All-or-nothing:
     raises :class:`ValidationError` with every problem found (up to :data:`MAX_PROBLEMS`) and
     leaves ``transactions_dir`` untouched. Returns (rows written, seconds).
     """
@@ -168,6 +172,11 @@ def import_transactions_file(
                 truncated = True
             if len(checked.frame):
                 table = pa.Table.from_pandas(checked.frame, schema=target, preserve_index=False)
+                if firm_keys is not None:
+                    table = with_keys_metadata(
+                        table.append_column(SUPPLIER_KEY, firm_keys.lookup(table["supplier_id"]))
+                        .append_column(BUYER_KEY, firm_keys.lookup(table["buyer_id"])),
+                        firm_keys.fingerprint)
                 parts.add(table, checked.rows)
         if parts.count == 0 and not problems:
             problems.append(Problem(label, None, None, None, reasons.HEADER_ONLY))
