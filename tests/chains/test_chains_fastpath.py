@@ -119,3 +119,33 @@ def test_pool_covering_all_firms_equals_full_ranking(
     cols = ["scope_id", "segment_id", "rank", "enterprise_id", "score"]
     pd.testing.assert_frame_equal(pooled.targets[cols].reset_index(drop=True),
                                   full.targets[cols].reset_index(drop=True))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.lists(
+    st.tuples(st.sampled_from(["", " ", "\t", "\n", "  "]), st.sampled_from(["a.x", "b.y", "c.z"]),
+              st.sampled_from(["", " ", "\t", "\n"])), min_size=0, max_size=3)), min_size=1, max_size=12))
+def test_segment_parsing_equals_python_split_and_strip(cells: list[list[tuple[str, str, str]] | None]) -> None:
+    """Primary segment, segment count and firm–segment links (computed without lists for
+    one-segment firms, trimming only blank-bearing values) equal Python's split/strip."""
+    import ibis
+
+    from parklink.chains import queries as q
+
+    texts = [None if c is None else ";".join(a + s + b for a, s, b in c) for c in cells]
+    firms = _firms([(f"F{i}", "SC", "510112", None, 104.0, 30.6, "auto", t, 1.0, False)
+                    for i, t in enumerate(texts)])
+    con = ibis.duckdb.connect()
+    core = q.firm_core(ibis.memtable(firms))
+    got = con.execute(core.select("enterprise_id", "seg1", "nseg")).set_index("enterprise_id")
+    links = con.execute(q.firm_segments(core).select("enterprise_id", "segment_id", "share"))
+    want_links = []
+    for i, t in enumerate(texts):
+        s = (t or "").strip(" \t\n")
+        parts = [p.strip(" \t\n") for p in s.split(";")] if s else []
+        row = got.loc[f"F{i}"]
+        assert int(row["nseg"]) == len(parts), (t, row)
+        assert (row["seg1"] is None or pd.isna(row["seg1"])) if not parts else row["seg1"] == parts[0], (t, row)
+        want_links += [(f"F{i}", p, 1.0 / len(parts)) for p in parts]
+    have = sorted(zip(links["enterprise_id"], links["segment_id"], links["share"], strict=True))
+    assert have == sorted(want_links)

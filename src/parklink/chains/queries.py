@@ -74,6 +74,13 @@ def haversine_km(lon1: ir.FloatingValue, lat1: ir.FloatingValue,
     return root.asin() * (2 * EARTH_RADIUS_KM)
 
 
+def _trimmed(text: ir.StringValue) -> ir.StringValue:
+    """``text`` without leading/trailing blanks (space, tab, newline); the trim runs only on
+    values that contain one (cheaper than trimming every value)."""
+    blank = text.contains(" ") | text.contains("\t") | text.contains("\n")
+    return ibis.ifelse(blank, text.strip(), text)
+
+
 def firm_core(firms: ir.Table, keyed: bool = False) -> ir.Table:
     """Firms with typed columns, ``output`` (million CNY, 0 when unknown) and primary segment.
 
@@ -83,10 +90,7 @@ def firm_core(firms: ir.Table, keyed: bool = False) -> ir.Table:
     dataset (firms sorted by id, so ``id_rank = fkey + 1`` without a sort), else
     ``id_rank − 1``.
     """
-    seg = firms.segments.cast("string").fill_null("").strip()
-    arr = seg.split(";")
-    empty = seg == ""
-    core = firms.select(
+    base = firms.select(
         enterprise_id=firms.enterprise_id.cast("string"),
         province=firms.province.cast("string"),
         adcode=firms.adcode.cast("string"),
@@ -96,10 +100,18 @@ def firm_core(firms: ir.Table, keyed: bool = False) -> ir.Table:
         chain=firms.chain.cast("string"),
         output=firms.output_cny_m.cast("float64").fill_null(0.0),
         leading=firms.leading.cast("boolean").fill_null(False),
-        seg1=ibis.ifelse(empty, ibis.null("string"), arr[0].strip()),
-        nseg=ibis.ifelse(empty, 0, arr.length()),
-        seglist=seg,
+        seglist=_trimmed(firms.segments.cast("string").fill_null("")),
         **({"fkey": firms.firm_key.cast("int32")} if keyed else {}),
+    )
+    # primary segment and count by position/length arithmetic (no list per row):
+    # text before the first ';' (trimmed), and 1 + the number of ';'
+    pos = base.seglist.find(";")
+    empty = base.seglist == ""
+    core = base.mutate(
+        seg1=ibis.ifelse(empty, ibis.null("string"),
+                         ibis.ifelse(pos < 0, base.seglist, _trimmed(base.seglist.left(pos)))),
+        nseg=ibis.ifelse(empty, 0,
+                         base.seglist.length() - base.seglist.replace(";", "").length() + 1),
     )
     if keyed:
         return core.mutate(id_rank=(_.fkey + 1).cast("int64"))
@@ -110,11 +122,15 @@ def firm_core(firms: ir.Table, keyed: bool = False) -> ir.Table:
 def firm_segments(core: ir.Table) -> ir.Table:
     """One row per firm–segment link, with ``share = 1 / number of the firm's segments``."""
     has = core.filter(core.nseg > 0)
-    exploded = has.select(
-        "enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "output",
-        "leading", "nseg", "id_rank", segment_id=has.seglist.split(";").unnest(),
-    )
-    return exploded.mutate(segment_id=_.segment_id.strip(), share=1.0 / _.nseg.cast("float64"))
+    cols = ("enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "output",
+            "leading", "nseg", "id_rank")
+    # most firms have one segment: their link is the primary segment, no list is built
+    single = has.filter(has.nseg == 1).select(*cols, segment_id=has.seg1)
+    multi = has.filter(has.nseg > 1)
+    exploded = multi.select(*cols, segment_id=multi.seglist.split(";").unnest())
+    exploded = exploded.mutate(segment_id=_.segment_id.strip())
+    both = ibis.union(single, exploded, distinct=False)
+    return both.mutate(share=1.0 / both.nseg.cast("float64"))
 
 
 def membership(core: ir.Table, scopes: Sequence[Scope]) -> ir.Table:
