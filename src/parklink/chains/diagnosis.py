@@ -230,13 +230,13 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
     with q.materialised(con, q.scoped_purchases(data.transactions, core, member, year,
                                                      data.keyed)) as j:
         clock("scoped purchases (join, year)")
-        firm = con.execute(q.firm_lsr_sums(j))
+        firm = con.execute(q.firm_lsr_sums(j, core))
         cov = con.execute(q.firm_coverage_sums(
             j, _mt(ibis, present_scope, ["scope_id", "segment_id"]),
             _mt(ibis, present_prov, ["province", "segment_id"]),
-            _mt(ibis, present_circle, ["segment_id"])))
+            _mt(ibis, present_circle, ["segment_id"]), core))
         demand = con.execute(q.segment_demand(j))
-        sourcing = con.execute(q.leader_sourcing(j))
+        sourcing = con.execute(q.leader_sourcing(j, core))
         lsup = con.execute(q.leader_suppliers(j, core)).sort_values(
             ["scope_id", "buyer_id", "supplier_id"]).reset_index(drop=True)
         clock("purchase aggregates")

@@ -189,44 +189,68 @@ def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
                      year: int, keyed: bool = False) -> ir.Table:
     """Purchases of ``year`` by buyers in each scope, with supplier location flags.
 
-    Columns: scope_id, buyer_id, supplier_id, value (kCNY), buyer attributes (b_*),
-    supplier province and primary segment (s_prov, s_seg) and booleans ``resolved``
-    (supplier found among firms), ``in_scope``, ``same_prov`` (same province as the
-    buyer) and ``in_circle`` (supplier in SC ∪ CQ).
+    Columns: scope_id, ``b_key`` (the buyer's firm key ``fkey``), ``s_key`` (the supplier's;
+    null when the supplier is not among the firms) and ``s_xid`` (that supplier's id, only
+    on such rows), value (kCNY), buyer attributes (b_*), supplier province and primary
+    segment (s_prov, s_seg) and booleans ``resolved`` (supplier found among firms),
+    ``in_scope``, ``same_prov`` (same province as the buyer) and ``in_circle`` (supplier
+    in SC ∪ CQ). Firms are carried as integer keys and the ids decoded on the aggregated
+    results (:func:`decode_ids`). On a keyed dataset the scan reads no id text at all for
+    resolved suppliers: rows with a null ``supplier_key`` are read separately (a Parquet
+    row group without nulls is skipped by its statistics).
     """
     ty = transactions.filter(transactions.year == year)
-    id_cols = {"supplier_id": ty.supplier_id.cast("string"), "buyer_id": ty.buyer_id.cast("string")}
-    if keyed:  # join on the integer keys; the string ids ride along for the output
-        tx = ty.select(**id_cols, value=ty.value_kcny.cast("float64"),
-                       s_j=ty.supplier_key.cast("int32"), b_j=ty.buyer_key.cast("int32"))
-        fk = "fkey"
-    else:
-        tx = ty.select(**id_cols, value=ty.value_kcny.cast("float64"),
-                       s_j=ty.supplier_id.cast("string"), b_j=ty.buyer_id.cast("string"))
-        fk = "enterprise_id"
-    mb = member.select(m_j=fk, scope_id="scope_id", m_id="enterprise_id")
-    buyers = core.select(b_id="enterprise_id", b_prov="province", b_chain="chain",
+    mb = member.select(m_key="fkey", scope_id="scope_id")
+    buyers = core.select(b_k="fkey", b_id="enterprise_id", b_prov="province", b_chain="chain",
                          b_leading="leading", b_park="park_id")
-    sups = core.select(s_id="enterprise_id", s_k=fk, s_prov="province", s_seg="seg1")
-    ms = member.select(ms_k=fk, ms_scope="scope_id")
     # scope members with their attributes (a small table) joined to the year's rows once
-    mbb = mb.join(buyers, mb.m_id == buyers.b_id)
-    j2 = tx.join(mbb, tx.b_j == mbb.m_j)
-    j3 = j2.left_join(sups, j2.s_j == sups.s_k)
-    j4 = j3.left_join(ms, [j3.s_j == ms.ms_k, j3.scope_id == ms.ms_scope])
+    mbb = mb.join(buyers, mb.m_key == buyers.b_k)
+    sups = core.select(s_k="fkey", s_id="enterprise_id", s_prov="province", s_seg="seg1")
+    null_text = ibis.null("string")
+    if keyed:
+        known = ty.filter(ty.supplier_key.notnull()).select(
+            b_j=ty.buyer_key.cast("int32"), s_j=ty.supplier_key.cast("int32"),
+            s_x=null_text, value=ty.value_kcny.cast("float64"))
+        unknown = ty.filter(ty.supplier_key.isnull()).select(
+            b_j=ty.buyer_key.cast("int32"), s_j=ty.supplier_key.cast("int32"),
+            s_x=ty.supplier_id.cast("string"), value=ty.value_kcny.cast("float64"))
+        tx = ibis.union(known, unknown, distinct=False)
+        j2 = tx.join(mbb, tx.b_j == mbb.m_key)
+        j3 = j2.left_join(sups, j2.s_j == sups.s_k)
+    else:
+        tx = ty.select(b_j=ty.buyer_id.cast("string"), s_x=ty.supplier_id.cast("string"),
+                       value=ty.value_kcny.cast("float64"))
+        j2 = tx.join(mbb, tx.b_j == mbb.b_id)
+        j3 = j2.left_join(sups, j2.s_x == sups.s_id)
+    j3 = j3.select("scope_id", "value", "b_prov", "b_chain", "b_leading", "b_park", "s_prov",
+                   "s_seg", b_key=j3.m_key, s_key=j3.s_k,
+                   s_xid=ibis.ifelse(j3.s_k.isnull(), j3.s_x, null_text))
+    ms = member.select(ms_k="fkey", ms_scope="scope_id")
+    j4 = j3.left_join(ms, [j3.s_key == ms.ms_k, j3.scope_id == ms.ms_scope])
     return j4.select(
-        "scope_id", "buyer_id", "supplier_id", "value", "b_prov", "b_chain", "b_leading",
+        "scope_id", "b_key", "s_key", "s_xid", "value", "b_prov", "b_chain", "b_leading",
         "b_park", "s_prov", "s_seg",
-        resolved=_.s_id.notnull() & _.s_prov.notnull(),
+        resolved=_.s_key.notnull() & _.s_prov.notnull(),
         in_scope=_.ms_scope.notnull(),
         same_prov=(_.s_prov == _.b_prov).fill_null(False),
         in_circle=_.s_prov.isin(PROVINCES).fill_null(False),
     )
 
 
-def firm_lsr_sums(j: ir.Table) -> ir.Table:
+def decode_ids(t: ir.Table, core: ir.Table, key: str, name: str,
+               fallback: str | None = None) -> ir.Table:
+    """``t`` with the firm-key column ``key`` replaced (same position) by the firm id
+    ``name``; where the key is null the id comes from column ``fallback`` (if given)."""
+    ids = core.select(d_key="fkey", d_id="enterprise_id").view()  # a fresh name per use
+    j = t.left_join(ids, t[key] == ids.d_key)
+    value = j.d_id if fallback is None else ibis.coalesce(j.d_id, j[fallback])
+    cols = [value.name(name) if c == key else j[c] for c in t.columns if c != fallback]
+    return j.select(*cols)
+
+
+def firm_lsr_sums(j: ir.Table, core: ir.Table) -> ir.Table:
     """Per scope and buyer: purchase values and supplier counts by supplier location."""
-    return j.group_by(["scope_id", "buyer_id", "b_chain", "b_leading", "b_park", "b_prov"]).aggregate(
+    g = j.group_by(["scope_id", "b_key", "b_chain", "b_leading", "b_park", "b_prov"]).aggregate(
         v_total=_.value.sum(),
         v_resolved=_.value.sum(where=_.resolved),
         v_scope=_.value.sum(where=_.in_scope),
@@ -238,28 +262,30 @@ def firm_lsr_sums(j: ir.Table) -> ir.Table:
         n_prov=_.count(where=_.same_prov),
         n_circle=_.count(where=_.in_circle),
     )
+    return decode_ids(g, core, "b_key", "buyer_id")
 
 
 def firm_coverage_sums(j: ir.Table, present_scope: ir.Table, present_prov: ir.Table,
-                       present_circle: ir.Table) -> ir.Table:
+                       present_circle: ir.Table, core: ir.Table) -> ir.Table:
     """Per scope and buyer: segments bought (K_f) and how many are present in each region.
 
     ``present_*`` are tables of segments with at least one firm in the scope
     (scope_id, segment_id), in the province (province, segment_id) and in the circle.
     """
     k = j.filter(j.resolved & j.s_seg.notnull()).group_by(
-        ["scope_id", "buyer_id", "b_prov", "s_seg"]).aggregate(n=_.count())
+        ["scope_id", "b_key", "b_prov", "s_seg"]).aggregate(n=_.count())
     ps = present_scope.select(ps_scope="scope_id", ps_seg="segment_id")
     pp = present_prov.select(pp_prov="province", pp_seg="segment_id")
     pc = present_circle.select(pc_seg="segment_id")
     k1 = k.left_join(ps, [k.scope_id == ps.ps_scope, k.s_seg == ps.ps_seg])
     k2 = k1.left_join(pp, [k1.b_prov == pp.pp_prov, k1.s_seg == pp.pp_seg])
     k3 = k2.left_join(pc, k2.s_seg == pc.pc_seg)
-    k4 = k3.select("scope_id", "buyer_id", c_scope=_.ps_seg.notnull().cast("int64"),
+    k4 = k3.select("scope_id", "b_key", c_scope=_.ps_seg.notnull().cast("int64"),
                    c_prov=_.pp_seg.notnull().cast("int64"),
                    c_circle=_.pc_seg.notnull().cast("int64"))
-    return k4.group_by(["scope_id", "buyer_id"]).aggregate(
+    g = k4.group_by(["scope_id", "b_key"]).aggregate(
         n_k=_.count(), k_scope=_.c_scope.sum(), k_prov=_.c_prov.sum(), k_circle=_.c_circle.sum())
+    return decode_ids(g, core, "b_key", "buyer_id")
 
 
 def segment_demand(j: ir.Table) -> ir.Table:
@@ -270,7 +296,8 @@ def segment_demand(j: ir.Table) -> ir.Table:
     d = seg.group_by(["scope_id", "s_seg"]).aggregate(
         demand=_.value.sum(), local=_.value.sum(where=_.in_scope),
         n_sup=_.count(), n_local_sup=_.count(where=_.in_scope))
-    per = seg.filter(seg.in_scope).group_by(["scope_id", "s_seg", "supplier_id"]).aggregate(
+    # local suppliers are members, hence firms: their key identifies them
+    per = seg.filter(seg.in_scope).group_by(["scope_id", "s_seg", "s_key"]).aggregate(
         v=_.value.sum())
     c = per.group_by(["scope_id", "s_seg"]).aggregate(
         sv=_.v.sum(), sv2=(_.v * _.v).sum(), vmax=_.v.max())
@@ -280,39 +307,54 @@ def segment_demand(j: ir.Table) -> ir.Table:
                       "sv", "sv2", "vmax")
 
 
-def leader_sourcing(j: ir.Table) -> ir.Table:
+def leader_sourcing(j: ir.Table, core: ir.Table) -> ir.Table:
     """Per scope, chain leader and supplier segment: suppliers, local suppliers, value and
-    (when there is exactly one supplier) who it is and whether it is in the circle."""
+    (when there is exactly one supplier) who it is and whether it is in the circle.
+
+    ``supplier_id`` is the largest supplier id of the group (the only one when
+    ``n_sup == 1``): keys follow id order, so it is the larger of the decoded largest key
+    and the largest id of suppliers outside the firm table.
+    """
     lj = j.filter(j.b_leading & j.s_seg.notnull())
-    return lj.group_by(["scope_id", "buyer_id", "s_seg"]).aggregate(
+    g = lj.group_by(["scope_id", "b_key", "s_seg"]).aggregate(
         n_sup=_.count(), n_local=_.count(where=_.in_scope),
-        value=_.value.sum(), supplier_id=_.supplier_id.max(),
+        value=_.value.sum(), s_kmax=_.s_key.max(), s_xmax=_.s_xid.max(),
         sup_in_circle=_.in_circle.cast("int64").max())
+    g = decode_ids(decode_ids(g, core, "s_kmax", "s_top"), core, "b_key", "buyer_id")
+    top, other = g.s_top, g.s_xmax
+    best = ibis.ifelse(top.isnull(), other,
+                       ibis.ifelse(other.isnull() | (top >= other), top, other))
+    return g.select("scope_id", "buyer_id", "s_seg", "n_sup", "n_local", "value",
+                    supplier_id=best, sup_in_circle=g.sup_in_circle)
 
 
 def leader_suppliers(j: ir.Table, core: ir.Table) -> ir.Table:
     """Every supplier of every chain leader in each scope, with location and distance (km)."""
     lj = j.filter(j.b_leading)
-    g = lj.group_by(["scope_id", "buyer_id", "supplier_id", "s_seg", "s_prov", "in_scope",
+    g = lj.group_by(["scope_id", "b_key", "s_key", "s_xid", "s_seg", "s_prov", "in_scope",
                      "same_prov", "in_circle", "resolved"]).aggregate(value=_.value.sum())
-    b = core.select(bb_id="enterprise_id", b_lon="lon", b_lat="lat")
-    s = core.select(ss_id="enterprise_id", s_lon="lon", s_lat="lat", s_park="park_id",
-                    s_adcode="adcode", s_output="output")
-    g1 = g.join(b, g.buyer_id == b.bb_id)
-    g2 = g1.left_join(s, g1.supplier_id == s.ss_id)
+    b = core.select(bb_key="fkey", buyer_id="enterprise_id", b_lon="lon", b_lat="lat")
+    s = core.select(ss_key="fkey", ss_id="enterprise_id", s_lon="lon", s_lat="lat",
+                    s_park="park_id", s_adcode="adcode", s_output="output")
+    g1 = g.join(b, g.b_key == b.bb_key)
+    g2 = g1.left_join(s, g1.s_key == s.ss_key)
     return g2.select(
-        "scope_id", "buyer_id", "supplier_id", "s_seg", "s_prov", "s_park", "s_adcode",
-        "s_output", "in_scope", "same_prov", "in_circle", "resolved", "value",
+        "scope_id", "buyer_id", supplier_id=ibis.coalesce(_.ss_id, _.s_xid),
+        s_seg="s_seg", s_prov="s_prov", s_park="s_park", s_adcode="s_adcode",
+        s_output="s_output", in_scope="in_scope", same_prov="same_prov",
+        in_circle="in_circle", resolved="resolved", value="value",
         distance_km=haversine_km(_.b_lon, _.b_lat, _.s_lon, _.s_lat),
     )
 
 
 def sales_into_scope(j: ir.Table) -> ir.Table:
     """Per scope and supplier outside the scope: value sold into the scope and whether it
-    already supplies a chain leader of the scope (``tie``)."""
+    already supplies a chain leader of the scope (``tie``); the supplier is given by its
+    ``id_rank`` (``s_rank`` = firm key + 1)."""
     out = j.filter(~j.in_scope & j.resolved)
-    return out.group_by(["scope_id", "supplier_id"]).aggregate(
+    g = out.group_by(["scope_id", "s_key"]).aggregate(
         into=_.value.sum(), tie=_.b_leading.cast("int64").max())
+    return g.select("scope_id", s_rank=(g.s_key + 1).cast("int64"), into=g.into, tie=g.tie)
 
 
 def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.Table | None,
@@ -346,7 +388,7 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
             into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
         if sales is not None:
             pv1, sv1 = pt.view(), src.view()
-            ss = sales.join(sv1, sales.supplier_id == sv1.enterprise_id).select(
+            ss = sales.join(sv1, sales.s_rank == sv1.id_rank).select(
                 s_scope=sales.scope_id, c_rank=sv1.id_rank, c_seg=sv1.segment_id,
                 into=sales.into.cast("float64"), tie=sales.tie.cast("int64"))
             sk = ss.join(pv1, [ss.s_scope == pv1.scope_id, ss.c_seg == pv1.segment_id]).select(
@@ -372,7 +414,7 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
             output=src.output, share=src.share, exclude_id=pt.exclude_id,
             distance_km=haversine_km(src.lon, src.lat, pt.lon, pt.lat))
         if sales is not None:
-            sj = cand.left_join(sales, [cand.enterprise_id == sales.supplier_id,
+            sj = cand.left_join(sales, [cand.id_rank == sales.s_rank,
                                         cand.scope_id == sales.scope_id])
             cand = sj.select(*cand.columns, into=_.into.fill_null(0.0), tie=_.tie.fill_null(0))
         else:
