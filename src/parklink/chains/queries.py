@@ -152,25 +152,29 @@ def membership(core: ir.Table, scopes: Sequence[Scope]) -> ir.Table:
 
 
 def segment_counts(fs: ir.Table, member: ir.Table) -> ir.Table:
-    """Per scope and segment: firms, leaders and output (share-split, million CNY)."""
-    j = fs.join(member, "enterprise_id")
+    """Per scope and segment: firms, leaders and output (share-split, million CNY).
+
+    Firms are counted (and joined) by their integer key ``id_rank``, one-to-one with the id."""
+    m = member.select(m_rank=(member.fkey + 1).cast("int64"), scope_id="scope_id")
+    j = fs.join(m, fs.id_rank == m.m_rank)
     return j.group_by(["scope_id", "segment_id"]).aggregate(
-        n_firms=_.enterprise_id.nunique(),
-        n_leaders=_.enterprise_id.nunique(where=_.leading),
+        n_firms=_.id_rank.nunique(),
+        n_leaders=_.id_rank.nunique(where=_.leading),
         output=(_.output * _.share).sum(),
     )
 
 
 def scope_totals(core: ir.Table, member: ir.Table) -> ir.Table:
     """Per scope and firm chain: number of firms and total output (all firms of the scope)."""
-    j = core.join(member, "enterprise_id")
+    m = member.select(m_key="fkey", scope_id="scope_id")
+    j = core.join(m, core.fkey == m.m_key)
     return j.group_by(["scope_id", "chain"]).aggregate(n_all=_.count(), out_all=_.output.sum())
 
 
 def reference_counts(fs: ir.Table) -> ir.Table:
     """Per province (SC/CQ/OUT) and segment: firms and share-split output."""
     return fs.group_by(["province", "segment_id"]).aggregate(
-        n_firms=_.enterprise_id.nunique(), output=(_.output * _.share).sum())
+        n_firms=_.id_rank.nunique(), output=(_.output * _.share).sum())
 
 
 def province_totals(core: ir.Table) -> ir.Table:
@@ -182,7 +186,7 @@ def city_segment_counts(fs: ir.Table) -> ir.Table:
     """Firms per (city, segment) inside the circle; city = the adcode's first 4 digits + '00'."""
     f = fs.filter(fs.province.isin(PROVINCES) & fs.adcode.notnull())
     f = f.mutate(city=f.adcode.substr(0, 4) + "00")
-    return f.group_by(["city", "segment_id"]).aggregate(n_firms=_.enterprise_id.nunique())
+    return f.group_by(["city", "segment_id"]).aggregate(n_firms=_.id_rank.nunique())
 
 
 def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
