@@ -129,3 +129,16 @@ def test_restore_like_copy_keeps_the_keys(tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(ds.root, copy)
     assert FirmDataset(copy).keyed()
+
+
+def test_export_leaves_the_key_columns_out(tmp_path: Path) -> None:
+    from parklink.ingest.api import export_file
+
+    ds = write_keyed_dataset(tmp_path / "k")
+    out = tmp_path / "tx.csv"
+    assert export_file("transactions", out, firm_root=ds.root) == len(tx_frame())
+    back = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(back.columns) == ["supplier_id", "buyer_id", "year", "value_kcny"]
+    want = tx_frame().sort_values(["supplier_id", "buyer_id", "year"]).reset_index(drop=True)
+    got = back.sort_values(["supplier_id", "buyer_id", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
