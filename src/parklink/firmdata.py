@@ -44,18 +44,22 @@ KEYS_META = b"parklink.firm_keys"
 
 
 def keys_fingerprint(sorted_ids: pa.Array | pa.ChunkedArray) -> str:
-    """Fingerprint of the firm ids in key order (SHA-256 of their UTF-8 bytes, length-prefixed)."""
+    """Fingerprint of the firm ids in key order: SHA-256 of the count, the UTF-8 lengths and
+    the bytes of the ids (independent of how the array is chunked or sliced in memory)."""
+    import numpy as np
     import pyarrow as pa
 
     arr = sorted_ids.combine_chunks() if isinstance(sorted_ids, pa.ChunkedArray) else sorted_ids
     arr = arr.cast(pa.large_string())
-    digest = hashlib.sha256()
-    buffers = arr.buffers()  # validity, int64 offsets, data
-    digest.update(len(arr).to_bytes(8, "little"))
-    if buffers[1] is not None:
-        digest.update(memoryview(buffers[1])[arr.offset * 8:(arr.offset + len(arr) + 1) * 8])
-    if buffers[2] is not None:
-        digest.update(memoryview(buffers[2]))
+    n = len(arr)
+    digest = hashlib.sha256(n.to_bytes(8, "little"))
+    _, offsets_buf, data_buf = arr.buffers()
+    if n and offsets_buf is not None:
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset:arr.offset + n + 1]
+        start, end = int(offsets[0]), int(offsets[-1])
+        digest.update((offsets - start).astype("<i8").tobytes())
+        if data_buf is not None:
+            digest.update(memoryview(data_buf)[start:end])
     return "sha256:" + digest.hexdigest()[:32]
 
 
@@ -73,9 +77,6 @@ class FirmKeys:
 
         return pc.index_in(ids, value_set=self.ids).cast(pa.int32())
 
-    def metadata(self) -> dict[bytes, bytes]:
-        """The Parquet key-value metadata entry to write with keyed files."""
-        return {KEYS_META: self.fingerprint.encode()}
 
 
 def key_firms(firms: pd.DataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.int32], str]:

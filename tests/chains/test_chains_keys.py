@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parklink.chains.data import ChainData
 from parklink.chains.diagnosis import diagnose
@@ -142,3 +144,20 @@ def test_export_leaves_the_key_columns_out(tmp_path: Path) -> None:
     want = tx_frame().sort_values(["supplier_id", "buyer_id", "year"]).reset_index(drop=True)
     got = back.sort_values(["supplier_id", "buyer_id", "year"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=20, unique=True), st.data())
+def test_fingerprint_depends_on_the_ids_only(ids: list[str], data: st.DataObject) -> None:
+    """Same ids in the same order: same fingerprint however the array is chunked or sliced;
+    a changed id or order: another fingerprint."""
+    from parklink.firmdata import keys_fingerprint
+
+    whole = keys_fingerprint(pa.array(ids, type=pa.string()))
+    cut = data.draw(st.integers(0, len(ids)))
+    chunked = pa.chunked_array([pa.array(ids[:cut], type=pa.string()), pa.array(ids[cut:], type=pa.string())])
+    sliced = pa.array(["pad", *ids], type=pa.string())[1:]
+    assert keys_fingerprint(chunked) == whole == keys_fingerprint(sliced)
+    assert keys_fingerprint(pa.array([*ids[:-1], ids[-1] + "x"], type=pa.string())) != whole
+    if len(ids) > 1:
+        assert keys_fingerprint(pa.array(ids[::-1], type=pa.string())) != whole
