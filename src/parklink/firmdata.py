@@ -107,12 +107,15 @@ def with_keys_metadata(table: pa.Table, fingerprint: str) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
-def _fingerprint_of(path: Path) -> str | None:
+def _fingerprint_of(path: Path, *key_columns: str) -> str | None:
+    """The key fingerprint in the footer of ``path`` when it also has ``key_columns``."""
     import pyarrow.parquet as pq
 
-    meta = pq.read_schema(path).metadata or {}
-    value = meta.get(KEYS_META)
-    return value.decode() if value else None
+    schema = pq.read_schema(path)
+    value = (schema.metadata or {}).get(KEYS_META)
+    if not value or any(c not in schema.names for c in key_columns):
+        return None
+    return bytes(value).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +171,8 @@ class FirmDataset:
         """The keys of ``firms.parquet`` when it is keyed (sorted ids, ``firm_key`` = row)."""
         import pyarrow.parquet as pq
 
-        if not self.firms_path.is_file():
-            return None
-        fp = _fingerprint_of(self.firms_path)
-        if fp is None or FIRM_KEY not in pq.read_schema(self.firms_path).names:
+        fp = _fingerprint_of(self.firms_path, FIRM_KEY) if self.firms_path.is_file() else None
+        if fp is None:
             return None
         ids = pq.read_table(self.firms_path, columns=["enterprise_id"]).column(0)
         return FirmKeys(ids.combine_chunks().cast("string"), fp)
@@ -179,20 +180,12 @@ class FirmDataset:
     def keyed(self) -> bool:
         """True when the firms file and every transactions part carry the same key fingerprint
         (reads Parquet footers only)."""
-        import pyarrow.parquet as pq
-
         if not self.exists():
             return False
-        fp = _fingerprint_of(self.firms_path)
-        if fp is None or FIRM_KEY not in pq.read_schema(self.firms_path).names:
-            return False
-        for part in self.transactions_dir.glob("*.parquet"):
-            schema = pq.read_schema(part)
-            if SUPPLIER_KEY not in schema.names or BUYER_KEY not in schema.names:
-                return False
-            if (schema.metadata or {}).get(KEYS_META) != fp.encode():
-                return False
-        return True
+        fp = _fingerprint_of(self.firms_path, FIRM_KEY)
+        return fp is not None and all(
+            _fingerprint_of(part, SUPPLIER_KEY, BUYER_KEY) == fp
+            for part in self.transactions_dir.glob("*.parquet"))
 
     @classmethod
     def default(cls, settings: Settings | None = None) -> FirmDataset:

@@ -16,10 +16,12 @@ Firms (output in million CNY) and 2023 purchases (kCNY):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
 from parklink.chains.data import ChainData
 from parklink.chains.scope import ScopeFrames
@@ -140,6 +142,29 @@ def write_keyed_dataset(root: Path) -> FirmDataset:
                              chunk_rows=5)
     csv.unlink()
     return ds
+
+
+def cli_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path,
+            register: Callable[[typer.Typer], None]) -> typer.Typer:
+    """A Typer app with the commands of ``register`` on data dir ``data_dir``: wide console,
+    the hand-made scopes and template instead of the registry's (callers clear the settings
+    cache afterwards)."""
+    from parklink import console
+    from parklink.chains import cli as chains_cli
+    from parklink.settings import get_settings
+
+    monkeypatch.setenv("PARKLINK_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    monkeypatch.setattr(console.console, "width", 300)
+    monkeypatch.setattr(chains_cli, "load_scope_frames", lambda: (scope_frames(), template_frame()))
+    app = typer.Typer()
+    register(app)
+
+    @app.command("noop")
+    def _noop() -> None:  # a second command keeps the registered one a sub-command
+        pass
+
+    return app
 
 
 @pytest.fixture(scope="session")

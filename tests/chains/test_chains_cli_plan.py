@@ -17,26 +17,13 @@ from parklink.chains.plan import chain_section, designation_scopes
 from parklink.chains.scope import ScopeFrames
 from parklink.settings import get_settings
 
-from .conftest import scope_frames, template_frame, write_dataset
+from .conftest import cli_app, write_dataset
 
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
     write_dataset(tmp_path / "firms")
-    monkeypatch.setenv("PARKLINK_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    from parklink import console
-
-    monkeypatch.setattr(console.console, "width", 300)
-    monkeypatch.setattr(chains_cli, "load_scope_frames",
-                        lambda: (scope_frames(), template_frame()))
-    a = typer.Typer()
-    chains_cli.register(a)
-
-    @a.command("noop")
-    def _noop() -> None:  # a second command keeps 'chains' a sub-command
-        pass
-
+    a = cli_app(monkeypatch, tmp_path, chains_cli.register)
     yield a
     get_settings.cache_clear()
 

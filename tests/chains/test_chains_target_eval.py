@@ -39,7 +39,6 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 from typer.testing import CliRunner
 
-from parklink.chains import cli as chains_cli
 from parklink.chains import eval_cli
 from parklink.chains.data import ChainData
 from parklink.chains.evaluation import (
@@ -59,7 +58,7 @@ from parklink.errors import NotFoundError, ValidationError
 from parklink.firmdata import FirmDataset
 from parklink.settings import get_settings
 
-from .conftest import scope_frames, template_frame
+from .conftest import cli_app, scope_frames, template_frame
 
 GAP = ("park:p1", "auto.steel")
 
@@ -349,20 +348,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer
     ds.transactions_dir.mkdir(parents=True, exist_ok=True)
     _firms().to_parquet(ds.firms_path, index=False)
     _tx().to_parquet(ds.transactions_dir / "part-0.parquet", index=False)
-    monkeypatch.setenv("PARKLINK_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    from parklink import console
-
-    monkeypatch.setattr(console.console, "width", 300)
-    monkeypatch.setattr(chains_cli, "load_scope_frames",
-                        lambda: (scope_frames(), template_frame()))
-    a = typer.Typer()
-    eval_cli.register(a)
-
-    @a.command("noop")
-    def _noop() -> None:  # a second command keeps 'chains-eval' a sub-command
-        pass
-
+    a = cli_app(monkeypatch, tmp_path, eval_cli.register)
     yield a
     get_settings.cache_clear()
 

@@ -8,10 +8,16 @@ per session and copied for each test.
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,6 +26,8 @@ from parklink.store.io import LOAD_ORDER, write_frame
 from parklink.testing import tiny_registry
 from parklink.web.accounts import create_user
 
+FIRM_COLUMNS = ["enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "segments",
+                "output_cny_m", "leading"]
 PASSWORD = "correct horse battery staple"
 USERS = {
     "programme_office": ("office", {}),
@@ -111,3 +119,45 @@ def headers(client: TestClient) -> dict[str, dict[str, str]]:
     out = {role: token_headers(client, name) for role, (name, _) in USERS.items()}
     out["anonymous"] = {}
     return out
+
+
+def write_firm_rows(root: Path, firms: list[tuple[Any, ...]], tx: list[tuple[Any, ...]]) -> None:
+    """A synthetic firm dataset under ``root`` from hand-made rows: ``firms`` in
+    :data:`FIRM_COLUMNS` order (names and the other enterprise columns filled in) and
+    ``tx`` as (supplier_id, buyer_id, year, value_kcny)."""
+    f = pd.DataFrame(firms, columns=FIRM_COLUMNS)
+    f["name_zh"] = "企业" + f["enterprise_id"]
+    f["name_en"] = "Firm " + f["enterprise_id"]
+    f["size_class"] = "medium"
+    f["synthetic"] = True
+    f["confidence"] = "synthetic"
+    for c in ("adcode", "park_id"):
+        f[c] = f[c].astype("string")
+    (root / "transactions").mkdir(parents=True, exist_ok=True)
+    f.to_parquet(root / "firms.parquet", index=False)
+    t = pd.DataFrame(tx, columns=["supplier_id", "buyer_id", "year", "value_kcny"])
+    t["year"] = t["year"].astype("int64")
+    t.to_parquet(root / "transactions" / "part-0.parquet", index=False)
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from parklink.store import models as m
 from parklink.web import jobs
 
-from .conftest import USERS, token_headers
+from .conftest import USERS, token_headers, write_firm_rows
 
 # A firm network on the tiny registry's template (auto.castings → auto.vehicles), 2023, kCNY:
 # E1 vehicles leader in park cq-b (CQ); castings suppliers E3 in sc-a (SC), E4 in Yubei (CQ)
@@ -37,30 +37,12 @@ TX = [("E3", "E1", 2023, 60.0), ("E4", "E1", 2023, 30.0), ("E2", "E1", 2023, 10.
 FIRM_ID_COLUMNS = {"enterprise_id", "buyer_id", "supplier_id", "firm_id", "leader_id"}
 
 
-def write_firms(root: Path) -> None:
-    cols = ["enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "segments", "output_cny_m",
-            "leading"]
-    f = pd.DataFrame(FIRMS, columns=cols)
-    f["name_zh"] = "企业" + f["enterprise_id"]
-    f["name_en"] = "Firm " + f["enterprise_id"]
-    f["size_class"] = "medium"
-    f["synthetic"] = True
-    f["confidence"] = "synthetic"
-    for c in ("adcode", "park_id"):
-        f[c] = f[c].astype("string")
-    (root / "transactions").mkdir(parents=True, exist_ok=True)
-    f.to_parquet(root / "firms.parquet", index=False)
-    tx = pd.DataFrame(TX, columns=["supplier_id", "buyer_id", "year", "value_kcny"])
-    tx["year"] = tx["year"].astype("int64")
-    tx.to_parquet(root / "transactions" / "part-0.parquet", index=False)
-
-
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     from parklink.settings import get_settings
 
     root = tmp_path / "data"
-    write_firms(root / "firms")
+    write_firm_rows(root / "firms", FIRMS, TX)
     monkeypatch.setenv("PARKLINK_DATA_DIR", str(root))
     get_settings.cache_clear()
     yield root

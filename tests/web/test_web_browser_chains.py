@@ -3,7 +3,6 @@ Debian's /usr/bin/chromium against a live uvicorn server; helpers of test_web_br
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import load_registry
-from .test_web_browser import CHROMIUM, _free_port, browser, guarded_page  # noqa: F401 (browser: fixture)
+from .conftest import live_server, load_registry
+from .test_web_browser import CHROMIUM, browser, guarded_page  # noqa: F401 (browser: fixture)
 from .test_web_chain_pages import write_firm_dataset
 
 pytestmark = [
@@ -24,8 +23,6 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def chain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A uvicorn server on the tiny registry with the hand-made synthetic firm dataset."""
-    import uvicorn
-
     from parklink.settings import get_settings
     from parklink.store.db import get_engine
     from parklink.web.park_analyses import clear_cache
@@ -39,19 +36,8 @@ def chain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         from parklink.web import create_app
 
         clear_cache()
-        app = create_app(url)
-        port = _free_port()
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not srv.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", root / "data"
-        srv.should_exit = True
-        thread.join(10)
+        with live_server(create_app(url)) as base:
+            yield base, root / "data"
         get_engine(url).dispose()
     get_settings.cache_clear()
 

@@ -29,6 +29,8 @@ from parklink.settings import get_settings
 from parklink.store.db import get_engine, session_scope
 from parklink.testing import tiny_registry
 
+from .conftest import write_firm_rows
+
 FIRMS = [
     ("F1", "CQ", "500112", "cq-b", 106.51, 29.60, "auto", "auto.vehicles", 1000.0, True),
     ("F2", "SC", "510112", "sc-a", 104.27, 30.56, "auto", "auto.castings", 100.0, False),
@@ -42,23 +44,8 @@ TX = [("F2", "F1", 2023, 300.0), ("F3", "F1", 2023, 100.0), ("F4", "F1", 2023, 2
 
 def write_firm_dataset(root: Path) -> FirmDataset:
     """The hand-made synthetic firm dataset of the module docstring under ``root``."""
-    cols = ["enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "segments",
-            "output_cny_m", "leading"]
-    f = pd.DataFrame(FIRMS, columns=cols)
-    f["name_zh"] = "企业" + f["enterprise_id"]
-    f["name_en"] = "Firm " + f["enterprise_id"]
-    f["size_class"] = "medium"
-    f["synthetic"] = True
-    f["confidence"] = "synthetic"
-    for c in ("adcode", "park_id"):
-        f[c] = f[c].astype("string")
-    ds = FirmDataset(root)
-    (root / "transactions").mkdir(parents=True, exist_ok=True)
-    f.to_parquet(ds.firms_path, index=False)
-    tx = pd.DataFrame(TX, columns=["supplier_id", "buyer_id", "year", "value_kcny"])
-    tx["year"] = tx["year"].astype("int64")
-    tx.to_parquet(root / "transactions" / "part-0.parquet", index=False)
-    return ds
+    write_firm_rows(root, FIRMS, TX)
+    return FirmDataset(root)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from parklink.errors import ConfigError, NotFoundError, Problem, ValidationError
-from parklink.firmdata import FirmDataset
+from parklink.firmdata import FirmDataset, FirmKeys
 from parklink.ingest.geo import ProvinceArea, default_area
 from parklink.ingest.readers import TextTable, file_format, read_text_table
 from parklink.ingest.transactions import import_transactions_file
@@ -140,13 +140,17 @@ def _save_region_boundaries(session: Any, table: TextTable, checked: Checked) ->
                             .values(boundary_geojson=json.dumps(geom, ensure_ascii=False)))
 
 
-def _enterprise_ids(dataset: FirmDataset, session_url: str | None) -> pd.Index:
+def _enterprise_ids(dataset: FirmDataset, session_url: str | None,
+                    firm_keys: FirmKeys | None = None) -> pd.Index:
     """Unique enterprise ids of the firms Parquet and the registry, as a pandas Index (hashed
-    once, then probed chunk by chunk)."""
+    once, then probed chunk by chunk). ``firm_keys`` (the firms file's keys, when already
+    read) supplies the firms file's ids."""
     import pyarrow.compute as pc
 
     parts: list[pa.Array] = []
-    if dataset.firms_path.is_file():
+    if firm_keys is not None:
+        parts.append(firm_keys.ids)
+    elif dataset.firms_path.is_file():
         col = pq.read_table(dataset.firms_path, columns=["enterprise_id"]).column(0)
         parts.append(pc.cast(col, pa.string()).combine_chunks())
     from parklink.store.db import is_initialised
@@ -189,11 +193,11 @@ def import_file(
     t0 = time.perf_counter()
     if kind == TRANSACTIONS.kind:
         dataset = FirmDataset(Path(firm_root)) if firm_root else FirmDataset.default()
-        ids = _enterprise_ids(dataset, session_url)
+        keys = dataset.firm_keys()
+        ids = _enterprise_ids(dataset, session_url, keys)
         try:
             rows, _ = import_transactions_file(path, dataset.transactions_dir, ids, mode=mode,
-                                               sheet=sheet, file=path.name,
-                                               firm_keys=dataset.firm_keys())
+                                               sheet=sheet, file=path.name, firm_keys=keys)
         except OSError as exc:
             raise ValidationError.single(path.name, f"cannot write the dataset: {exc} "
                                          "(无法写入企业数据)") from exc

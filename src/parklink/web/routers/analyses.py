@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
@@ -52,6 +52,25 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 ScenarioName = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
 MAX_IDS = 500
 _NETWORKS_LOCK = threading.Lock()  # guards the per-process input caches (_SCOPES, _NETWORKS)
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _cached(cache: dict[_K, _V], key: _K) -> _V | None:
+    """``cache[key]`` or None, under the input-cache lock."""
+    with _NETWORKS_LOCK:
+        return cache.get(key)
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V, keep: int) -> _V:
+    """Store ``value`` under ``key`` keeping the ``keep`` newest entries; returns ``value``."""
+    with _NETWORKS_LOCK:
+        cache[key] = value
+        while len(cache) > keep:
+            cache.pop(next(iter(cache)))
+    return value
 JOB_ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorBody, "description": "too many analyses of this caller in progress"},
     503: {"model": ErrorBody, "description": "the analysis queue is full"},
@@ -497,17 +516,11 @@ def _scope_frames(session: Session) -> tuple[Any, pd.DataFrame]:
     from parklink.store.version import data_version
 
     key = (str(session.get_bind().engine.url), data_version(session))
-    with _NETWORKS_LOCK:
-        hit = _SCOPES.get(key)
+    hit = _cached(_SCOPES, key)
     if hit is not None:
         return hit
     frames = {k: read_frame(session, k) for k in ("regions", "zones", "parks", "designations", "chain_segments")}
-    out = (ScopeFrames.from_frames(frames), frames["chain_segments"])
-    with _NETWORKS_LOCK:
-        _SCOPES[key] = out
-        while len(_SCOPES) > 4:
-            _SCOPES.pop(next(iter(_SCOPES)))
-    return out
+    return _remember(_SCOPES, key, (ScopeFrames.from_frames(frames), frames["chain_segments"]), 4)
 
 
 @router.post("/analyses/chains", response_model=JobRef, status_code=202,
@@ -574,8 +587,7 @@ _NETWORKS: dict[tuple[str, int], Any] = {}
 
 def _network(url: str, version: int) -> Any:
     """The logistics network of the registry at ``version`` (kept per process, last two versions)."""
-    with _NETWORKS_LOCK:
-        hit = _NETWORKS.get((url, version))
+    hit = _cached(_NETWORKS, (url, version))
     if hit is not None:
         return hit
     from parklink.datasets import chengyu
@@ -584,11 +596,7 @@ def _network(url: str, version: int) -> Any:
     frames = _frames(url)
     net = network_from_frames(regions=frames["regions"], parks=frames["parks"],
                               transport_nodes=frames["transport_nodes"], boundaries=chengyu.boundaries())
-    with _NETWORKS_LOCK:
-        _NETWORKS[(url, version)] = net
-        while len(_NETWORKS) > 2:
-            _NETWORKS.pop(next(iter(_NETWORKS)))
-    return net
+    return _remember(_NETWORKS, (url, version), net, 2)
 
 
 @router.post("/analyses/route", response_model=JobRef, status_code=202,
