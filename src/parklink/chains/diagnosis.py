@@ -632,27 +632,40 @@ def _scope_centres(con: Any, fs: Any, member: Any,
     return out
 
 
+_FACTORS = ("value", "tie", "distance", "size", "fit")
+
+
 def _reasons(t: pd.DataFrame, w: TargetWeights) -> pd.Series:
-    """Reason strings (vectorised): the top contributing factor, then the evidence."""
-    into = t["into"].astype(float)
-    fmt0 = into.map("{:,.0f}".format)
-    sold = ("已向本范围销售 " + fmt0 + " 千元 / sold " + fmt0 + " k CNY into the scope; ").where(
-        into > 0, "")
-    tie = pd.Series("已供应本范围链主 / already supplies a chain leader here; ",
-                    index=t.index).where(t["tie"] > 0, "")
-    dkm = t["distance_km"].astype(float).map("{:.0f}".format)
-    dist = ("距离 " + dkm + " km / " + dkm + " km away; ").where(t["distance_km"].notna(), "")
-    out = t["output"].astype(float).map("{:.0f}".format)
-    size = "产值 " + out + " 百万元 / output " + out + " m CNY; "
-    fit = t["f_fit"].astype(float).map("{:.2f}".format)
-    fits = "环节匹配 " + fit + " / segment fit " + fit
-    contrib = pd.DataFrame({
-        "value": w.value * t["f_value"], "tie": w.tie * t["f_tie"],
-        "distance": w.distance * t["f_distance"], "size": w.size * t["f_size"],
-        "fit": w.fit * t["f_fit"]}).astype(float)
-    top = contrib.idxmax(axis=1)
-    reason: pd.Series = ("主因 top factor: " + top.astype(str) + "; ") + sold + tie + dist + size + fits
-    return reason
+    """Reason strings: the top contributing factor (first of value, tie, distance, size,
+    fit on a tie), then the evidence. Values are rounded to 1e-6 before formatting, so a
+    sum that differs in its last bits (parallel summation order) prints the same."""
+    contrib = np.column_stack([
+        w.value * t["f_value"].to_numpy(dtype=float), w.tie * t["f_tie"].to_numpy(dtype=float),
+        w.distance * t["f_distance"].to_numpy(dtype=float),
+        w.size * t["f_size"].to_numpy(dtype=float), w.fit * t["f_fit"].to_numpy(dtype=float)])
+    top = [_FACTORS[i] for i in np.argmax(contrib, axis=1).tolist()]
+
+    def rounded(col: str) -> list[float]:  # Python floats format faster than numpy scalars
+        values: list[float] = np.round(t[col].to_numpy(dtype=float), 6).tolist()
+        return values
+
+    into, dist, out, fit = (rounded(c) for c in ("into", "distance_km", "output", "f_fit"))
+    tie = (t["tie"].to_numpy() > 0).tolist()
+    text: list[str] = []
+    for f, v, k, d, o, g in zip(top, into, tie, dist, out, fit, strict=True):
+        parts = [f"主因 top factor: {f}; "]
+        if v > 0:
+            vs = f"{v:,.0f}"
+            parts.append(f"已向本范围销售 {vs} 千元 / sold {vs} k CNY into the scope; ")
+        if k:
+            parts.append("已供应本范围链主 / already supplies a chain leader here; ")
+        if d == d:  # not NaN
+            ds = f"{d:.0f}"
+            parts.append(f"距离 {ds} km / {ds} km away; ")
+        os_, gs = f"{o:.0f}", f"{g:.2f}"
+        parts.append(f"产值 {os_} 百万元 / output {os_} m CNY; 环节匹配 {gs} / segment fit {gs}")
+        text.append("".join(parts))
+    return pd.Series(text, index=t.index, dtype=object)
 
 
 def _leader_maps(lsup: pd.DataFrame, sourcing: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

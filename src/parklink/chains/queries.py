@@ -195,18 +195,20 @@ def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
 
     Columns: scope_id, ``b_key`` (the buyer's firm key ``fkey``), ``s_key`` (the supplier's;
     null when the supplier is not among the firms) and ``s_xid`` (that supplier's id, only
-    on such rows), value (kCNY), buyer attributes (b_*), supplier province and primary
-    segment (s_prov, s_seg) and booleans ``resolved`` (supplier found among firms),
-    ``in_scope``, ``same_prov`` (same province as the buyer) and ``in_circle`` (supplier
-    in SC ∪ CQ). Firms are carried as integer keys and the ids decoded on the aggregated
-    results (:func:`decode_ids`). On a keyed dataset the scan reads no id text at all for
+    on such rows), value (kCNY), ``b_leading`` (the buyer is a chain leader), the
+    supplier's primary segment ``s_seg`` and booleans ``resolved`` (supplier found among
+    firms, with a province), ``in_scope``, ``same_prov`` (same province as the buyer) and
+    ``in_circle`` (supplier in SC ∪ CQ). The table is kept narrow (it is the largest one
+    the diagnosis materialises): firms are carried as integer keys, and their ids and
+    other attributes are joined to the aggregated results (:func:`decode_ids`,
+    :func:`buyer_attributes`). On a keyed dataset the scan reads no id text at all for
     resolved suppliers: rows with a null ``supplier_key`` are read separately (a Parquet
     row group without nulls is skipped by its statistics).
     """
     ty = transactions.filter(transactions.year == year)
     mb = member.select(m_key="fkey", scope_id="scope_id")
-    buyers = core.select(b_k="fkey", b_id="enterprise_id", b_prov="province", b_chain="chain",
-                         b_leading="leading", b_park="park_id")
+    buyers = core.select(b_k="fkey", b_id="enterprise_id", b_prov="province",
+                         b_leading="leading")
     # scope members with their attributes (a small table) joined to the year's rows once
     mbb = mb.join(buyers, mb.m_key == buyers.b_k)
     sups = core.select(s_k="fkey", s_id="enterprise_id", s_prov="province", s_seg="seg1")
@@ -226,14 +228,13 @@ def scoped_purchases(transactions: ir.Table, core: ir.Table, member: ir.Table,
                        value=ty.value_kcny.cast("float64"))
         j2 = tx.join(mbb, tx.b_j == mbb.b_id)
         j3 = j2.left_join(sups, j2.s_x == sups.s_id)
-    j3 = j3.select("scope_id", "value", "b_prov", "b_chain", "b_leading", "b_park", "s_prov",
+    j3 = j3.select("scope_id", "value", "b_prov", "b_leading", "s_prov",
                    "s_seg", b_key=j3.m_key, s_key=j3.s_k,
                    s_xid=ibis.ifelse(j3.s_k.isnull(), j3.s_x, null_text))
     ms = member.select(ms_k="fkey", ms_scope="scope_id")
     j4 = j3.left_join(ms, [j3.s_key == ms.ms_k, j3.scope_id == ms.ms_scope])
     return j4.select(
-        "scope_id", "b_key", "s_key", "s_xid", "value", "b_prov", "b_chain", "b_leading",
-        "b_park", "s_prov", "s_seg",
+        "scope_id", "b_key", "s_key", "s_xid", "value", "b_leading", "s_seg",
         resolved=_.s_key.notnull() & _.s_prov.notnull(),
         in_scope=_.ms_scope.notnull(),
         same_prov=(_.s_prov == _.b_prov).fill_null(False),
@@ -252,9 +253,22 @@ def decode_ids(t: ir.Table, core: ir.Table, key: str, name: str,
     return j.select(*cols)
 
 
+def buyer_attributes(t: ir.Table, core: ir.Table) -> ir.Table:
+    """``t`` (with a buyer key ``b_key``) with the buyer's id (``buyer_id``, in place of the
+    key), chain, leader flag, park and province (``b_chain``, ``b_leading``, ``b_park``,
+    ``b_prov``)."""
+    a = core.select(a_key="fkey", buyer_id="enterprise_id", b_chain="chain",
+                    b_leading="leading", b_park="park_id", b_prov="province").view()
+    j = t.join(a, t.b_key == a.a_key)
+    cols = [c for c in t.columns if c != "b_key"]
+    first = cols[:cols.index("scope_id") + 1] if "scope_id" in cols else []
+    return j.select(*first, "buyer_id", "b_chain", "b_leading", "b_park", "b_prov",
+                    *[c for c in cols if c not in first])
+
+
 def firm_lsr_sums(j: ir.Table, core: ir.Table) -> ir.Table:
     """Per scope and buyer: purchase values and supplier counts by supplier location."""
-    g = j.group_by(["scope_id", "b_key", "b_chain", "b_leading", "b_park", "b_prov"]).aggregate(
+    g = j.group_by(["scope_id", "b_key"]).aggregate(
         v_total=_.value.sum(),
         v_resolved=_.value.sum(where=_.resolved),
         v_scope=_.value.sum(where=_.in_scope),
@@ -266,7 +280,7 @@ def firm_lsr_sums(j: ir.Table, core: ir.Table) -> ir.Table:
         n_prov=_.count(where=_.same_prov),
         n_circle=_.count(where=_.in_circle),
     )
-    return decode_ids(g, core, "b_key", "buyer_id")
+    return buyer_attributes(g, core)
 
 
 def firm_coverage_sums(j: ir.Table, present_scope: ir.Table, present_prov: ir.Table,
@@ -277,7 +291,9 @@ def firm_coverage_sums(j: ir.Table, present_scope: ir.Table, present_prov: ir.Ta
     (scope_id, segment_id), in the province (province, segment_id) and in the circle.
     """
     k = j.filter(j.resolved & j.s_seg.notnull()).group_by(
-        ["scope_id", "b_key", "b_prov", "s_seg"]).aggregate(n=_.count())
+        ["scope_id", "b_key", "s_seg"]).aggregate(n=_.count())
+    bp = core.select(bp_key="fkey", b_prov="province")
+    k = k.join(bp, k.b_key == bp.bp_key).drop("bp_key")
     ps = present_scope.select(ps_scope="scope_id", ps_seg="segment_id")
     pp = present_prov.select(pp_prov="province", pp_seg="segment_id")
     pc = present_circle.select(pc_seg="segment_id")
@@ -335,11 +351,12 @@ def leader_sourcing(j: ir.Table, core: ir.Table) -> ir.Table:
 def leader_suppliers(j: ir.Table, core: ir.Table) -> ir.Table:
     """Every supplier of every chain leader in each scope, with location and distance (km)."""
     lj = j.filter(j.b_leading)
-    g = lj.group_by(["scope_id", "b_key", "s_key", "s_xid", "s_seg", "s_prov", "in_scope",
+    g = lj.group_by(["scope_id", "b_key", "s_key", "s_xid", "s_seg", "in_scope",
                      "same_prov", "in_circle", "resolved"]).aggregate(value=_.value.sum())
     b = core.select(bb_key="fkey", buyer_id="enterprise_id", b_lon="lon", b_lat="lat")
     s = core.select(ss_key="fkey", ss_id="enterprise_id", s_lon="lon", s_lat="lat",
-                    s_park="park_id", s_adcode="adcode", s_output="output")
+                    s_prov="province", s_park="park_id", s_adcode="adcode",
+                    s_output="output")
     g1 = g.join(b, g.b_key == b.bb_key)
     g2 = g1.left_join(s, g1.s_key == s.ss_key)
     return g2.select(
@@ -372,62 +389,80 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     (``exclude_members``) and/or inside the circle (``circle_only``), never
     ``exclude_id``. Score: weighted sum of normalised value sold into the scope,
     segment fit (share), exp(−distance/d0), log-size and tie (see ``TargetWeights``).
-    The ranking runs on a narrow table; firm attributes are joined to the top rows only.
+
+    ``pool`` (optional) limits the candidates to the ``pool`` largest firms of the segment
+    in each province group plus every firm that already sells into the scope (exact for
+    smaller segments). Candidates are narrow rows of numbers (firm rank, scope number,
+    factors); ids and attributes are joined to the top rows only, and the top rows of each
+    key are selected with :func:`top_per_group`.
     """
-    pt = ibis.memtable(pairs.astype({"lon": "float64", "lat": "float64"}))
+    frame = pairs.astype({"lon": "float64", "lat": "float64"}).copy()
+    frame["scope_no"] = pd.factorize(frame["scope_id"])[0].astype("int64")
+    pt = ibis.memtable(frame[["key", "scope_id", "scope_no", "segment_id", "lon", "lat",
+                              "exclude_id"]])
+    # the excluded firm of a pair as its integer rank (-1 when it is not among the firms)
+    xid = core.select(x_id="enterprise_id", x_rank="id_rank")
+    pj = pt.left_join(xid, pt.exclude_id == xid.x_id)
+    pt = pj.select("key", "scope_id", "scope_no", "segment_id", "lon", "lat",
+                   x_rank=pj.x_rank.fill_null(-1))
     src = fs.filter(fs.province.isin(PROVINCES)) if circle_only else fs
     # only the segments some pair asks for (the gap segments) enter the ranking
     src = src.filter(src.segment_id.isin(sorted(set(pairs["segment_id"].astype(str)))))
+    nar = src.select("id_rank", "segment_id", "province", "output", "share", "lon", "lat")
+    cols = ("key", "scope_no", "c_rank", "output", "share", "distance_km", "x_rank")
+
+    def rows(firms: ir.Table, on: list[str]) -> ir.Table:
+        pv = pt.view()
+        j = firms.join(pv, [firms[c] == pv[c] for c in on])
+        return j.select(key=pv.key, scope_no=pv.scope_no, c_rank=firms.id_rank,
+                        output=firms.output, share=firms.share,
+                        distance_km=haversine_km(firms.lon, firms.lat, pv.lon, pv.lat),
+                        x_rank=pv.x_rank)
+
+    def with_sales(c: ir.Table, scope_of: ir.Table) -> ir.Table:
+        if sales is None:
+            return c.mutate(into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
+        sn = scope_of.select(n_scope="scope_id", n_no="scope_no").distinct()
+        sv = sales.join(sn, sales.scope_id == sn.n_scope).select(
+            v_rank="s_rank", v_no="n_no", v_into="into", v_tie="tie")
+        sj = c.left_join(sv, [c.c_rank == sv.v_rank, c.scope_no == sv.v_no])
+        return sj.select(*cols, into=sj.v_into.fill_null(0.0).cast("float64"),
+                         tie=sj.v_tie.fill_null(0).cast("int64"))
+
     if pool is not None:
-        # candidate pool: the ``pool`` largest firms of the segment in each province group,
-        # plus every firm that already sells into the scope (exact for smaller segments).
-        # Pool rows and seller rows are unioned and reduced to one row per (key, firm) in a
-        # single group-by that also carries the seller's value into the scope and tie.
-        ranked = src.mutate(prank=ibis.row_number().over(
-            group_by=["segment_id", "province"],
-            order_by=[ibis.desc("output"), ibis.asc("id_rank")]))
-        big = ranked.filter(ranked.prank < pool)
-        keys = big.join(pt, big.segment_id == pt.segment_id).select(
-            key=pt.key, c_rank=big.id_rank, c_seg=big.segment_id,
-            into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
+        # the pool: the ``pool`` largest firms (by output, then id) of the segment in each
+        # province group; firms outside it enter only as sellers into the scope, so the
+        # pool rows and the seller rows are disjoint for each key
+        sized = nar.mutate(p_size=(ibis.greatest(nar.output, 0.0) + 1.0).ln())
+        inpool = top_per_group(sized, ["segment_id", "province"], "p_size", "id_rank", pool,
+                               0.0, 16.0).drop("rank", "p_size")
+        cand = with_sales(rows(inpool, ["segment_id"]), pt)
         if sales is not None:
-            pv1, sv1 = pt.view(), src.view()
-            ss = sales.join(sv1, sales.s_rank == sv1.id_rank).select(
-                s_scope=sales.scope_id, c_rank=sv1.id_rank, c_seg=sv1.segment_id,
-                into=sales.into.cast("float64"), tie=sales.tie.cast("int64"))
-            sk = ss.join(pv1, [ss.s_scope == pv1.scope_id, ss.c_seg == pv1.segment_id]).select(
-                key=pv1.key, c_rank=ss.c_rank, c_seg=ss.c_seg, into=ss.into, tie=ss.tie)
-            keys = ibis.union(keys, sk, distinct=False)
-        # one row per (key, firm); the key fixes the segment, so c_seg is constant per group
-        keys = keys.group_by(["key", "c_rank"]).aggregate(
-            c_seg=_.c_seg.max(), into=_.into.max(), tie=_.tie.max())
-        pv, sv = pt.view(), src.view()
-        # both firm-row keys come from ``keys``: no join condition relates the pairs to the
-        # firm rows directly, so the planner cannot start with a pairs x segment-firms product
-        ks = keys.join(sv, [keys.c_rank == sv.id_rank, keys.c_seg == sv.segment_id])
-        src_j = ks.join(pv, ks.key == pv.key)
-        cand = src_j.select(
-            key=keys.key, scope_id=pv.scope_id, enterprise_id=sv.enterprise_id,
-            id_rank=sv.id_rank, output=sv.output, share=sv.share, exclude_id=pv.exclude_id,
-            distance_km=haversine_km(sv.lon, sv.lat, pv.lon, pv.lat),
-            into=keys.into, tie=keys.tie)
+            ip = inpool.select(i_rank="id_rank", i_seg="segment_id")
+            sl = sales.select(s_scope="scope_id", s_rank="s_rank", s_into="into", s_tie="tie")
+            sellers = nar.join(sl, nar.id_rank == sl.s_rank)
+            sj = sellers.left_join(ip, [sellers.id_rank == ip.i_rank,
+                                        sellers.segment_id == ip.i_seg])
+            outside = sj.filter(sj.i_rank.isnull()).drop("i_rank", "i_seg")
+            pv = pt.view()
+            k = outside.join(pv, [outside.s_scope == pv.scope_id,
+                                  outside.segment_id == pv.segment_id])
+            seller_rows = k.select(
+                key=pv.key, scope_no=pv.scope_no, c_rank=outside.id_rank, output=outside.output,
+                share=outside.share,
+                distance_km=haversine_km(outside.lon, outside.lat, pv.lon, pv.lat),
+                x_rank=pv.x_rank, into=outside.s_into.cast("float64"),
+                tie=outside.s_tie.cast("int64"))
+            cand = ibis.union(cand, seller_rows, distinct=False)
     else:
-        j = src.join(pt, src.segment_id == pt.segment_id)
-        cand = j.select(
-            "key", "scope_id", enterprise_id=src.enterprise_id, id_rank=src.id_rank,
-            output=src.output, share=src.share, exclude_id=pt.exclude_id,
-            distance_km=haversine_km(src.lon, src.lat, pt.lon, pt.lat))
-        if sales is not None:
-            sj = cand.left_join(sales, [cand.id_rank == sales.s_rank,
-                                        cand.scope_id == sales.scope_id])
-            cand = sj.select(*cand.columns, into=_.into.fill_null(0.0), tie=_.tie.fill_null(0))
-        else:
-            cand = cand.mutate(into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
-    cand = cand.filter(cand.enterprise_id != cand.exclude_id.fill_null(""))
+        cand = with_sales(rows(nar, ["segment_id"]), pt)
+    cand = cand.filter(cand.c_rank != cand.x_rank)
     if exclude_members:
-        mm = member.select(x_id="enterprise_id", x_scope="scope_id")
-        cj = cand.left_join(mm, [cand.enterprise_id == mm.x_id, cand.scope_id == mm.x_scope])
-        cand = cj.filter(_.x_id.isnull()).drop("x_id", "x_scope")
+        sn = pt.select(n_scope="scope_id", n_no="scope_no").distinct()
+        mm = member.join(sn, member.scope_id == sn.n_scope).select(
+            m_rank=(member.fkey + 1).cast("int64"), m_no=sn.n_no)
+        cj = cand.left_join(mm, [cand.c_rank == mm.m_rank, cand.scope_no == mm.m_no])
+        cand = cj.filter(cj.m_rank.isnull()).drop("m_rank", "m_no")
     cand = cand.mutate(logsize=(_.output + 1.0).ln())
     mx = cand.group_by("key").aggregate(max_into=_.into.max(), max_size=_.logsize.max())
     mx = mx.select(mx_key="key", max_into="max_into", max_size="max_size")
@@ -435,25 +470,54 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     f_value = ibis.ifelse(_.max_into > 0, _.into / _.max_into, 0.0)
     f_size = ibis.ifelse(_.max_size > 0, _.logsize / _.max_size, 0.0)
     f_dist = ibis.ifelse(_.distance_km.isnull(), 0.0, (-_.distance_km / distance_km0).exp())
-    sc = cm.select("key", "scope_id", "enterprise_id", "id_rank", "output", "share",
-                   "distance_km",
-                   "into", "tie", f_value=f_value, f_fit=_.share, f_distance=f_dist,
-                   f_size=f_size, f_tie=_.tie.cast("float64"))
+    sc = cm.select("key", "c_rank", "output", "share", "distance_km", "into", "tie",
+                   f_value=f_value, f_fit=_.share, f_distance=f_dist, f_size=f_size,
+                   f_tie=_.tie.cast("float64"))
     sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
                    + weights["distance"] * _.f_distance + weights["size"] * _.f_size
                    + weights["tie"] * _.f_tie)
-    narrow = sc.select("key", "id_rank", "score")
-    narrow = narrow.mutate(rank=ibis.row_number().over(
-        group_by="key", order_by=[ibis.desc("score"), ibis.asc("id_rank")]) + 1)
-    top = narrow.filter(narrow.rank <= top_n).select(t_key="key", t_rank="id_rank",
-                                                     rank="rank")
-    best = sc.join(top, [sc.key == top.t_key, sc.id_rank == top.t_rank])
-    attrs = core.select(a_id="enterprise_id", province="province", park_id="park_id",
-                        adcode="adcode")
-    out = best.join(attrs, best.enterprise_id == attrs.a_id)
+    bound = sum(abs(float(w)) for w in weights.values())
+    best = top_per_group(sc, ["key"], "score", "c_rank", top_n, -bound, bound)
+    attrs = core.select(a_rank="id_rank", enterprise_id="enterprise_id", province="province",
+                        park_id="park_id", adcode="adcode")
+    out = best.join(attrs, best.c_rank == attrs.a_rank)
+    ps = pt.select(o_key="key", scope_id="scope_id")
+    out = out.join(ps, out.key == ps.o_key)
     return out.select("key", "scope_id", "enterprise_id", "province", "park_id", "adcode",
                       "output", "share", "distance_km", "into", "tie", "f_value", "f_fit",
                       "f_distance", "f_size", "f_tie", "score", "rank")
+
+
+HISTOGRAM_BINS = 128
+
+
+def top_per_group(t: ir.Table, group_by: list[str], score: str, tiebreak: str, n: int,
+                  lo: float, hi: float) -> ir.Table:
+    """The ``n`` rows of each group with the highest ``score`` (ties: lowest ``tiebreak``),
+    with their 1-based ``rank``.
+
+    Sorting every row of every group is the costly part of a top-n, so rows that cannot be
+    in the top are dropped first, exactly: scores are put in ``HISTOGRAM_BINS`` equal bins
+    over ``[lo, hi]`` (values outside go to the end bins; any binning that keeps the order
+    of scores works). Per group, ``b*`` is the highest bin whose count of rows in it or
+    above reaches ``n``. The ``n``-th score lies in bin ``b*`` — fewer than ``n`` rows score
+    above it, so fewer than ``n`` lie in higher bins — hence every top row has a bin ≥ b*
+    and only those rows are sorted. A group with fewer than ``n`` rows keeps them all.
+    """
+    width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
+    raw = ((t[score] - lo) / width).floor().cast("int64")
+    binned = t.mutate(t_bin=ibis.greatest(0, ibis.least(HISTOGRAM_BINS - 1, raw)))
+    hist = binned.group_by([*group_by, "t_bin"]).aggregate(t_n=_.count())
+    above = hist.mutate(t_above=hist.t_n.sum().over(
+        ibis.cumulative_window(group_by=group_by, order_by=ibis.desc("t_bin"))))
+    cut = above.filter(above.t_above >= n).group_by(group_by).aggregate(t_star=_.t_bin.max())
+    cut = cut.select(*[cut[c].name(f"t_g{i}") for i, c in enumerate(group_by)], "t_star")
+    j = binned.left_join(cut, [binned[c] == cut[f"t_g{i}"] for i, c in enumerate(group_by)])
+    kept = j.filter(j.t_star.isnull() | (j.t_bin >= j.t_star))
+    kept = kept.drop("t_star", "t_bin", *[f"t_g{i}" for i in range(len(group_by))])
+    ranked = kept.mutate(rank=ibis.row_number().over(
+        group_by=group_by, order_by=[ibis.desc(score), ibis.asc(tiebreak)]) + 1)
+    return ranked.filter(ranked["rank"] <= n)
 
 
 def flow_codes(core: ir.Table) -> ir.Table:
@@ -463,11 +527,18 @@ def flow_codes(core: ir.Table) -> ir.Table:
     ``s_code`` numbers the (supplier province, primary segment) pairs; ``s_prov`` and
     ``s_seg`` decode it.
     """
-    circle = core.filter(core.province.isin(PROVINCES))
-    return circle.select(
+    circle = core.filter(core.province.isin(PROVINCES)).select(
         f_id="enterprise_id", f_key="fkey", s_prov="province", s_seg="seg1",
-        b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1).cast("int8"),
-    ).mutate(s_code=ibis.dense_rank().over(order_by=[_.s_prov, _.s_seg]).cast("int32"))
+        b_code=ibis.ifelse(_.province == PROVINCES[0], 0, 1).cast("int8"))
+    # number the few distinct (province, segment) pairs, then look each firm's up (a join
+    # on a small table instead of a rank window over every circle firm)
+    pairs = circle.select("s_prov", "s_seg").distinct()
+    pairs = pairs.mutate(s_code=ibis.row_number().over(
+        order_by=[_.s_prov, _.s_seg]).cast("int32")).rename(c_prov="s_prov", c_seg="s_seg")
+    # a null segment is a pair of its own: compare with null-safe equality
+    j = circle.join(pairs, [circle.s_prov == pairs.c_prov,
+                            circle.s_seg.identical_to(pairs.c_seg)])
+    return j.select("f_id", "f_key", "s_prov", "s_seg", "b_code", "s_code")
 
 
 def flows(transactions: ir.Table, codes: ir.Table, keyed: bool = False) -> ir.Table:
