@@ -260,10 +260,9 @@ def buyer_attributes(t: ir.Table, core: ir.Table) -> ir.Table:
     a = core.select(a_key="fkey", buyer_id="enterprise_id", b_chain="chain",
                     b_leading="leading", b_park="park_id", b_prov="province").view()
     j = t.join(a, t.b_key == a.a_key)
-    cols = [c for c in t.columns if c != "b_key"]
-    first = cols[:cols.index("scope_id") + 1] if "scope_id" in cols else []
-    return j.select(*first, "buyer_id", "b_chain", "b_leading", "b_park", "b_prov",
-                    *[c for c in cols if c not in first])
+    lead = [c for c in ("scope_id",) if c in t.columns]
+    rest = [c for c in t.columns if c not in (*lead, "b_key")]
+    return j.select(*lead, "buyer_id", "b_chain", "b_leading", "b_park", "b_prov", *rest)
 
 
 def firm_lsr_sums(j: ir.Table, core: ir.Table) -> ir.Table:
@@ -400,6 +399,9 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     frame["scope_no"] = pd.factorize(frame["scope_id"])[0].astype("int64")
     pt = ibis.memtable(frame[["key", "scope_id", "scope_no", "segment_id", "lon", "lat",
                               "exclude_id"]])
+    # scope id -> scope number, for the tables keyed by scope id (sales, members)
+    scope_nos = ibis.memtable(frame[["scope_id", "scope_no"]].drop_duplicates().rename(
+        columns={"scope_id": "n_scope", "scope_no": "n_no"}))
     # the excluded firm of a pair as its integer rank (-1 when it is not among the firms)
     xid = core.select(x_id="enterprise_id", x_rank="id_rank")
     pj = pt.left_join(xid, pt.exclude_id == xid.x_id)
@@ -411,18 +413,19 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     nar = src.select("id_rank", "segment_id", "province", "output", "share", "lon", "lat")
     cols = ("key", "scope_no", "c_rank", "output", "share", "distance_km", "x_rank")
 
-    def rows(firms: ir.Table, on: list[str]) -> ir.Table:
+    def rows(firms: ir.Table, on: list[str], **extra: Any) -> ir.Table:
+        """Candidate rows: firm rows joined to the pairs on the columns ``on``."""
         pv = pt.view()
         j = firms.join(pv, [firms[c] == pv[c] for c in on])
         return j.select(key=pv.key, scope_no=pv.scope_no, c_rank=firms.id_rank,
                         output=firms.output, share=firms.share,
                         distance_km=haversine_km(firms.lon, firms.lat, pv.lon, pv.lat),
-                        x_rank=pv.x_rank)
+                        x_rank=pv.x_rank, **{k: firms[v] for k, v in extra.items()})
 
-    def with_sales(c: ir.Table, scope_of: ir.Table) -> ir.Table:
+    def with_sales(c: ir.Table) -> ir.Table:
         if sales is None:
             return c.mutate(into=ibis.literal(0.0, "float64"), tie=ibis.literal(0, "int64"))
-        sn = scope_of.select(n_scope="scope_id", n_no="scope_no").distinct()
+        sn = scope_nos
         sv = sales.join(sn, sales.scope_id == sn.n_scope).select(
             v_rank="s_rank", v_no="n_no", v_into="into", v_tie="tie")
         sj = c.left_join(sv, [c.c_rank == sv.v_rank, c.scope_no == sv.v_no])
@@ -436,29 +439,22 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
         sized = nar.mutate(p_size=(ibis.greatest(nar.output, 0.0) + 1.0).ln())
         inpool = top_per_group(sized, ["segment_id", "province"], "p_size", "id_rank", pool,
                                0.0, 16.0).drop("rank", "p_size")
-        cand = with_sales(rows(inpool, ["segment_id"]), pt)
+        cand = with_sales(rows(inpool, ["segment_id"]))
         if sales is not None:
             ip = inpool.select(i_rank="id_rank", i_seg="segment_id")
-            sl = sales.select(s_scope="scope_id", s_rank="s_rank", s_into="into", s_tie="tie")
+            sl = sales.select(scope_id="scope_id", s_rank="s_rank",
+                              s_into=sales.into.cast("float64"), s_tie=sales.tie.cast("int64"))
             sellers = nar.join(sl, nar.id_rank == sl.s_rank)
             sj = sellers.left_join(ip, [sellers.id_rank == ip.i_rank,
                                         sellers.segment_id == ip.i_seg])
-            outside = sj.filter(sj.i_rank.isnull()).drop("i_rank", "i_seg")
-            pv = pt.view()
-            k = outside.join(pv, [outside.s_scope == pv.scope_id,
-                                  outside.segment_id == pv.segment_id])
-            seller_rows = k.select(
-                key=pv.key, scope_no=pv.scope_no, c_rank=outside.id_rank, output=outside.output,
-                share=outside.share,
-                distance_km=haversine_km(outside.lon, outside.lat, pv.lon, pv.lat),
-                x_rank=pv.x_rank, into=outside.s_into.cast("float64"),
-                tie=outside.s_tie.cast("int64"))
+            outside = sj.filter(sj.i_rank.isnull())
+            seller_rows = rows(outside, ["scope_id", "segment_id"], into="s_into", tie="s_tie")
             cand = ibis.union(cand, seller_rows, distinct=False)
     else:
-        cand = with_sales(rows(nar, ["segment_id"]), pt)
+        cand = with_sales(rows(nar, ["segment_id"]))
     cand = cand.filter(cand.c_rank != cand.x_rank)
     if exclude_members:
-        sn = pt.select(n_scope="scope_id", n_no="scope_no").distinct()
+        sn = scope_nos
         mm = member.join(sn, member.scope_id == sn.n_scope).select(
             m_rank=(member.fkey + 1).cast("int64"), m_no=sn.n_no)
         cj = cand.left_join(mm, [cand.c_rank == mm.m_rank, cand.scope_no == mm.m_no])
