@@ -156,3 +156,39 @@ def test_hierarchical_weights_split_group_weight() -> None:
     assert w.values == pytest.approx([0.375, 0.375, 0.25])
     with pytest.raises(ValidationError, match="no row"):
         hierarchical_weights(dm, ahp_weights([[1.0]], criteria=["r"]))
+
+
+def test_critic_constant_column_does_not_shift_other_weights() -> None:
+    """Hand computation (Diakoulaki et al. 1995) on columns A = (1,1,0,0), B = (1,0,1,0),
+    E = (1,1,1,0) plus a constant column K = (5,5,5,5).
+
+    Normalised values equal the columns; σ_A = σ_B = 1/√3, σ_E = 1/2 (ddof = 1);
+    r_AB = 0, r_AE = r_BE = 1/√3. Over the non-constant columns
+    C_A = C_B = (2 − 1/√3)/√3 = 2/√3 − 1/3, C_E = ½·2(1 − 1/√3) = 1 − 1/√3, C_K = 0;
+    ΣC = √3 + 1/3. (Counting K as uncorrelated would add σ_j to each C_j and give
+    w_E ≈ 0.248 instead of ≈ 0.205.)"""
+    x = np.array([[1, 1, 1, 5], [1, 0, 1, 5], [0, 1, 1, 5], [0, 0, 0, 5]], dtype=float)
+    s3 = math.sqrt(3.0)
+    total = s3 + 1 / 3
+    expected = [(2 / s3 - 1 / 3) / total, (2 / s3 - 1 / 3) / total, (1 - 1 / s3) / total, 0.0]
+    w = critic_weights(x)
+    assert w.values == pytest.approx(expected)
+    assert w.values[2] == pytest.approx(0.2046, abs=1e-4)
+    info = w.explain()["information"]
+    assert info["constant"].tolist() == [False, False, False, True]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_critic_with_constant_columns_matches_pymcdm_on_the_rest(seed: int) -> None:
+    """Inserting constant columns anywhere leaves the other weights as pymcdm computes them
+    on the non-constant columns alone; the constant columns get 0."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(1, 50, (int(rng.integers(3, 9)), int(rng.integers(2, 6))))
+    at = sorted(rng.choice(x.shape[1] + 1, size=2, replace=True).tolist())
+    full = np.insert(x, at, [7.0, 0.0], axis=1)
+    w = critic_weights(full).values
+    const = np.zeros(full.shape[1], dtype=bool)
+    const[[a + i for i, a in enumerate(at)]] = True
+    assert w[const] == pytest.approx([0.0, 0.0])
+    assert w[~const] == pytest.approx(pm_critic(x))

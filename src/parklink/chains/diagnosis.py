@@ -20,7 +20,14 @@ import pandas as pd
 from parklink.chains import queries as q
 from parklink.chains.data import ChainData
 from parklink.chains.relatedness import density, proximity, rca
-from parklink.chains.rules import ACTION_NAMES, GAP_NAMES, GAP_TYPES, GapRules, TargetWeights
+from parklink.chains.rules import (
+    ACTION_NAMES,
+    GAP_NAMES,
+    GAP_TYPES,
+    GapRules,
+    TargetWeights,
+    lq_below,
+)
 from parklink.chains.scope import Scope
 from parklink.errors import NotFoundError
 from parklink.tables import CHAINS, PROVINCES
@@ -462,7 +469,7 @@ def _gaps(segs: pd.DataFrame, sourcing: pd.DataFrame, comp: pd.DataFrame, tpl: p
     sp_hhi = (n >= 1) & (s["hhi_local"].fillna(0) > rules.hhi_above)
     sp_top = (n >= 1) & (s["top_local_share"].fillna(0) > rules.top_share_above)
     s["gap_single_point"] = sp_n | sp_hhi | sp_top
-    weak_lq = (n >= 1) & has_demand & (s["lq_circle"].fillna(0) < rules.weak_lq_below)
+    weak_lq = (n >= 1) & has_demand & lq_below(s["lq_circle"], rules.weak_lq_below)
     weak_lsr = (n >= 1) & has_demand & (s["local_supply_share"].fillna(0) < rules.weak_lsr_below)
     s["gap_weak"] = weak_lq | weak_lsr
     br = sourcing[(sourcing["n_sup"] == 1) & (sourcing["n_local"] == 0)]

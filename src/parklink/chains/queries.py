@@ -8,8 +8,10 @@ data, so the same expressions run on DuckDB and on Spark. Conventions:
 * a transaction is attributed to the supplier's **primary** (first listed) segment;
 * a firm belongs to a scope when its province, its adcode or its park id is in the
   scope's sets (:class:`parklink.chains.scope.Scope`);
-* supplier counts count rows of one year: the transactions key (``tables.TRANSACTIONS``)
-  is one row per (supplier, buyer, year), so a row is a distinct supplier of the buyer;
+* supplier counts per buyer count rows of one year: the transactions key
+  (``tables.TRANSACTIONS``) is one row per (supplier, buyer, year), so a row is a distinct
+  supplier of the buyer; supplier counts per scope × segment (:func:`segment_demand`)
+  count distinct supplier firms across all buyers of the scope;
 * ``keyed``: the dataset carries integer firm keys (:mod:`parklink.firmdata`); the big
   joins of transactions to firms then run on ``supplier_key``/``buyer_key`` = ``fkey``
   instead of the string ids. Both paths give the same rows.
@@ -310,11 +312,17 @@ def firm_coverage_sums(j: ir.Table, present_scope: ir.Table, present_prov: ir.Ta
 def segment_demand(j: ir.Table) -> ir.Table:
     """Per scope and supplier segment: local demand (all purchases of buyers in the scope),
     local supply (from suppliers in the scope), supplier counts and local concentration
-    (sum and sum of squares of local suppliers' sales, largest local supplier)."""
+    (sum and sum of squares of local suppliers' sales, largest local supplier).
+
+    ``n_sup`` / ``n_local_sup`` count **distinct** suppliers (all / in the scope) that sell
+    the segment to any buyer of the scope, not supplier–buyer rows: a supplier selling to
+    three buyers of the scope counts once. Rows with a segment have a resolved supplier
+    (the segment comes from the firm table), so the firm key ``s_key`` identifies it.
+    """
     seg = j.filter(j.s_seg.notnull())
     d = seg.group_by(["scope_id", "s_seg"]).aggregate(
         demand=_.value.sum(), local=_.value.sum(where=_.in_scope),
-        n_sup=_.count(), n_local_sup=_.count(where=_.in_scope))
+        n_sup=_.s_key.nunique(), n_local_sup=_.s_key.nunique(where=_.in_scope))
     # local suppliers are members, hence firms: their key identifies them
     per = seg.filter(seg.in_scope).group_by(["scope_id", "s_seg", "s_key"]).aggregate(
         v=_.value.sum())

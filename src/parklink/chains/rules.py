@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 GAP_TYPES = ("missing", "break_risk", "single_point", "weak")
 GAP_NAMES: dict[str, tuple[str, str]] = {
     "missing": ("缺链", "missing"),
@@ -25,6 +27,16 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+LQ_RTOL = 1e-9
+"""Relative tolerance of the ``weak`` LQ test (:class:`GapRules`): an LQ within
+``1e-9·weak_lq_below`` below the threshold is rounding, not weakness."""
+
+
+def lq_below(lq: pd.Series, threshold: float) -> pd.Series:
+    """``lq < threshold`` with the relative rounding tolerance :data:`LQ_RTOL` (NaN → 0)."""
+    return lq.fillna(0.0) < threshold * (1.0 - LQ_RTOL)
+
+
 @dataclass(frozen=True, slots=True)
 class GapRules:
     """Thresholds of the gap typology and of the action classes.
@@ -36,7 +48,10 @@ class GapRules:
       suppliers' sales of *k* to local buyers ``> hhi_above``, or one local firm supplies
       more than ``top_share_above`` of local demand for *k*.
     * ``weak``: ``LQ_k(R) < weak_lq_below`` while local demand exists, or the segment's
-      local supply share (local supply / local demand) ``< weak_lsr_below``.
+      local supply share (local supply / local demand) ``< weak_lsr_below``. The LQ test
+      allows a relative rounding tolerance :data:`LQ_RTOL` (``LQ < weak_lq_below·(1 − 1e-9)``):
+      the whole circle's LQ against itself is 1 up to floating-point rounding (sums in a
+      different order give 0.9999999999999999) and must not count as weak.
     * ``break_risk``: a chain leader in *R* sources *k* from exactly one supplier, and that
       supplier lies outside *R*.
 

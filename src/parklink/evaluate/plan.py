@@ -42,8 +42,10 @@ def ranking_geojson(ev: Evaluation, parks: pd.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def evaluation_section(ev: Evaluation, parks: pd.DataFrame, *, rows: int = 30) -> Section:
-    """A plan :class:`Section` from a finished evaluation."""
+def evaluation_section(ev: Evaluation, parks: pd.DataFrame, *, rows: int = 30,
+                       network_times: bool = True) -> Section:
+    """A plan :class:`Section` from a finished evaluation; ``network_times`` says whether the
+    evaluation used network travel times (else geodesic × 1.3 at 60 km/h), for the note."""
     k = ev.robustness.monte_carlo.top_k
     rank = ev.to_frame().drop(columns=["alternative"]).head(rows)
     c = ev.robustness.correlations
@@ -59,9 +61,14 @@ def evaluation_section(ev: Evaluation, parks: pd.DataFrame, *, rows: int = 30) -
     rr = ev.robustness.rank_reversal
     summary = ev.summary()
     summary["map"] = ranking_geojson(ev, parks)
+    times = (
+        "区位指标使用多式联运网络的门到门出行时间 location indicators use door-to-door travel times on the "
+        "multimodal network" if network_times else
+        "区位指标按大圆距离×1.3绕行系数、60 km/h 估算 location indicators use geodesic distance × 1.3 detour "
+        "at 60 km/h (no network travel times given)"
+    )
     notes = [
-        "排名为相对比较；区位指标按大圆距离×1.3绕行系数、60 km/h 估算 Rankings are relative; location "
-        "indicators use geodesic distance × 1.3 detour at 60 km/h until network travel times are plugged in.",
+        f"排名为相对比较 Rankings are relative; {times}.",
         *ev.notes,
     ]
     return Section(
@@ -113,4 +120,4 @@ def plan_section(
         seed=seed,
         travel_time=travel_time,
     )
-    return evaluation_section(ev, parks)
+    return evaluation_section(ev, parks, network_times=travel_time is not None)

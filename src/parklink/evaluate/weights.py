@@ -116,26 +116,35 @@ def critic_weights(dm: DecisionMatrix | npt.ArrayLike) -> Weights:
     """CRITIC weights (Diakoulaki et al. 1995), dimensionless, sum 1.
 
     Values are min–max normalised in their direction; ``C_j = σ_j Σ_k (1 − r_jk)`` with the
-    sample standard deviation σ (ddof=1) and Pearson correlation r; ``w_j ∝ C_j``. A
-    constant column has σ = 0 and correlation 0 with every other column.
+    sample standard deviation σ (ddof=1) and Pearson correlation r; ``w_j ∝ C_j``.
+
+    A constant column carries no information (σ = 0) and its correlation with the other
+    columns is undefined, so it is **left out**: CRITIC is computed on the non-constant
+    columns only (the conflict sums run over them), and constant columns get weight 0.
+    Counting a constant column as uncorrelated (r = 0) would add ``σ_j`` to every other
+    column's ``C_j`` and change their relative weights. With a single non-constant column
+    that column gets weight 1; with none, equal weights (and a note).
     """
     x, keys, types = _values(dm)
     z = minmax(x, types)
-    m = z.shape[0]
-    sd = z.std(axis=0, ddof=1) if m > 1 else np.zeros(z.shape[1])
+    m, n = z.shape
+    sd = z.std(axis=0, ddof=1) if m > 1 else np.zeros(n)
     zc = z - z.mean(axis=0)
     norm = np.sqrt((zc**2).sum(axis=0))
-    safe = np.where(norm > 0, norm, 1.0)
-    u = zc / safe
-    r = u.T @ u
-    const = norm <= 0
-    r[const, :] = 0.0
-    r[:, const] = 0.0
+    live = norm > 0
+    r = np.full((n, n), np.nan)
+    u = zc[:, live] / norm[live]
+    r[np.ix_(live, live)] = u.T @ u
     np.fill_diagonal(r, 1.0)
-    c = sd * (1.0 - r).sum(axis=0)
+    conflict = np.zeros(n)
+    conflict[live] = (1.0 - r[np.ix_(live, live)]).sum(axis=0)
+    c = np.where(live, sd * conflict, 0.0)
+    if live.sum() == 1:  # one informative column: no conflict to measure, it takes all weight
+        c = np.where(live, sd, 0.0)
     tables = {
         "correlation": pd.DataFrame(r, index=list(keys), columns=list(keys)),
-        "information": pd.DataFrame({"criterion": keys, "std": sd, "conflict": (1.0 - r).sum(axis=0), "C": c}),
+        "information": pd.DataFrame({"criterion": keys, "std": sd, "conflict": conflict, "C": c,
+                                     "constant": ~live}),
     }
     return _finish(c, "critic", keys, tables)
 
