@@ -185,7 +185,9 @@ def test_chunking_does_not_change_the_rows(firms: pd.DataFrame, tx: pd.DataFrame
 
 def test_buyer_blocks_independent_of_chunking(monkeypatch: pytest.MonkeyPatch, firms: pd.DataFrame) -> None:
     """Smaller internal blocks change the random streams but not the invariants."""
-    monkeypatch.setattr(syn, "BLOCK_ROWS", 1000)
+    from parklink.datasets.synthetic import transactions as syn_tx
+
+    monkeypatch.setattr(syn_tx, "BLOCK_ROWS", 1000)  # the sampler reads its module's binding
     parts = list(syn.generate_transactions(firms, small_template(), n_transactions=10_000, years=YEARS, seed=7))
     t = pd.concat(parts, ignore_index=True)
     assert not t.duplicated(["supplier_id", "buyer_id", "year"]).any()
