@@ -57,7 +57,12 @@ class Column:
     """One column of a table schema.
 
     ``ref`` names a foreign key as ``"kind.column"``; ``choices`` restricts values;
-    ``minimum``/``maximum`` bound numbers (inclusive).
+    ``minimum``/``maximum`` bound numbers (inclusive). Text (``str``/``list``) columns declare
+    ``max_length``, the most characters a cell may hold (Unicode code points, as PostgreSQL's
+    ``VARCHAR(n)`` counts them; columns with ``choices`` are bounded by their choices). No text
+    cell may hold a control character (U+0000–U+001F, U+007F–U+009F), a lone surrogate or the
+    noncharacters U+FFFE/U+FFFF, except that ``multiline`` columns (free text) also allow tab,
+    line feed and carriage return. See :data:`FORBIDDEN_CHARACTERS`.
     """
 
     name: str
@@ -69,6 +74,15 @@ class Column:
     maximum: float | None = None
     ref: str | None = None
     pattern: str | None = None
+    max_length: int | None = None
+    multiline: bool = False
+
+
+#: Characters no text cell may hold (a regular expression character class): C0 and C1
+#: control characters, DEL, lone surrogates and the noncharacters U+FFFE/U+FFFF.
+FORBIDDEN_CHARACTERS = "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
+#: The same for ``multiline`` columns, which also allow tab, line feed and carriage return.
+FORBIDDEN_CHARACTERS_MULTILINE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +110,8 @@ class TableSchema:
 
 
 _SOURCE = (
-    Column("source_url", "str", required=False, doc="where the facts of this row come from"),
+    Column("source_url", "str", required=False, max_length=2000,
+           doc="where the facts of this row come from"),
     Column("confidence", "str", choices=CONFIDENCE, doc="confirmed / likely / unconfirmed / synthetic"),
 )
 _LON = Column("lon", "float", minimum=97.0, maximum=111.0, doc="longitude, WGS84 degrees")
@@ -105,11 +120,11 @@ _LAT = Column("lat", "float", minimum=26.0, maximum=35.0, doc="latitude, WGS84 d
 REGIONS = TableSchema(
     "regions",
     (
-        Column("adcode", "str", pattern=r"^\d{6}$", doc="GB/T 2260 code"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("adcode", "str", pattern=r"^[0-9]{6}$", doc="GB/T 2260 code", max_length=6),
+        Column("name_zh", "str", max_length=100),
+        Column("name_en", "str", max_length=200),
         Column("level", "str", choices=REGION_LEVELS),
-        Column("parent_adcode", "str", required=False, ref="regions.adcode"),
+        Column("parent_adcode", "str", required=False, ref="regions.adcode", max_length=6),
         Column("province", "str", choices=PROVINCES),
         Column("seat_lon", "float", required=False, minimum=97.0, maximum=111.0),
         Column("seat_lat", "float", required=False, minimum=26.0, maximum=35.0),
@@ -125,11 +140,12 @@ REGIONS = TableSchema(
 ZONES = TableSchema(
     "zones",
     (
-        Column("zone_id", "str", pattern=r"^[a-z0-9_-]+$"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("zone_id", "str", pattern=r"^[a-z0-9_-]+$", max_length=64),
+        Column("name_zh", "str", max_length=100),
+        Column("name_en", "str", max_length=200),
         Column("kind", "str", choices=ZONE_KINDS),
-        Column("members", "list", doc="member region adcodes joined by ';'", ref="regions.adcode"),
+        Column("members", "list", doc="member region adcodes joined by ';'", ref="regions.adcode",
+               max_length=4000),
         *_SOURCE,
     ),
     key=("zone_id",),
@@ -139,20 +155,21 @@ ZONES = TableSchema(
 PARKS = TableSchema(
     "parks",
     (
-        Column("park_id", "str", pattern=r"^[a-z0-9_-]+$"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("park_id", "str", pattern=r"^[a-z0-9_-]+$", max_length=64),
+        Column("name_zh", "str", max_length=200),
+        Column("name_en", "str", max_length=300),
         Column("province", "str", choices=PROVINCES),
-        Column("adcode", "str", ref="regions.adcode", doc="host district/county"),
+        Column("adcode", "str", ref="regions.adcode", doc="host district/county", max_length=6),
         _LON,
         _LAT,
         Column("location_approximate", "bool", doc="true when the point is the host seat, not the park"),
         Column("area_km2", "float", required=False, minimum=0.0),
         Column("level", "str", choices=PARK_LEVELS),
         Column("kind", "str", choices=PARK_KINDS),
-        Column("area_types", "list", required=False, choices=AREA_TYPES),
-        Column("focus_chains", "list", required=False, choices=CHAINS),
-        Column("industries", "str", required=False, doc="main industries as the source states them"),
+        Column("area_types", "list", required=False, choices=AREA_TYPES, max_length=200),
+        Column("focus_chains", "list", required=False, choices=CHAINS, max_length=200),
+        Column("industries", "str", required=False, doc="main industries as the source states them",
+               max_length=4000, multiline=True),
         *_SOURCE,
     ),
     key=("park_id",),
@@ -163,16 +180,17 @@ PARKS = TableSchema(
 DESIGNATIONS = TableSchema(
     "designations",
     (
-        Column("designation_id", "str", pattern=r"^[a-z0-9_-]+$"),
+        Column("designation_id", "str", pattern=r"^[a-z0-9_-]+$", max_length=64),
         Column("batch", "int", minimum=1, maximum=99),
         Column("year", "int", minimum=2000, maximum=2100, doc="programme year counted against targets"),
         Column("announced", "date", required=False),
         Column("members", "list", required=False, ref="parks.park_id",
-               doc="member park ids; unnamed members are counted in unknown_members"),
+               doc="member park ids; unnamed members are counted in unknown_members", max_length=4000),
         Column("unknown_members", "int", minimum=0, maximum=20,
                doc="members the sources do not name (recorded, never invented)"),
-        Column("theme_chains", "list", required=False, choices=CHAINS),
-        Column("theme", "str", required=False, doc="cooperation direction as the source states it"),
+        Column("theme_chains", "list", required=False, choices=CHAINS, max_length=200),
+        Column("theme", "str", required=False, doc="cooperation direction as the source states it",
+               max_length=4000, multiline=True),
         Column("mode", "str", choices=COOPERATION_MODES),
         *_SOURCE,
     ),
@@ -185,7 +203,7 @@ TARGETS = TableSchema(
     (
         Column("year", "int", minimum=2000, maximum=2100),
         Column("cumulative_parks", "int", minimum=0),
-        Column("note", "str", required=False),
+        Column("note", "str", required=False, max_length=4000, multiline=True),
         *_SOURCE,
     ),
     key=("year",),
@@ -195,16 +213,16 @@ TARGETS = TableSchema(
 TRANSPORT_NODES = TableSchema(
     "transport_nodes",
     (
-        Column("node_id", "str", pattern=r"^[a-z0-9_.-]+$"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("node_id", "str", pattern=r"^[a-z0-9_.-]+$", max_length=64),
+        Column("name_zh", "str", max_length=200),
+        Column("name_en", "str", max_length=300),
         Column("kind", "str", choices=NODE_KINDS),
-        Column("modes", "list", choices=TRANSPORT_MODES, doc="modes served at this node"),
-        Column("adcode", "str", required=False, ref="regions.adcode"),
+        Column("modes", "list", choices=TRANSPORT_MODES, doc="modes served at this node", max_length=200),
+        Column("adcode", "str", required=False, ref="regions.adcode", max_length=6),
         _LON,
         _LAT,
         Column("location_approximate", "bool"),
-        Column("code", "str", required=False, doc="IATA code or other identifier"),
+        Column("code", "str", required=False, doc="IATA code or other identifier", max_length=16),
         *_SOURCE,
     ),
     key=("node_id",),
@@ -215,9 +233,9 @@ TRANSPORT_NODES = TableSchema(
 TRANSPORT_LINKS = TableSchema(
     "transport_links",
     (
-        Column("link_id", "str"),
-        Column("from_node", "str", ref="transport_nodes.node_id"),
-        Column("to_node", "str", ref="transport_nodes.node_id"),
+        Column("link_id", "str", max_length=80),
+        Column("from_node", "str", ref="transport_nodes.node_id", max_length=64),
+        Column("to_node", "str", ref="transport_nodes.node_id", max_length=64),
         Column("mode", "str", choices=TRANSPORT_MODES),
         Column("distance_km", "float", minimum=0.0),
         Column("time_h", "float", minimum=0.0),
@@ -234,21 +252,22 @@ TRANSPORT_LINKS = TableSchema(
 CHAIN_SEGMENTS = TableSchema(
     "chain_segments",
     (
-        Column("segment_id", "str", pattern=r"^[a-z0-9_.-]+$", doc="'chain.segment'"),
+        Column("segment_id", "str", pattern=r"^[a-z0-9_.-]+$", doc="'chain.segment'", max_length=80),
         Column("chain", "str", choices=CHAINS),
-        Column("version", "str"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("version", "str", max_length=16),
+        Column("name_zh", "str", max_length=100),
+        Column("name_en", "str", max_length=200),
         Column("level", "str", choices=SEGMENT_LEVELS),
-        Column("stage", "str", required=False, doc="sub-level label, e.g. 'materials', 'systems'"),
+        Column("stage", "str", required=False, doc="sub-level label, e.g. 'materials', 'systems'",
+               max_length=100),
         Column("weight", "float", minimum=0.0, doc="relative weight (cost share; 1 when unknown)"),
         Column("gbt4754", "list", required=False, pattern=r"^[0-9]{4}:[EPA]$",
-               doc="GB/T 4754-2017 codes as CODE:Q (Q in E/P/A), ';'-joined"),
-        Column("keywords_include", "list", required=False),
-        Column("keywords_exclude", "list", required=False),
+               doc="GB/T 4754-2017 codes as CODE:Q (Q in E/P/A), ';'-joined", max_length=4000),
+        Column("keywords_include", "list", required=False, max_length=4000),
+        Column("keywords_exclude", "list", required=False, max_length=4000),
         Column("inputs", "list", required=False, ref="chain_segments.segment_id",
-               doc="segments that are inputs to this one"),
-        Column("source_refs", "str", required=False),
+               doc="segments that are inputs to this one", max_length=4000),
+        Column("source_refs", "str", required=False, max_length=4000, multiline=True),
         Column("confidence", "str", choices=CONFIDENCE),
     ),
     key=("segment_id",),
@@ -258,16 +277,16 @@ CHAIN_SEGMENTS = TableSchema(
 ENTERPRISES = TableSchema(
     "enterprises",
     (
-        Column("enterprise_id", "str", pattern=r"^[A-Za-z0-9_.-]+$"),
-        Column("name_zh", "str"),
-        Column("name_en", "str"),
+        Column("enterprise_id", "str", pattern=r"^[A-Za-z0-9_.-]+$", max_length=64),
+        Column("name_zh", "str", max_length=200),
+        Column("name_en", "str", max_length=300),
         Column("province", "str", choices=(*PROVINCES, "OUT"), doc="OUT = outside the circle"),
-        Column("adcode", "str", required=False, ref="regions.adcode"),
-        Column("park_id", "str", required=False, ref="parks.park_id"),
+        Column("adcode", "str", required=False, ref="regions.adcode", max_length=6),
+        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
         Column("lon", "float", minimum=70.0, maximum=140.0),
         Column("lat", "float", minimum=15.0, maximum=55.0),
         Column("chain", "str", required=False, choices=CHAINS),
-        Column("segments", "list", required=False, ref="chain_segments.segment_id"),
+        Column("segments", "list", required=False, ref="chain_segments.segment_id", max_length=4000),
         Column("size_class", "str", choices=SIZE_CLASSES),
         Column("employees", "int", required=False, minimum=0),
         Column("output_cny_m", "float", required=False, minimum=0.0, doc="annual output, million CNY"),
@@ -283,8 +302,8 @@ ENTERPRISES = TableSchema(
 TRANSACTIONS = TableSchema(
     "transactions",
     (
-        Column("supplier_id", "str", ref="enterprises.enterprise_id"),
-        Column("buyer_id", "str", ref="enterprises.enterprise_id"),
+        Column("supplier_id", "str", ref="enterprises.enterprise_id", max_length=64),
+        Column("buyer_id", "str", ref="enterprises.enterprise_id", max_length=64),
         Column("year", "int", minimum=2000, maximum=2100),
         Column("value_kcny", "float", minimum=0.0, doc="purchase value, thousand CNY"),
     ),

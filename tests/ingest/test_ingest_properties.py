@@ -47,11 +47,15 @@ def _value(col: Column) -> st.SearchStrategy[Any]:
             item = st.from_regex(col.pattern, fullmatch=True)
         else:
             item = _TOKEN
-        return st.lists(item, min_size=1, max_size=3).map(";".join)
+        # list elements are unique (gbt4754 by code): a repeated element is a problem
+        return st.lists(item, min_size=1, max_size=3,
+                        unique_by=lambda e: e.split(":")[0]).map(";".join)
     if col.choices:
         return st.sampled_from(col.choices)
     if col.pattern:
         return st.from_regex(col.pattern, fullmatch=True)
+    if col.max_length is not None and col.max_length < 12:
+        return st.text(_ALPHABET, min_size=1, max_size=col.max_length).map(str.strip).filter(bool)
     return _TEXT
 
 

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from parklink.errors import ConfigError, NotFoundError, Problem, ValidationError
 from parklink.firmdata import FirmDataset, FirmKeys
+from parklink.ingest.csvsafe import neutralise_batch
 from parklink.ingest.geo import ProvinceArea, default_area
 from parklink.ingest.readers import TextTable, file_format, read_text_table
 from parklink.ingest.transactions import import_transactions_file
@@ -300,7 +301,7 @@ def _export_transactions(dataset: FirmDataset, path: Path) -> int:
             fh.write(b"\xef\xbb\xbf")
             with pacsv.CSVWriter(fh, target) as writer:
                 for b in batches():
-                    writer.write_batch(b)
+                    writer.write_batch(neutralise_batch(b))
                     count += b.num_rows
         return count
     if fmt == "parquet":

@@ -40,6 +40,10 @@ def _rules(col: Column) -> str:
         parts.append(f"pattern `{col.pattern}`")
     if col.ref is not None:
         parts.append(f"→ `{col.ref}`")
+    if col.max_length is not None:
+        parts.append(f"≤ {col.max_length} characters 字符")
+    if col.multiline:
+        parts.append("line breaks allowed 可换行")
     return "; ".join(parts).replace("|", "\\|")
 
 

@@ -105,18 +105,24 @@ def _classify_line(line: bytes) -> str | None:
     return "neutral"
 
 
-def _utf8_valid(stream: BinaryIO) -> tuple[bool, bool]:
-    """(valid UTF-8, pure ASCII) of the rest of ``stream``, read in 16 MiB chunks."""
+def _utf8_scan(stream: BinaryIO) -> tuple[bool, bool, int | None]:
+    """(valid UTF-8, pure ASCII, 1-based line of the first invalid byte or None) of the rest
+    of ``stream``, read in 16 MiB chunks."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     ascii_only = True
+    lines = 0
+    chunk = b""
     try:
         while chunk := stream.read(_CHUNK):
             ascii_only = ascii_only and chunk.isascii()
             decoder.decode(chunk)
+            lines += chunk.count(b"\n")
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False, False
-    return True, ascii_only
+    except UnicodeDecodeError as exc:
+        # the decoder may hold up to 3 bytes of the previous chunk; count lines up to the
+        # error within this chunk (bounded below at the chunk start)
+        return False, False, lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+    return True, ascii_only, None
 
 
 #: In a file that is valid UTF-8 as a whole, only lines starting in its first 8 MiB are
@@ -204,9 +210,14 @@ def detect_file_encoding(path: Path, *, file: str | None = None) -> Encoding:
         else:
             bom = False
         fh.seek(3 if bom else 0)
-        utf8_valid, ascii_only = _utf8_valid(fh)
+        utf8_valid, ascii_only, bad_line = _utf8_scan(fh)
         if utf8_valid and (bom or ascii_only):
             return Encoding("utf-8", bom=bom)  # the mark says UTF-8 and the bytes agree
+        if bom and bad_line is not None:
+            # a UTF-8 BOM followed by non-UTF-8 bytes: the file says UTF-8 but is not
+            raise ValidationError.single(
+                label, f"file starts with a UTF-8 byte-order mark but line {bad_line} is not "
+                f"valid UTF-8 (文件带UTF-8标记但第{bad_line}行不是UTF-8编码)", row=bad_line)
         fh.seek(3 if bom else 0)
         sample = fh.read(1 << 20)
         fh.seek(3 if bom else 0)

@@ -10,6 +10,7 @@ reported with the cell's original value. Row numbers follow the spreadsheet conv
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -28,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from parklink.errors import Problem, ValidationError
+from parklink.ingest.csvsafe import restore, restore_array
 from parklink.ingest.encoding import decode_bytes, detect_file_encoding
 from parklink.tables import TableSchema
 
@@ -37,6 +39,7 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".geojson": "g
            ".json": "geojson", ".pq": "parquet"}
 
 EMPTY_FILE = "file is empty (文件为空)"
+UNNAMED_VALUES = "column has values but no header (列有数据但无表头)"
 
 
 @dataclass
@@ -70,7 +73,10 @@ def file_format(path: Path) -> str:
 
 
 def cell_text(value: object) -> str | None:
-    """The text of one cell value from Excel/Parquet/JSON (None for empty)."""
+    """The text of one cell value from Excel/Parquet/JSON (None for empty). Never raises:
+    a value of no column type (a duration, bytes, a nested mapping) becomes a text the
+    validator then judges; NaN (a missing value in pandas) is empty here, see
+    :func:`file_cell_text` for cells of files."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -95,22 +101,47 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, list | tuple):
         parts = [t for v in value if (t := cell_text(v)) is not None]
         return ";".join(parts) or None
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8").strip() or None
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", errors="backslashreplace")
+    if isinstance(value, dt.timedelta):
+        return f"duration {value}"
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def file_cell_text(value: object) -> str | None:
+    """:func:`cell_text` of a cell read from a file: a NaN or infinite number stored in the
+    file is the text ``nan``/``inf`` (rejected by number columns), never an empty cell."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return cell_text(value)
 
 
 def _header_problems(
-    file: str, header: Sequence[object], data_cols: Sequence[Sequence[str | None]]
+    file: str, header: Sequence[object], data_cols: Sequence[Sequence[str | None]],
+    *, named: bool = False,
 ) -> tuple[list[tuple[int, str]], list[Problem]]:
-    """(position, name) of the usable header cells, and problems with the header row."""
+    """(position, name) of the usable header cells, and problems with the header row.
+
+    ``named=True`` (Parquet: every column is declared in the schema) makes a column without
+    a name a problem whatever it holds."""
     problems: list[Problem] = []
     keep: list[tuple[int, str]] = []
     seen: set[str] = set()
     for i, raw in enumerate(header):
         name = (cell_text(raw) or "").lstrip("\ufeff").strip()
         if not name:
-            if any(v is not None for v in data_cols[i]) if i < len(data_cols) else False:
+            if named:
                 problems.append(Problem(file, 1, f"#{i + 1}", None,
-                                        "column has values but no header (列有数据但无表头)"))
+                                        "column has no name (列没有名称)"))
+            elif any(v is not None for v in data_cols[i]) if i < len(data_cols) else False:
+                problems.append(Problem(file, 1, f"#{i + 1}", None, UNNAMED_VALUES))
             continue
         if name in seen:
             problems.append(Problem(file, 1, name, None,
@@ -169,7 +200,7 @@ def _read_csv(path: Path, file: str) -> TextTable:
     header: list[str] | None = None
     try:
         for number, rec in enumerate(reader, start=1):
-            cells = [c.strip() or None for c in rec]
+            cells = [restore(c.strip()) or None for c in rec]
             if header is None:
                 header = [c or "" for c in cells]
                 continue
@@ -177,7 +208,7 @@ def _read_csv(path: Path, file: str) -> TextTable:
             numbers.append(number)
     except csv.Error as exc:
         raise ValidationError.single(file, f"not a readable CSV file: {exc} (CSV格式错误)",
-                                     row=reader.line_num) from exc
+                                     row=len(records) + (1 if header is None else 2)) from exc
     table = _records_to_table(file, records, numbers, header or [])
     _separator_hint(table, header or [])
     return table
@@ -195,35 +226,99 @@ def _separator_hint(table: TextTable, header: Sequence[str]) -> None:
                 return
 
 
-def _open_sheet(path: Path, file: str, sheet: str | None) -> tuple[Any, Any]:
-    import zipfile
+#: Bytes decompressed from an .xlsx archive at most (a zip bomb is refused, not expanded).
+XLSX_MAX_UNCOMPRESSED = 4 << 30
+_DTD_MARKERS = (b"<!doctype", b"<!entity")
 
+
+def _xlsx_unreadable(file: str, exc: BaseException) -> ValidationError:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return ValidationError.single(
+        file, f"not a readable .xlsx workbook ({type(exc).__name__}: {detail}) (无法读取Excel文件)")
+
+
+def _check_xlsx_archive(path: Path, file: str) -> None:
+    """Refuse damaged or hostile workbooks before openpyxl parses them: every member is
+    decompressed once (CRC and zlib errors surface here, with a bound on the total size) and
+    no XML part may declare a DTD or entities (Excel never writes them; they are how
+    external-entity and entity-expansion attacks work). openpyxl parses the workbook parts
+    with defusedxml (installed), the worksheets with the standard library's expat."""
+    import zipfile
+    import zlib
+
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+                tail = b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        total += len(chunk)
+                        if total > XLSX_MAX_UNCOMPRESSED:
+                            raise ValidationError.single(
+                                file, "the workbook expands to more than "
+                                f"{XLSX_MAX_UNCOMPRESSED >> 30} GiB (Excel文件解压后过大)")
+                        if xml:
+                            window = (tail + chunk).lower()
+                            if any(m in window for m in _DTD_MARKERS):
+                                raise ValidationError.single(
+                                    file, f"the workbook part {info.filename} declares a DTD or "
+                                    "XML entities, which are not allowed (Excel文件含不允许的XML实体声明)")
+                            tail = window[-16:]
+    except ValidationError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+            NotImplementedError, ValueError, RuntimeError) as exc:
+        raise _xlsx_unreadable(file, exc) from exc
+
+
+def _open_sheet(path: Path, file: str, sheet: str | None) -> tuple[Any, Any]:
     import openpyxl
 
+    _check_xlsx_archive(path, file)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationError.single(file, f"not a readable .xlsx workbook: {exc} "
-                                     "(无法读取Excel文件)") from exc
+    except Exception as exc:  # openpyxl raises many types on malformed workbooks
+        raise _xlsx_unreadable(file, exc) from exc
     names = list(wb.sheetnames)
     if sheet is None:
         if not names:
             wb.close()
             raise ValidationError.single(file, EMPTY_FILE)
-        return wb, wb[names[0]]
-    if sheet not in names:
+        ws = wb[names[0]]
+    elif sheet not in names:
         wb.close()
         raise ValidationError.single(
             file, f"no sheet named {sheet!r}; the workbook has: {', '.join(names)} "
             "(工作表不存在)", column=None, value=sheet)
-    return wb, wb[sheet]
+    else:
+        ws = wb[sheet]
+    if hasattr(ws, "reset_dimensions"):
+        # the stored <dimension> may be stale: read every cell, not only those it names
+        ws.reset_dimensions()
+    return wb, ws
 
 
 def _iter_xlsx(path: Path, file: str, sheet: str | None) -> Iterator[tuple[int, list[str | None]]]:
     wb, ws = _open_sheet(path, file, sheet)
     try:
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield number, [cell_text(v) for v in values]
+        rows = ws.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception as exc:  # the worksheet XML is parsed lazily, row by row
+                raise ValidationError.single(
+                    file, f"the worksheet cannot be read after row {number} "
+                    f"({type(exc).__name__}: {str(exc)[:200]}) (工作表无法读取)",
+                    row=number + 1) from exc
+            if values is None:
+                return
+            number += 1
+            yield number, [file_cell_text(v) for v in values]
     finally:
         wb.close()
 
@@ -244,128 +339,102 @@ def _read_xlsx(path: Path, file: str, sheet: str | None) -> TextTable:
     return _records_to_table(file, records, numbers, [c or "" for c in header])
 
 
-def _arrow_text(array: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
-    """Cast an Arrow column to text (shortest round-trip floats, ISO dates, true/false)."""
+NOT_UTF8 = "text is not valid UTF-8 (文本不是有效的UTF-8编码)"
+
+
+def _python_text(array: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, list[int]]:
+    """Cell by cell through Python (nested, map, duration and other uncastable types): the
+    text of each value and the positions whose bytes are not valid UTF-8."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    out: list[str | None] = []
+    bad: list[int] = []
+    for chunk in chunks:
+        for i in range(len(chunk)):
+            try:
+                value = chunk[i].as_py()
+            except (UnicodeDecodeError, pa.ArrowException, ValueError, OverflowError):
+                bad.append(len(out))
+                out.append(None)
+                continue
+            if isinstance(value, bytes):
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad.append(len(out))
+                    out.append(None)
+                    continue
+            out.append(cell_text(value))
+    return pa.array(out, type=pa.string()), bad
+
+
+def _valid_utf8(array: pa.ChunkedArray | pa.Array) -> bool:
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _arrow_text(array: pa.ChunkedArray | pa.Array) -> tuple[pa.Array | pa.ChunkedArray, list[int]]:
+    """Cast an Arrow column to text (shortest round-trip floats, ISO dates, true/false), and
+    the positions of cells whose bytes are not valid UTF-8 (those become missing)."""
     typ = array.type
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return array
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_struct(typ):
-        return pa.array([cell_text(v) for v in array.to_pylist()], type=pa.string())
+        return (array, []) if _valid_utf8(array) else _python_text(array)
+    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or \
+            pa.types.is_fixed_size_binary(typ):
+        try:
+            text = pc.cast(array, pa.string())
+        except pa.ArrowException:
+            return _python_text(array)
+        return (text, []) if _valid_utf8(text) else _python_text(array)
     if pa.types.is_timestamp(typ):
         as_date = pc.cast(array, pa.date32())
         if pc.all(pc.equal(pc.cast(as_date, typ), array)).as_py() is not False:
-            return pc.cast(as_date, pa.string())
+            return pc.cast(as_date, pa.string()), []
     if pa.types.is_dictionary(typ):
         return _arrow_text(pc.cast(array, typ.value_type))
-    return pc.cast(array, pa.string())
+    if pa.types.is_nested(typ) or pa.types.is_duration(typ) or pa.types.is_interval(typ):
+        return _python_text(array)
+    try:
+        return pc.cast(array, pa.string()), []
+    except pa.ArrowException:
+        return _python_text(array)
 
 
-def _arrow_frame(table: pa.Table) -> pd.DataFrame:
+def _clean_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    stripped = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+
+
+def _arrow_frame(table: pa.Table, file: str, rows: np.ndarray[Any, np.dtype[np.int64]]
+                 ) -> tuple[pd.DataFrame, list[Problem]]:
     cols: dict[str, pd.Series[Any]] = {}
+    problems: list[Problem] = []
     for name in table.column_names:
-        text = _arrow_text(table.column(name))
-        stripped = pc.utf8_trim_whitespace(text)
-        cleaned = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
-        cols[name] = pd.Series(cleaned.to_pylist(), dtype=object)
-    return pd.DataFrame(cols)
+        text, bad = _arrow_text(table.column(name))
+        problems += [Problem(file, int(rows[i]), name, None, NOT_UTF8) for i in bad]
+        cols[name] = pd.Series(_clean_text(text).to_pylist(), dtype=object)
+    return pd.DataFrame(cols), problems
 
 
 def _read_parquet(path: Path, file: str) -> TextTable:
     try:
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise ValidationError.single(file, f"not a readable Parquet file: {exc} "
+    except Exception as exc:  # pyarrow/thrift raise several types on damaged files
+        raise ValidationError.single(file, f"not a readable Parquet file: {str(exc)[:200]} "
                                      "(无法读取Parquet文件)") from exc
     if table.num_columns == 0:
         raise ValidationError.single(file, EMPTY_FILE)
-    keep, problems = _header_problems(file, table.column_names, [])
-    frame = _arrow_frame(table.select([i for i, _ in keep]))
+    keep, problems = _header_problems(file, table.column_names, [], named=True)
+    frame, cell_problems = _arrow_frame(
+        table.select([i for i, _ in keep]).rename_columns([n for _, n in keep]), file,
+        np.arange(2, table.num_rows + 2, dtype=np.int64))
     frame.columns = pd.Index([n for _, n in keep])
     blank = frame.isna().all(axis=1).to_numpy()
     rows = np.arange(2, len(frame) + 2, dtype=np.int64)[~blank]
-    return TextTable(file, frame.loc[~blank].reset_index(drop=True), rows, problems)
-
-
-def _geodesic_area_km2(geom: Any) -> float:
-    from pyproj import Geod
-
-    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
-    return abs(float(area)) / 1e6
-
-
-def _read_geojson(path: Path, file: str, schema: TableSchema) -> TextTable:
-    import shapely.geometry
-
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ValidationError.single(file, EMPTY_FILE)
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError.single(file, f"not valid GeoJSON (UTF-8 JSON): {exc} "
-                                     "(GeoJSON格式错误)") from exc
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-        doc.get("features"), list
-    ):
-        raise ValidationError.single(file, "GeoJSON must be a FeatureCollection "
-                                     "(GeoJSON须为FeatureCollection)")
-    if schema.geometry is None:
-        raise ValidationError.single(
-            file, f"kind {schema.kind!r} has no geometry; use CSV, XLSX or Parquet "
-            "(该类表没有几何，不能用GeoJSON)")
-    problems: list[Problem] = []
-    records: list[dict[str, str | None]] = []
-    shapes: list[dict[str, Any] | None] = []
-    order: dict[str, None] = {}
-    for i, feat in enumerate(doc["features"]):
-        row = i + 2
-        props = feat.get("properties") if isinstance(feat, dict) else None
-        props = props if isinstance(props, dict) else {}
-        rec: dict[str, str | None] = {str(k): cell_text(v) for k, v in props.items()}
-        geom_doc = feat.get("geometry") if isinstance(feat, dict) else None
-        geom = None
-        if geom_doc is not None:
-            try:
-                geom = shapely.geometry.shape(geom_doc)
-            except Exception as exc:
-                problems.append(Problem(file, row, "geometry", None,
-                                        f"invalid geometry: {exc} (几何无效)"))
-        lon_col, lat_col = ("seat_lon", "seat_lat") if schema.kind == "regions" else ("lon", "lat")
-        if schema.geometry == "point" and geom is not None:
-            if geom.geom_type != "Point":
-                problems.append(Problem(file, row, "geometry", geom.geom_type,
-                                        "expected a Point geometry (应为点几何)"))
-            else:
-                for col, val in ((lon_col, geom.x), (lat_col, geom.y)):
-                    text = cell_text(float(val))
-                    if rec.get(col) is not None and rec[col] != text:
-                        problems.append(Problem(file, row, col, rec[col],
-                                                f"property disagrees with the geometry ({text}) "
-                                                "(属性与几何坐标不一致)"))
-                    rec[col] = text
-        elif schema.geometry == "polygon" and geom is not None:
-            if geom.geom_type == "Point":
-                rec.setdefault(lon_col, cell_text(float(geom.x)))
-                rec.setdefault(lat_col, cell_text(float(geom.y)))
-            elif geom.geom_type in ("Polygon", "MultiPolygon"):
-                if rec.get(lon_col) is None and rec.get(lat_col) is None:
-                    pt = geom.representative_point()
-                    rec[lon_col], rec[lat_col] = cell_text(pt.x), cell_text(pt.y)
-                    if rec.get("seat_approximate") is None:
-                        rec["seat_approximate"] = "true"
-                if rec.get("area_km2") is None:
-                    rec["area_km2"] = cell_text(round(_geodesic_area_km2(geom), 3))
-            else:
-                problems.append(Problem(file, row, "geometry", geom.geom_type,
-                                        "expected a Polygon or MultiPolygon (应为面几何)"))
-        for k in rec:
-            order.setdefault(k, None)
-        records.append(rec)
-        shapes.append(geom_doc if geom is not None and isinstance(geom_doc, dict) else None)
-    names = list(order)
-    frame = pd.DataFrame({n: pd.Series([r.get(n) for r in records], dtype=object) for n in names})
-    rows = np.arange(2, len(records) + 2, dtype=np.int64)
-    return TextTable(file, frame, rows, problems, geometries=shapes)
+    return TextTable(file, frame.loc[~blank].reset_index(drop=True), rows,
+                     problems + cell_problems)
 
 
 def read_text_table(
@@ -388,7 +457,9 @@ def read_text_table(
         return _read_xlsx(path, label, sheet)
     if fmt == "parquet":
         return _read_parquet(path, label)
-    return _read_geojson(path, label, schema)
+    from parklink.ingest.geojson import read_geojson
+
+    return read_geojson(path, label, schema)
 
 
 # --------------------------------------------------------------------------- streaming
@@ -400,13 +471,15 @@ class _FallbackError(Exception):
 
 def _chunk_from_columns(
     file: str, names: list[tuple[int, str]], columns: list[pa.Array | pa.ChunkedArray],
-    rows: np.ndarray[Any, np.dtype[np.int64]],
+    rows: np.ndarray[Any, np.dtype[np.int64]], *, csv_cells: bool = False,
 ) -> TextTable:
     cols: dict[str, Any] = {}
+    problems: list[Problem] = []
     blank = np.ones(len(rows), dtype=bool)
     for (_, name), arr in zip(names, columns, strict=True):
-        stripped = pc.utf8_trim_whitespace(_arrow_text(arr))
-        cleaned = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        text, bad = _arrow_text(arr)
+        problems += [Problem(file, int(rows[i]), name, None, NOT_UTF8) for i in bad]
+        cleaned = _clean_text(restore_array(text) if csv_cells else text)
         blank &= pc.is_null(cleaned).to_numpy(zero_copy_only=False)
         cols[name] = cleaned
     frame = pd.DataFrame({k: pd.Series(pa.chunked_array([v]) if isinstance(v, pa.Array) else v,
@@ -415,15 +488,25 @@ def _chunk_from_columns(
     if blank.any():
         frame = frame.loc[~blank].reset_index(drop=True)
         rows = rows[~blank]
-    return TextTable(file, frame, rows, [], header_checked=False)
+    return TextTable(file, frame, rows, problems, header_checked=False)
 
 
-def _csv_header(path: Path, codec: str, bom: bool) -> list[str]:
+def _skip_bom(fh: Any, codec: str, bom: bool) -> None:
+    """Skip a UTF-8 byte-order mark (a UTF-16 mark is consumed by the codec itself)."""
+    if bom and codec == "utf-8":
+        fh.read(len(codecs.BOM_UTF8))
+
+
+def _csv_header(path: Path, file: str, codec: str, bom: bool) -> list[str]:
     with path.open("rb") as fh:
-        if bom:
-            fh.read(3)
+        _skip_bom(fh, codec, bom)
         text = io.TextIOWrapper(fh, encoding=codec, newline="")
-        return [c.strip() for c in next(csv.reader(text), [])]
+        reader = csv.reader(text)
+        try:
+            return [c.strip() for c in next(reader, [])]
+        except csv.Error as exc:
+            raise ValidationError.single(file, f"not a readable CSV header: {exc} (CSV表头格式错误)",
+                                         row=1) from exc
 
 
 def _iter_csv_arrow(path: Path, file: str, codec: str, bom: bool, header: list[str],
@@ -443,6 +526,8 @@ def _iter_csv_arrow(path: Path, file: str, codec: str, bom: bool, header: list[s
     conv = pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(width)},
                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
     start = 2
+    named = {i for i, _ in keep}
+    unnamed = [i for i in range(width) if i not in named and not header[i].strip()]
     try:
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=conv)
         for batch in reader:
@@ -451,30 +536,55 @@ def _iter_csv_arrow(path: Path, file: str, codec: str, bom: bool, header: list[s
                 continue
             rows = np.arange(start, start + n, dtype=np.int64)
             start += n
-            yield _chunk_from_columns(file, keep, [batch.column(i) for i, _ in keep], rows)
-    except pa.ArrowInvalid as exc:
-        if irregular:
-            raise _FallbackError from exc
-        raise ValidationError.single(file, f"not a readable CSV file: {exc} (CSV格式错误)") from exc
+            chunk = _chunk_from_columns(file, keep, [batch.column(i) for i, _ in keep], rows,
+                                        csv_cells=True)
+            for i in unnamed:
+                filled = pc.not_equal(pc.utf8_trim_whitespace(batch.column(i)), "")
+                hits = np.flatnonzero(filled.to_numpy(zero_copy_only=False))
+                if len(hits):
+                    chunk.problems.append(Problem(file, int(rows[hits[0]]), f"#{i + 1}", None,
+                                                  UNNAMED_VALUES))
+            yield chunk
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        # an irregular row, a cell larger than a block, ...: the exact reader names the row
+        raise _FallbackError from exc
 
 
 def _iter_csv_exact(path: Path, file: str, codec: str, bom: bool, header: list[str],
                     chunk_rows: int) -> Iterator[TextTable]:
+    unnamed = [i for i, h in enumerate(header) if not h.strip()]
+    reported: set[int] = set()
     with path.open("rb") as fh:
-        if bom:
-            fh.read(3)
+        _skip_bom(fh, codec, bom)
         reader = csv.reader(io.TextIOWrapper(fh, encoding=codec, newline=""))
-        next(reader, None)
         records: list[list[str | None]] = []
         numbers: list[int] = []
-        for number, rec in enumerate(reader, start=2):
-            records.append([c.strip() or None for c in rec])
-            numbers.append(number)
-            if len(records) >= chunk_rows:
-                yield _records_to_table(file, records, numbers, header, chunk=True)
-                records, numbers = [], []
-        if records:
-            yield _records_to_table(file, records, numbers, header, chunk=True)
+        extra: list[Problem] = []
+        number = 1
+        try:
+            next(reader, None)
+            for rec in reader:
+                number += 1
+                cells = [restore(c.strip()) or None for c in rec]
+                for i in unnamed:
+                    if i not in reported and i < len(cells) and cells[i] is not None:
+                        reported.add(i)
+                        extra.append(Problem(file, number, f"#{i + 1}", None, UNNAMED_VALUES))
+                records.append(cells)
+                numbers.append(number)
+                if len(records) >= chunk_rows:
+                    chunk = _records_to_table(file, records, numbers, header, chunk=True)
+                    chunk.problems[:0], extra = extra, []
+                    yield chunk
+                    records, numbers = [], []
+        except csv.Error as exc:
+            raise ValidationError.single(
+                file, f"not a readable CSV file: {exc} (CSV格式错误)",
+                row=number + 1) from exc
+        if records or extra:
+            chunk = _records_to_table(file, records, numbers, header, chunk=True)
+            chunk.problems[:0] = extra
+            yield chunk
 
 
 def iter_text_chunks(
@@ -498,16 +608,26 @@ def iter_text_chunks(
     if fmt == "parquet":
         try:
             pf = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise ValidationError.single(label, f"not a readable Parquet file: {exc}") from exc
-        names = pf.schema_arrow.names
+            names = pf.schema_arrow.names
+        except Exception as exc:  # pyarrow/thrift raise several types on damaged files
+            raise ValidationError.single(label, f"not a readable Parquet file: {str(exc)[:200]} "
+                                         "(无法读取Parquet文件)") from exc
         if not names:
             raise ValidationError.single(label, EMPTY_FILE)
-        keep, problems = _header_problems(label, names, [])
+        keep, problems = _header_problems(label, names, [], named=True)
         yield TextTable(label, pd.DataFrame({n: pd.Series([], dtype=object) for _, n in keep}),
                         np.zeros(0, dtype=np.int64), problems)
         start = 2
-        for batch in pf.iter_batches(batch_size=chunk_rows):
+        batches = pf.iter_batches(batch_size=chunk_rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except Exception as exc:  # a damaged page or row group
+                raise ValidationError.single(
+                    label, f"not a readable Parquet file after row {start - 1}: "
+                    f"{str(exc)[:200]} (无法读取Parquet文件)", row=start) from exc
+            if batch is None:
+                break
             n = batch.num_rows
             rows = np.arange(start, start + n, dtype=np.int64)
             start += n
@@ -537,7 +657,7 @@ def iter_text_chunks(
     if path.stat().st_size == 0:
         raise ValidationError.single(label, EMPTY_FILE)
     enc = detect_file_encoding(path, file=label)
-    header = _csv_header(path, enc.codec, enc.bom)
+    header = _csv_header(path, label, enc.codec, enc.bom)
     if not any(header):
         raise ValidationError.single(label, EMPTY_FILE)
     keep, problems = _header_problems(label, header, [])

@@ -12,6 +12,7 @@ Chongqing. Every problem is collected (not just the first) as a
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,12 @@ import pyarrow.compute as pc
 from parklink.errors import Problem
 from parklink.ingest.geo import ProvinceArea
 from parklink.ingest.readers import TextTable
-from parklink.tables import Column, TableSchema
+from parklink.tables import (
+    FORBIDDEN_CHARACTERS,
+    FORBIDDEN_CHARACTERS_MULTILINE,
+    Column,
+    TableSchema,
+)
 
 __all__ = [
     "BOOL_VALUES",
@@ -39,8 +45,13 @@ BOOL_VALUES: dict[str, bool] = {
     "yes": True, "no": False,
 }
 
-_INT_RE = r"^[+-]?\d{1,18}(?:\.0*)?$"
-_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?$"
+#: Numbers are ASCII only: ``[0-9]``, never ``\\d`` (which also matches full-width ``１２`` and
+#: Arabic-Indic ``١٢`` digits); no hexadecimal, no ``inf``/``nan``, no digit separators.
+_INT_RE = r"^[+-]?[0-9]{1,18}(?:\.0*)?$"
+_FLOAT_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?$"
+_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]00:00(?::00)?)?$"
+#: Longest value text quoted in a problem (longer values are cut with an ellipsis).
+SHOWN_CHARS = 200
 
 
 class reasons:  # noqa: N801 - a namespace of message builders
@@ -55,6 +66,22 @@ class reasons:  # noqa: N801 - a namespace of message builders
     OUTSIDE = "point lies outside Sichuan and Chongqing (坐标不在川渝范围内)"
     HEADER_ONLY = "file has a header but no data rows (只有表头，没有数据行)"
     IN_STORE = "duplicate key: already in the database (与数据库中已有记录重复)"
+    CONTROL = ("holds a control character (e.g. NUL, a line break) or another character not "
+               "allowed in text (含不允许的控制字符)")
+    SELF_REF = "refers to its own row (不能引用本行自身)"
+    CYCLE = "the chain of references loops back to this row (引用形成循环)"
+    REPEATED = "appears more than once in the list (列表元素重复)"
+
+    @staticmethod
+    def too_long(max_length: int, length: int) -> str:
+        """Text longer than the column allows."""
+        return (f"text is {length} characters long; at most {max_length} allowed "
+                f"(文本过长，最多{max_length}个字符)")
+
+    @staticmethod
+    def same_as(other: str) -> str:
+        """Two columns of one row that must differ are equal."""
+        return f"must differ from column {other!r} (不能与{other}相同)"
 
     @staticmethod
     def unknown_column(name: str, known: Collection[str]) -> str:
@@ -131,6 +158,8 @@ class _Collector:
 
     def add(self, row: int | None, column: str | None, value: str | None, reason: str) -> None:
         key = (row or 0, self.order.get(column or "", -1))
+        if value is not None and len(value) > SHOWN_CHARS:
+            value = value[:SHOWN_CHARS] + "…"
         self.items.append((*key, Problem(self.file, row, column, value, reason)))
 
     def mask(self, mask: np.ndarray[Any, Any] | pd.Series[Any], column: str,
@@ -153,50 +182,90 @@ def _isna(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
 
 
-def _arrow_cast(s: pd.Series[Any], typ: pa.DataType) -> pa.Array | None:
-    """Fast path: Arrow's cast of the whole column, or None when some cell does not parse."""
+def _strings(s: pd.Series[Any]) -> pa.Array | None:
+    """The column as an Arrow string array, or None when a cell cannot be (a lone surrogate)."""
     try:
-        return pc.cast(pa.array(s, from_pandas=True, type=pa.string()), typ)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.array(s, from_pandas=True, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         return None
+
+
+def _fullmatch(s: pd.Series[Any], pattern: str) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Which cells match ``pattern`` in full (missing cells: False). Arrow's RE2 when the
+    column converts, else Python's ``re`` with ``re.ASCII`` (the patterns are ASCII-only
+    either way: ``[0-9]``, ``[a-z]``)."""
+    arr = _strings(s)
+    if arr is not None:
+        hit = pc.fill_null(pc.match_substring_regex(arr, f"^(?:{pattern})$"), False)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return np.asarray(s.astype(object).str.fullmatch(pattern, flags=re.ASCII)
+                      .fillna(False), dtype=np.bool_)
+
+
+def _cast(s: pd.Series[Any], ok: np.ndarray[Any, Any], typ: pa.DataType,
+          strip: str | None = None) -> pa.Array:
+    """Arrow cast of the cells where ``ok`` (the others null); ``strip`` removes a regex first."""
+    arr = _strings(s.astype(object).where(ok, None))
+    if arr is None:  # pragma: no cover - cells that passed the ASCII patterns always convert
+        raise AssertionError("unconvertible cell passed a number pattern")
+    if strip is not None:
+        arr = pc.replace_substring_regex(arr, strip, "")
+    return pc.cast(arr, typ)
 
 
 def _coerce(col: Column, s: pd.Series[Any], present: np.ndarray[Any, Any]
             ) -> tuple[pd.Series[Any], np.ndarray[Any, Any], str]:
-    """(typed values, mask of present-but-malformed cells, reason) for one scalar column."""
+    """(typed values, mask of present-but-malformed cells, reason) for one scalar column.
+
+    Numbers must match :data:`_INT_RE` / :data:`_FLOAT_RE` (ASCII digits) before Arrow casts
+    them, so Arrow's own leniency (``0x10`` → 16) never applies."""
     n = len(s)
-    if col.type == "int" and (fast := _arrow_cast(s, pa.int64())) is not None:
-        typed = pd.Series(fast.to_pandas(types_mapper=pd.ArrowDtype), index=s.index).astype("Int64")
-        return typed, np.zeros(n, dtype=bool), reasons.NOT_INT
-    if col.type == "float" and (fast := _arrow_cast(s, pa.float64())) is not None:
-        arr = np.asarray(fast.to_numpy(zero_copy_only=False), dtype=float)
-        ok = np.isfinite(arr)
-        typed = pd.Series(np.where(ok, arr, np.nan), index=s.index, dtype="float64")
-        return typed, present & ~ok, reasons.NOT_NUMBER
     if col.type == "int":
-        ok = s.str.fullmatch(_INT_RE).fillna(False).to_numpy(dtype=bool) & present
-        clean = s.where(ok).str.replace(r"\.0*$", "", regex=True)
-        typed = pd.to_numeric(clean, errors="coerce").astype("Int64")
+        ok = _fullmatch(s, _INT_RE) & present
+        fast = _cast(s, ok, pa.int64(), strip=r"\.0*$")
+        typed = pd.Series(fast.to_pandas(types_mapper=pd.ArrowDtype), index=s.index).astype("Int64")
         return typed, present & ~ok, reasons.NOT_INT
     if col.type == "float":
-        num = pd.to_numeric(s.where(present), errors="coerce").astype("float64")
-        arr = num.to_numpy(dtype=float, na_value=np.nan)
-        ok = np.isfinite(arr)
+        shaped = _fullmatch(s, _FLOAT_RE) & present
+        arr = np.asarray(_cast(s, shaped, pa.float64()).to_numpy(zero_copy_only=False),
+                         dtype=float)
+        ok = shaped & np.isfinite(arr)
         typed = pd.Series(np.where(ok, arr, np.nan), index=s.index, dtype="float64")
         return typed, present & ~ok, reasons.NOT_NUMBER
     if col.type == "bool":
-        mapped = s.str.lower().map(BOOL_VALUES)
+        mapped = s.astype(object).str.lower().map(BOOL_VALUES)
         ok = mapped.notna().to_numpy(dtype=bool)
         return mapped.astype("boolean"), present & ~ok, reasons.NOT_BOOL
     if col.type == "date":
-        shaped = s.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool) & present
-        parsed = pd.to_datetime(s.where(shaped).str.slice(0, 10), format="%Y-%m-%d",
-                                errors="coerce")
+        shaped = _fullmatch(s, _DATE_RE) & present
+        parsed = pd.to_datetime(s.astype(object).where(shaped).str.slice(0, 10),
+                                format="%Y-%m-%d", errors="coerce")
         ok = parsed.notna().to_numpy(dtype=bool)
         values = [d.date() if okk else None for d, okk in zip(parsed, ok, strict=True)]
         return pd.Series(values, index=s.index, dtype=object), present & ~ok, reasons.NOT_DATE
     typed = s.astype(object).where(present, None)
     return typed, np.zeros(n, dtype=bool), ""
+
+
+def _text_problems(col: Column, s: pd.Series[Any], present: np.ndarray[Any, Any]
+                   ) -> list[tuple[np.ndarray[Any, Any], str | pd.Series[Any]]]:
+    """(mask, reason) pairs for the text rules of a str/list column: allowed characters and
+    ``max_length`` (see :class:`parklink.tables.Column`)."""
+    out: list[tuple[np.ndarray[Any, Any], str | pd.Series[Any]]] = []
+    if not present.any():
+        return out
+    obj = s.astype(object)
+    forbidden = FORBIDDEN_CHARACTERS_MULTILINE if col.multiline else FORBIDDEN_CHARACTERS
+    bad = np.asarray(obj.str.contains(forbidden, regex=True).fillna(False), dtype=bool) & present
+    out.append((bad, reasons.CONTROL))
+    if col.max_length is not None:
+        lengths = obj.str.len().fillna(0).to_numpy(dtype=np.int64)
+        long = present & ~bad & (lengths > col.max_length)
+        if long.any():
+            why = pd.Series([reasons.too_long(col.max_length, int(k)) for k in lengths],
+                            dtype=object)
+            out.append((long, why))
+    return out
 
 
 def _text(s: pd.Series[Any]) -> pd.Series[Any]:
@@ -257,6 +326,11 @@ def validate_table(
         s = _text(frame[col.name]).reset_index(drop=True)
         texts[col.name] = s
         present = s.notna().to_numpy(dtype=bool)
+        text_bad = np.zeros(n, dtype=bool)
+        if col.type in ("str", "list"):
+            for mask, why in _text_problems(col, s, present):
+                out.mask(mask, col.name, s, why)
+                text_bad |= mask
         if col.type == "list":
             parts = s.str.split(";").explode()
             parts = parts.astype("string").str.strip()
@@ -280,9 +354,16 @@ def validate_table(
                 for i, e in zip(el["i"].to_numpy()[wrong], el["e"].to_numpy()[wrong], strict=True):
                     out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
                             reasons.element(str(e), reasons.pattern(col.pattern)))
+            ident = el["e"].str.split(":").str[0] if col.name in _CODED_LISTS else el["e"]
+            repeated = pd.DataFrame({"i": el["i"], "e": ident}).duplicated().to_numpy(dtype=bool)
+            bad |= _mark(n, el["i"].to_numpy()[repeated])
+            for i, e in zip(el["i"].to_numpy()[repeated], el["e"].to_numpy()[repeated],
+                            strict=True):
+                out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
+                        reasons.element(str(e), reasons.REPEATED))
             elements[col.name] = el
             typed[col.name] = values
-            valid[col.name] = present & ~bad
+            valid[col.name] = present & ~bad & ~text_bad
             if col.required:
                 out.mask(~present, col.name, s, reasons.REQUIRED)
             continue
@@ -290,7 +371,7 @@ def validate_table(
             out.mask(~present, col.name, s, reasons.REQUIRED)
         values, malformed, why = _coerce(col, s, present)
         out.mask(malformed, col.name, s, why)
-        ok = present & ~malformed
+        ok = present & ~malformed & ~text_bad
         if col.choices is not None:
             wrong = ok & ~s.isin(col.choices).to_numpy(dtype=bool)
             out.mask(wrong, col.name, s, reasons.choice(col.choices))
@@ -311,6 +392,7 @@ def validate_table(
                 ok &= ~wrong
         typed[col.name] = values
         valid[col.name] = ok
+    _check_own_row(schema, out, texts, typed, valid, elements, table.rows)
     _check_refs(schema, out, texts, typed, valid, elements, refs, table.rows)
     if check_keys:
         _check_keys(schema, out, texts, typed, valid, existing_keys, table.rows)
@@ -319,6 +401,76 @@ def validate_table(
     result = pd.DataFrame({c.name: typed[c.name] for c in schema.columns})
     result = result.astype(canonical_dtypes(schema))
     return Checked(result, table.rows, out.sorted())
+
+
+#: List columns whose elements are ``KEY:QUALIFIER``: an element repeats when its key does.
+_CODED_LISTS = frozenset({"gbt4754"})
+
+#: Pairs of columns that must differ within a row, by kind (a link from a node to itself).
+DISTINCT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "transport_links": (("from_node", "to_node"),),
+}
+
+
+def _check_own_row(
+    schema: TableSchema, out: _Collector, texts: dict[str, pd.Series[Any]],
+    typed: dict[str, pd.Series[Any]], valid: dict[str, np.ndarray[Any, Any]],
+    elements: dict[str, pd.DataFrame], rows: np.ndarray[Any, Any],
+) -> None:
+    """Rules within one row: a self reference may not name the row itself (a region as its
+    own parent, a segment as its own input); :data:`DISTINCT_COLUMNS` must differ; and
+    scalar self references may not loop (A's parent is B, B's parent is A)."""
+    key = schema.key[0] if len(schema.key) == 1 else None
+    for first, second in DISTINCT_COLUMNS.get(schema.kind, ()):
+        both = valid[first] & valid[second]
+        same = both & (_key_text(typed[first]) == _key_text(typed[second])).to_numpy(dtype=bool)
+        out.mask(same, second, texts[second], reasons.same_as(first))
+        valid[second] &= ~same
+    if key is None or key not in typed:
+        return
+    own = _key_text(typed[key])
+    for col in schema.columns:
+        if col.ref != f"{schema.kind}.{key}":
+            continue
+        if col.type == "list":
+            el = elements.get(col.name)
+            if el is None or el.empty:
+                continue
+            hit = (el["e"].to_numpy() == own.iloc[el["i"].to_numpy()].to_numpy()) & \
+                valid[key][el["i"].to_numpy()]
+            for i, e in zip(el["i"].to_numpy()[hit], el["e"].to_numpy()[hit], strict=True):
+                out.add(int(rows[i]), col.name, str(texts[col.name].iloc[i]),
+                        reasons.element(str(e), reasons.SELF_REF))
+            valid[col.name] &= ~_mark(len(own), el["i"].to_numpy()[hit])
+            continue
+        ok = valid[col.name] & valid[key]
+        same = ok & (_key_text(typed[col.name]) == own).to_numpy(dtype=bool)
+        out.mask(same, col.name, texts[col.name], reasons.SELF_REF)
+        valid[col.name] &= ~same
+        _check_cycles(out, col.name, texts[col.name], own, _key_text(typed[col.name]),
+                      valid[col.name] & valid[key])
+
+
+def _check_cycles(out: _Collector, column: str, shown: pd.Series[Any], own: pd.Series[Any],
+                  parent: pd.Series[Any], ok: np.ndarray[Any, Any]) -> None:
+    """Rows whose chain of parents (within the file) returns to themselves."""
+    up = {str(k): str(p) for k, p, o in zip(own, parent, ok, strict=True) if o}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    looping: set[str] = set()
+    for start in up:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in up and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = up[node]
+        if node is not None and state.get(node) == 1:
+            looping.update(path[path.index(node):])
+        for p in path:
+            state[p] = 2
+    if looping:
+        mask = own.astype(object).isin(looping).to_numpy(dtype=bool) & ok
+        out.mask(mask, column, shown, reasons.CYCLE)
 
 
 def _mark(n: int, idx: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:

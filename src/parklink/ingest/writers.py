@@ -3,7 +3,9 @@
 The text forms are the ones the readers accept, so export → import is lossless: floats in
 their shortest round-trip decimal form (Python ``repr``, Arrow's cast), integers as digits,
 booleans ``true``/``false``, dates ISO ``YYYY-MM-DD``, list cells ``;``-joined, missing
-values empty. CSV carries a UTF-8 byte-order mark so that Excel opens Chinese text correctly.
+values empty. CSV carries a UTF-8 byte-order mark so that Excel opens Chinese text correctly,
+and text cells that a spreadsheet would run as a formula get one leading apostrophe, which the
+importer removes again (:mod:`parklink.ingest.csvsafe`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parklink.errors import ValidationError
+from parklink.ingest.csvsafe import neutralise
 from parklink.tables import TableSchema
 
 __all__ = ["arrow_schema", "python_value", "text_value", "write_frame_file"]
@@ -81,7 +84,8 @@ def _write_csv(frame: pd.DataFrame, schema: TableSchema, path: Path) -> None:
         writer.writerow(schema.names)
         types = [c.type for c in schema.columns]
         for rec in _records(frame, schema):
-            writer.writerow([text_value(v, t) for v, t in zip(rec, types, strict=True)])
+            writer.writerow([neutralise(text_value(v, t)) if t in ("str", "list")
+                             else text_value(v, t) for v, t in zip(rec, types, strict=True)])
 
 
 def _write_xlsx(frame: pd.DataFrame, schema: TableSchema, path: Path) -> None:
