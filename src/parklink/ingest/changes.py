@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -35,7 +35,7 @@ from parklink import tables as t
 from parklink.errors import Problem, ValidationError
 from parklink.store import history as h
 from parklink.store import models as m
-from parklink.store.io import KINDS, coerce_frame, ensure_reference_rows, read_frame
+from parklink.store.io import KINDS, ensure_reference_rows, read_frame
 
 __all__ = ["ChangePreview", "apply_changes", "plan_changes", "removal_dependants"]
 
@@ -91,7 +91,7 @@ def _records(frame: pd.DataFrame, kind: str) -> dict[str, h.CanonicalRow]:
     key = _key_name(kind)
     out: dict[str, h.CanonicalRow] = {}
     for record in frame.to_dict("records"):
-        out[h.record_key(record[key])] = h.canonical_row(kind, record)
+        out[h.record_key(record[key])] = h.canonical_row(kind, cast(dict[str, Any], record))
     return out
 
 
@@ -138,7 +138,7 @@ def _plan(session: Session, kind: str, frame: pd.DataFrame, rows: Sequence[int],
         keyname = _key_name(kind)
         raise ValidationError([
             Problem(file, int(file_rows[c.key]), keyname, c.key,
-                    "already stored with other values (已存在且内容不同): "
+                    "duplicate key: already in the database with other values (已存在且内容不同): "
                     + "; ".join(str(fc) for fc in c.changes[:5])
                     + (f"; … {len(c.changes) - 5} more" if len(c.changes) > 5 else "")
                     + " — use --mode upsert to update it (用 upsert 模式更新)")
@@ -252,18 +252,8 @@ def _key_value(kind: str, key: str) -> Any:
 
 def _typed(kind: str, changes: Sequence[h.FieldChange]) -> dict[str, Any]:
     """Changed scalar fields as typed database values."""
-    cells = {c.field: c.new for c in changes}
-    frame = coerce_frame(pd.DataFrame([cells], dtype=object), kind)
-    out: dict[str, Any] = {}
-    for name in cells:
-        value = frame.iloc[0][name]
-        if h._missing(value):
-            out[name] = None
-        elif hasattr(value, "item"):
-            out[name] = value.item()
-        else:
-            out[name] = value
-    return out
+    types = dict(h.fields_of(kind))
+    return {c.field: h.typed_value(types[c.field], c.new) for c in changes}
 
 
 def update_record(session: Session, kind: str, key: Any, changes: Sequence[h.FieldChange], *,

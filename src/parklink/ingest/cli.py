@@ -152,10 +152,10 @@ def register(app: typer.Typer) -> None:
         if report.preview is not None:
             p = report.preview
             _out.print(
-                f"[green]✓[/] 已导入 {escape(report.file)} → {report.kind}: {len(p.added)} added, "
-                f"{len(p.changed)} changed, {p.unchanged} unchanged"
-                + (f", {len(p.removed)} removed" if p.removes else "")
-                + f"; {p.history} history entries (历史记录) in {report.seconds:.2f} s",
+                f"[green]✓[/] 已导入 imported {report.rows} rows of {report.kind} from "
+                f"{escape(report.file)} ({len(p.added)} added, {len(p.changed)} changed, "
+                f"{p.unchanged} unchanged" + (f", {len(p.removed)} removed" if p.removes else "")
+                + f"); {p.history} history entries (历史记录) in {report.seconds:.2f} s",
                 highlight=False,
             )
             return

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -73,11 +74,8 @@ def _missing(value: Any) -> bool:
 
 def canonical_text(col_type: str, value: Any) -> str | None:
     """The canonical text of ``value`` for a column of type ``col_type`` (``tables.ColumnType``)."""
-    if hasattr(value, "item") and not isinstance(value, list | tuple | str):
-        try:
-            value = value.item()  # numpy scalar
-        except (ValueError, AttributeError):
-            pass
+    if isinstance(value, np.generic):
+        value = value.item()
     if col_type == "list":
         if not isinstance(value, list | tuple | set) and _missing(value):
             return None
@@ -104,6 +102,22 @@ def canonical_text(col_type: str, value: Any) -> str | None:
     return text if text != "" else None
 
 
+def typed_value(col_type: str, text: str | None) -> Any:
+    """The database value of a canonical text (the inverse of :func:`canonical_text` for
+    scalar columns; list columns stay ``;``-joined text)."""
+    if text is None:
+        return None
+    if col_type == "bool":
+        return text == "true"
+    if col_type == "int":
+        return int(text)
+    if col_type == "float":
+        return float(text)
+    if col_type == "date":
+        return dt.date.fromisoformat(text)
+    return text
+
+
 def fields_of(kind: str) -> tuple[tuple[str, str], ...]:
     """(field, column type) of every recorded field of ``kind``: schema columns, then extras."""
     schema = t.schema(kind)
@@ -125,7 +139,7 @@ def diff_rows(old: Mapping[str, str | None], new: Mapping[str, str | None]) -> l
 
 def record_key(value: Any) -> str:
     """A record key as stored in ``history.record_key`` (text)."""
-    if hasattr(value, "item"):
+    if isinstance(value, np.generic):
         value = value.item()
     return str(value)
 
