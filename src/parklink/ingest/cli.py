@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from parklink.errors import ParklinkError, ValidationError
+from parklink.errors import NotFoundError, ParklinkError, ValidationError
 from parklink.ingest.changes import ChangePreview
 from parklink.tables import SCHEMAS
 
@@ -84,8 +84,98 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def history_kind(name: str) -> str:
+    """The stored kind a user names, singular or plural (``park`` → ``parks``); ParklinkError
+    listing the kinds otherwise."""
+    from parklink.store.io import stored_kinds
+
+    kinds = stored_kinds()
+    for candidate in (name, name + "s", name.removesuffix("s") + "s"):
+        if candidate in kinds:
+            return candidate
+    raise ParklinkError(f"unknown kind (未知表类型) {name!r}; expected one of {', '.join(kinds)}")
+
+
+def _stored(session: Any, kind: str, key: str) -> bool:
+    from parklink.store.io import KINDS
+    from parklink.tables import schema
+
+    keycol = schema(kind).key[0]
+    if schema(kind).column(keycol).type == "int":
+        if not key.isdigit():
+            return False
+        return session.get(KINDS[kind].model, int(key)) is not None
+    return session.get(KINDS[kind].model, key) is not None
+
+
+def print_history(console: Console, kind: str, key: str, items: list[dict[str, object]]) -> None:
+    """Print the history of one record as a table (newest first), readable at 80 columns."""
+    if not items:
+        console.print(f"{escape(kind)} {escape(key)}: 没有变更记录 no recorded change", highlight=False)
+        return
+    table = Table(title=f"变更历史 History — {escape(kind)} {escape(key)}", title_justify="left")
+    table.add_column("时间 when (UTC)", max_width=16, overflow="fold")
+    table.add_column("修改人 who", max_width=14, overflow="fold")
+    table.add_column("字段 field", max_width=14, overflow="fold")
+    table.add_column("原值 → 新值 old → new", max_width=26, overflow="fold")
+    table.add_column("来源 source", max_width=14, overflow="fold")
+    for item in items:
+        action = str(item["action"])
+        field_ = str(item["field"]) if action == "update" else {"insert": "新建 created",
+                                                                 "delete": "删除 deleted"}[action]
+        change = (f"{_cell(item['old'] if item['old'] is None else str(item['old']), 12)} → "
+                  f"{_cell(item['new'] if item['new'] is None else str(item['new']), 12)}"
+                  if action == "update" else "")
+        when = str(item["at"])[:16].replace("T", " ")
+        who = f"{escape(str(item['actor']))}\n[dim]{escape(str(item['via']))}[/]"
+        src = f"{_cell(None if item['source_url'] is None else str(item['source_url']), 30)}\n" \
+              f"[dim]{escape(str(item['confidence'] or ''))}[/]"
+        table.add_row(when, who, escape(field_), change, src)
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``import`` and ``export`` commands to ``app``."""
+    """Add the ``import``, ``export`` and ``history`` commands to ``app``."""
+
+    @app.command(
+        "history",
+        help=("变更历史 Show the recorded changes of one record, newest first: when, who, through "
+              "what (import file, API, web form), field, old → new value, and the source and "
+              "confidence of the new value. KIND singular or plural (park, parks, ...)."),
+    )
+    def history_cmd(
+        kind: Annotated[str, typer.Argument(help="表类型 kind: park, region, zone, designation, target, "
+                                                 "transport_node, transport_link, chain_segment, enterprise")],
+        key: Annotated[str, typer.Argument(help="记录编号 the record's key (park_id, adcode, ...)")],
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多条数 newest entries")] = 200,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 print JSON")] = False,
+        database: Annotated[str | None, typer.Option(
+            "--database", "-d", help="数据库 SQLAlchemy URL (default: PARKLINK_DATABASE_URL)")
+        ] = None,
+    ) -> None:
+        import json
+
+        from parklink.ingest.api import _require_db
+        from parklink.store import session_scope
+        from parklink.store.history import read_history
+
+        try:
+            resolved = history_kind(kind)
+            _require_db(database)
+            with session_scope(database) as session:
+                items = read_history(session, resolved, key, limit=limit)
+                if not items and not _stored(session, resolved, key):
+                    raise NotFoundError(f"{resolved} {key!r} not found and no history (未找到)")
+        except ParklinkError as exc:
+            _fail(str(exc))
+            return
+        except SQLAlchemyError as exc:
+            _fail(f"database error (数据库错误): {exc}")
+            return
+        if as_json:
+            typer.echo(json.dumps({"kind": resolved, "key": key, "items": items}, ensure_ascii=False, indent=1))
+            return
+        print_history(_out, resolved, key, items)
 
     @app.command(
         "import",
