@@ -115,11 +115,15 @@ def test_duplicate_id_in_file(tmp_path: Path, reject: Callable[..., list[Problem
 
 
 def test_duplicate_id_against_store(tmp_path: Path, reject: Callable[..., list[Problem]]) -> None:
+    """Append mode: a stored key with other values is one problem naming the differing fields
+    (a stored key with the same values is skipped: see tests/ingest/test_ingest_upsert.py)."""
     path = _csv(tmp_path, HEADER, _row(park_id="cq-rongchang-htz"))
-    assert reject("parks", path) == [
-        Problem("parks.csv", 2, "park_id", "cq-rongchang-htz",
-                "duplicate key: already in the database (与数据库中已有记录重复)")
-    ]
+    [problem] = reject("parks", path)
+    assert (problem.file, problem.row, problem.column, problem.value) == \
+        ("parks.csv", 2, "park_id", "cq-rongchang-htz")
+    assert problem.reason.startswith("duplicate key: already in the database with other values")
+    assert "name_en: 'Chongqing Rongchang High-tech Industrial Development Zone' → 'Test Park'" in problem.reason
+    assert "--mode upsert" in problem.reason
 
 
 def test_unknown_region_code(tmp_path: Path, reject: Callable[..., list[Problem]]) -> None:

@@ -1,8 +1,11 @@
 """Import (validated, all-or-nothing) and export of every kind of table.
 
 ``import_file`` reads the whole file as text, validates it against the declared schema and
-the registry (foreign keys, duplicate keys), and only then writes it in one transaction
-(``parklink.store.session_scope``); a rejected file changes nothing. Transactions go to the
+the registry (foreign keys, duplicate keys), compares it with the stored rows (a change
+preview: added, changed field by field, unchanged, removed; see
+:mod:`parklink.ingest.changes`) and only then writes it, with one history entry per change,
+in one transaction (``parklink.store.session_scope``); a rejected file changes nothing, and
+``dry_run`` computes and checks everything and then writes nothing. Transactions go to the
 firm-level Parquet dataset instead, streamed in chunks (see
 :mod:`parklink.ingest.transactions`). ``export_file`` writes the stored rows in the format of
 the file extension, in the forms the importer reads back unchanged.
@@ -25,6 +28,7 @@ import pyarrow.parquet as pq
 
 from parklink.errors import ConfigError, NotFoundError, Problem, ValidationError
 from parklink.firmdata import FirmDataset, FirmKeys
+from parklink.ingest.changes import ChangePreview
 from parklink.ingest.csvsafe import neutralise_batch
 from parklink.ingest.geo import ProvinceArea, default_area
 from parklink.ingest.readers import TextTable, file_format, read_text_table
@@ -34,6 +38,7 @@ from parklink.ingest.writers import arrow_schema, write_frame_file
 from parklink.tables import SCHEMAS, TRANSACTIONS, TableSchema
 
 __all__ = [
+    "ChangePreview",
     "ImportReport",
     "Mode",
     "export_file",
@@ -42,17 +47,25 @@ __all__ = [
     "write_problems",
 ]
 
-Mode = Literal["append", "replace"]
+Mode = Literal["append", "upsert", "replace"]
+MODES: tuple[str, ...] = ("append", "upsert", "replace")
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import wrote: ``rows`` rows of ``kind`` from ``file`` in ``seconds`` (wall time)."""
+    """What an import wrote: ``rows`` rows of ``kind`` from ``file`` in ``seconds`` (wall time).
+
+    For kinds stored in SQL ``preview`` is the change preview (added / changed / unchanged /
+    removed) and ``rows`` the rows inserted, updated or deleted (0 for a dry run); for
+    transactions (Parquet) ``preview`` is None and ``rows`` the rows appended or written.
+    """
 
     kind: str
     file: str
     rows: int
     seconds: float
+    preview: ChangePreview | None = None
+    dry_run: bool = False
 
     def to_frame(self) -> pd.DataFrame:
         """One-row frame of the report."""
@@ -70,8 +83,18 @@ def _schema(kind: str) -> TableSchema:
 
 
 def _check_mode(mode: str) -> None:
-    if mode not in ("append", "replace"):
-        raise ConfigError(f"mode must be 'append' or 'replace' (模式须为追加或替换), not {mode!r}")
+    if mode not in MODES:
+        raise ConfigError(f"mode must be 'append', 'upsert' or 'replace' (模式须为追加、更新或替换), "
+                          f"not {mode!r}")
+
+
+def _default_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _require_db(url: str | None) -> None:
@@ -178,21 +201,33 @@ def import_file(
     mode: Mode = "append",
     sheet: str | None = None,
     firm_root: Path | None = None,
+    dry_run: bool = False,
+    actor: str | None = None,
 ) -> ImportReport:
     """Validate the whole file at ``path`` as ``kind`` and store it, all or nothing.
 
     Formats by extension: .csv (UTF-8, UTF-8 with BOM or GBK/GB18030), .xlsx (``sheet``,
-    default the first), .parquet, .geojson (kinds with geometry). ``mode="append"`` adds rows
-    (a key already stored is a problem); ``"replace"`` replaces every stored row of the
-    kind. Every problem found is raised together in one :class:`ValidationError`, and then
-    nothing was written. Transactions go to the firm dataset at ``firm_root`` (default: the
-    configured data dir), streamed with bounded memory.
+    default the first), .parquet, .geojson (kinds with geometry). Modes (SQL kinds):
+    ``"append"`` adds new rows (a row stored with exactly these values is skipped; a key
+    stored with other values is a problem naming the differing fields); ``"upsert"`` adds new
+    rows and updates changed ones (only their changed fields); ``"replace"`` also deletes the
+    stored rows the file does not contain, and refuses, naming each one, while other records
+    refer to them. Every problem found is raised together in one :class:`ValidationError`,
+    and then nothing was written. ``dry_run`` computes the change preview and every check,
+    writes nothing. History entries name ``actor`` (default ``cli:<login>``).
+
+    Transactions go to the firm dataset at ``firm_root`` (default: the configured data dir),
+    streamed with bounded memory; they are Parquet, not SQL: modes append and replace only,
+    no preview, no dry run, no history.
     """
     _check_mode(mode)
     schema = _schema(kind)
     path = Path(path)
     t0 = time.perf_counter()
     if kind == TRANSACTIONS.kind:
+        if mode == "upsert" or dry_run:
+            raise ConfigError("transactions are stored as Parquet, not in the database: modes "
+                              "'append' and 'replace' only, no --dry-run (交易数据仅支持追加或替换)")
         dataset = FirmDataset(Path(firm_root)) if firm_root else FirmDataset.default()
         keys = dataset.firm_keys()
         ids = _enterprise_ids(dataset, session_url, keys)
@@ -203,22 +238,25 @@ def import_file(
             raise ValidationError.single(path.name, f"cannot write the dataset: {exc} "
                                          "(无法写入企业数据)") from exc
         return ImportReport(kind, path.name, rows, time.perf_counter() - t0)
+    from parklink.ingest.changes import apply_changes
     from parklink.store import session_scope
-    from parklink.store.io import key_values, write_frame
 
     _require_db(session_url)
     table = read_text_table(path, schema, sheet=sheet)
     area = default_area()
     with session_scope(session_url) as session:
         refs = _store_refs(session, schema, mode)
-        existing = key_values(session, kind, schema.key[0]) if mode == "append" else None
-        checked = validate_table(table, schema, refs=refs, existing_keys=existing, area=area)
+        # stored keys are not problems here: the change preview sorts them into unchanged
+        # and changed rows (a changed row is a problem in append mode only)
+        checked = validate_table(table, schema, refs=refs, existing_keys=None, area=area)
         if checked.problems:
             raise ValidationError(checked.problems)
-        rows = write_frame(session, kind, checked.frame, mode=mode, source=table.file)
-        if kind == "regions":
+        preview = apply_changes(session, kind, checked.frame, checked.rows.tolist(), file=table.file,
+                                mode=mode, actor=actor or _default_actor(), dry_run=dry_run)
+        if kind == "regions" and not dry_run:
             _save_region_boundaries(session, table, checked)
-    return ImportReport(kind, path.name, rows, time.perf_counter() - t0)
+    return ImportReport(kind, path.name, 0 if dry_run else preview.rows_written,
+                        time.perf_counter() - t0, preview, dry_run)
 
 
 def _geometries(session: Any, kind: str) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -59,7 +60,19 @@ class SourcedMixin:
     confidence: Mapped[str] = mapped_column(String(12))
 
 
-class Region(SourcedMixin, Base):
+class VersionedMixin:
+    """Optimistic-concurrency counter of an editable registry row (migration 0004).
+
+    Starts at 1 and is incremented by every write of the row (API/web edits, import upserts);
+    writers compare it in the ``UPDATE``'s ``WHERE`` clause, and the API serves it as the
+    row's ``ETag`` (``If-Match`` on writes). Named ``row_version`` because ``segment.version``
+    already is the chain-template version.
+    """
+
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class Region(SourcedMixin, VersionedMixin, Base):
     """A province, prefecture-level city or district/county (GB/T 2260 adcode)."""
 
     __tablename__ = "region"
@@ -86,7 +99,7 @@ class Region(SourcedMixin, Base):
     boundary_geojson: Mapped[str | None] = mapped_column(Text)
 
 
-class Zone(SourcedMixin, Base):
+class Zone(SourcedMixin, VersionedMixin, Base):
     """A named cooperation zone, adjacent-area platform or polar core."""
 
     __tablename__ = "zone"
@@ -113,7 +126,7 @@ class ZoneMember(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class Park(SourcedMixin, Base):
+class Park(SourcedMixin, VersionedMixin, Base):
     """An industrial park or development zone (candidate or designated)."""
 
     __tablename__ = "park"
@@ -167,7 +180,7 @@ class ParkFocusChain(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class Designation(SourcedMixin, Base):
+class Designation(SourcedMixin, VersionedMixin, Base):
     """A demonstration-park designation (one or more parks), with its history.
 
     ``revoked_year`` is set when a designation ends; rows are never deleted to
@@ -218,7 +231,7 @@ class DesignationChain(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class Target(SourcedMixin, Base):
+class Target(SourcedMixin, VersionedMixin, Base):
     """Cumulative number of demonstration parks the programme aims for by a year."""
 
     __tablename__ = "target"
@@ -244,7 +257,7 @@ class Chain(Base):
     name_en: Mapped[str] = mapped_column(String(100))
 
 
-class Segment(Base):
+class Segment(VersionedMixin, Base):
     """A segment of a chain template (upstream -> downstream), versioned."""
 
     __tablename__ = "segment"
@@ -298,7 +311,7 @@ class SegmentLink(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class Enterprise(SourcedMixin, Base):
+class Enterprise(SourcedMixin, VersionedMixin, Base):
     """An enterprise of the registry (real named ones with sources, or imported)."""
 
     __tablename__ = "enterprise"
@@ -361,7 +374,7 @@ class ParkInPark(SourcedMixin, Base):
     since_year: Mapped[int | None] = mapped_column(Integer)
 
 
-class TransportNode(SourcedMixin, Base):
+class TransportNode(SourcedMixin, VersionedMixin, Base):
     """A node of the freight network: airport, rail port, river port, bonded zone, ..."""
 
     __tablename__ = "transport_node"
@@ -396,7 +409,7 @@ class TransportNodeMode(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class TransportLink(SourcedMixin, Base):
+class TransportLink(SourcedMixin, VersionedMixin, Base):
     """A link of the multimodal network with distance (km), time (h) and cost (CNY/t)."""
 
     __tablename__ = "transport_link"
@@ -470,6 +483,41 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(120))
     before_json: Mapped[str | None] = mapped_column(Text)
     after_json: Mapped[str | None] = mapped_column(Text)
+
+
+HISTORY_ACTIONS = ("insert", "update", "delete")
+
+
+class HistoryEntry(Base):
+    """One recorded change of a registry record (migration 0004; see ``store/history.py``).
+
+    An update gives one entry per changed field (canonical text of the old and new value);
+    an insert or delete gives one entry with ``field`` NULL and the whole canonical row as
+    JSON in ``new_value`` / ``old_value``. ``source_url`` and ``confidence`` are those of the
+    record after the change (before it, for a delete); ``change_set`` groups the entries of
+    one import or one edit; ``row_version`` is the record's version after the change.
+    """
+
+    __tablename__ = "history"
+    __table_args__ = (CheckConstraint(_in("action", HISTORY_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_set: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    record_key: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[str | None] = mapped_column(String(12))
+    row_version: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(80))
+    via: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+Index("ix_history_record", HistoryEntry.kind, HistoryEntry.record_key, HistoryEntry.id)
 
 
 class Scenario(Base):

@@ -13,7 +13,9 @@ transaction by every committed write (API writes, imports through ``parklink.ing
 restores) and read once per request (one primary-key lookup). The cache is therefore exact
 across worker processes and app instances: the first GET after a committed write sees a new
 version and misses. Each body carries a strong ``ETag`` (a hash of the bytes, so every worker
-gives the same tag) and ``Cache-Control: no-cache``; ``If-None-Match`` is answered with 304.
+gives the same tag) — or the endpoint's own ``ETag`` when it sets one (a registry row's
+``row_version``, which changes with every write of the row) — and ``Cache-Control:
+no-cache``; ``If-None-Match`` is answered with 304.
 
 A hit is answered before FastAPI's routing, dependency injection and serialisation run.
 Only 200 ``application/json`` responses of GET requests are stored; errors (404, 422) and
@@ -344,7 +346,8 @@ class ResponseCacheMiddleware:
                     return
                 body = b"".join(chunks)
                 kept = tuple((k, v) for k, v in start.get("headers", ()) if k not in _RECOMPUTED)
-                entry = CachedResponse(body, kept, etag_of(body))
+                own = dict(start.get("headers", ())).get(b"etag")  # a registry row's version
+                entry = CachedResponse(body, kept, own.decode("latin-1") if own else etag_of(body))
                 self.cache.put(version, key, entry)
                 await _send_entry(send, entry, not_modified=etag_matches(if_none_match, entry.etag))
                 return

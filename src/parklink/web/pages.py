@@ -257,7 +257,10 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
         (("重点产业链", "Focus chains"), [CHAIN_NAMES.get(c, (c, c)) for c in park["focus_chains"]], None, src),
         (("主导产业", "Main industries"), park["industries"], None, src),
     ]
+    from parklink.store.history import read_history
+
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,
+            "history": read_history(session, "parks", park_id, limit=HISTORY_SHOWN),
             "zones": zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
             "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES)),
             **_park_analyses(session, park_id, request)}
@@ -308,6 +311,8 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
 
 
 EDITABLE = ("name_zh", "name_en", "area_km2", "industries", "source_url")
+#: History entries shown on a park page (all of them: ``/api/parks/{id}/history``).
+HISTORY_SHOWN = 20
 
 
 @router.post("/parks/{park_id}/edit", response_class=HTMLResponse)
@@ -321,20 +326,35 @@ def park_edit(
     area_km2: Annotated[str, Form(max_length=40)] = "",
     industries: Annotated[str, Form(max_length=2000)] = "",
     source_url: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Save the editable facts of a park from its page (CSRF-checked, role-checked, audited)."""
+    """Save the editable facts of a park from its page (CSRF-checked, role-checked, audited,
+    recorded in the history). ``version`` (hidden field: the row version the form was
+    rendered from) makes a save over someone else's newer save fail with 409 instead of
+    overwriting it; only the fields that differ from the stored row are written."""
+    from parklink.store.history import begin_write
+
     _check_csrf(request, csrf)
     principal = _principal(request, session)
     check_write(principal, "parks", "update", park_id)
     changes = dict(zip(EDITABLE, (name_zh, name_en, area_km2, industries, source_url), strict=True))
+    expected = registry.parse_if_match(version) if version.strip() else None
     try:
+        begin_write(session)
         with session.begin_nested():
-            registry.update_row(session, "parks", park_id, changes, actor=principal.username)
-    except ValidationError as exc:
+            registry.update_row(session, "parks", park_id, changes, actor=principal.username,
+                                expected_version=expected, via="web form")
+    except (ValidationError, registry.PreconditionFailed) as exc:
+        if isinstance(exc, registry.PreconditionFailed):
+            status = 409
+            errors = [{"field": None, "value": None, "reason": "此园区在您打开页面后已被他人修改，请查看最新内容后重新编辑 / "
+                       "the park was changed by someone else since you opened this page; review it and edit again"}]
+        else:
+            status = 409 if isinstance(exc, registry.ConflictError) else 422
+            errors = [{"field": p.column, "reason": p.reason, "value": p.value} for p in exc.problems]
         ctx = _park_context(session, park_id, request)
-        ctx.update(can_edit=True, sources=_sources, saved=False,
-                   errors=[{"field": p.column, "reason": p.reason, "value": p.value} for p in exc.problems])
-        return render(request, "park.html", ctx, principal=principal, status_code=422)
+        ctx.update(can_edit=True, sources=_sources, saved=False, errors=errors)
+        return render(request, "park.html", ctx, principal=principal, status_code=status)
     return RedirectResponse(f"/parks/{park_id}?saved=1", status_code=303)
 
 

@@ -4,8 +4,21 @@ Rows are read with SQLAlchemy Core (a page of keys first, then one statement rea
 main rows of just those keys with every list column aggregated in a correlated subquery),
 so a page costs a fixed number of small queries whatever the size of the registry. Writes validate the merged record with the import validator
 (:func:`parklink.ingest.validate.validate_table`: types, choices, ranges, patterns,
-foreign keys, duplicate keys, points inside the two provinces), write it, and add an
-:class:`~parklink.store.models.AuditEntry` in the same transaction.
+foreign keys, duplicate keys, points inside the two provinces), write only the fields that
+changed, record each change in the record history (:mod:`parklink.store.history`) and add an
+:class:`~parklink.store.models.AuditEntry`, all in the same transaction.
+
+Concurrency: every row carries ``row_version``. An update or delete names the version it
+expects (the API's ``If-Match``; 412 when the stored version already differs) and the
+``UPDATE``/``DELETE`` repeats that version in its ``WHERE`` clause, so a write that lost a
+race changes nothing (409). Without an expected version, an update that loses the race is
+re-read, re-validated and re-applied (a few attempts): two simultaneous edits of different
+fields both survive.
+
+Provenance: an API or web edit that changes a fact without giving a new ``source_url`` cannot
+leave the record ``confirmed`` or ``likely``: its ``confidence`` drops to ``unconfirmed`` in
+the same write (and the history says so). A new record without a ``source_url`` is
+``unconfirmed`` likewise.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from fastapi import HTTPException
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -26,7 +40,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -38,17 +51,52 @@ from parklink.errors import NotFoundError, Problem, ValidationError
 from parklink.ingest.geo import ProvinceArea, default_area
 from parklink.ingest.readers import TextTable, cell_text
 from parklink.ingest.validate import validate_table
+from parklink.store import history as h
 from parklink.store import models as m
 from parklink.store.io import KINDS, ListLink, key_values, split_list, write_frame
 from parklink.web.status import invalidate
 
 #: Model columns a kind carries beyond its canonical schema.
-EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {"designations": ("revoked_year",)}
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = h.EXTRA_FIELDS
 REQUEST = "request body"
+#: Confidence levels an edit without a new source cannot keep.
+SOURCED_CONFIDENCE = ("confirmed", "likely")
+UNSOURCED = "unconfirmed"
+#: Attempts of an update without an expected version that keeps losing races.
+UPDATE_ATTEMPTS = 5
 
 
 class ConflictError(ValidationError):
     """A write the database refuses because other records depend on this one (HTTP 409)."""
+
+
+class VersionConflictError(ConflictError):
+    """The row changed between reading and writing it: the write lost a race (HTTP 409)."""
+
+
+class PreconditionFailed(HTTPException):
+    """``If-Match`` names another version than the stored one (HTTP 412)."""
+
+    def __init__(self, kind: str, key: Any, stored: int, expected: int) -> None:
+        super().__init__(
+            412, f"{kind} {key!r} is at version {stored}, not {expected}: it was changed since you read it; "
+            "read it again (记录已被修改，请重新读取)", headers={"ETag": etag(stored)})
+        self.stored = stored
+
+
+def etag(version: int) -> str:
+    """The entity tag of a row version (strong: the body of a detail is a function of it)."""
+    return f'"{int(version)}"'
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The row version an ``If-Match`` header names: None for no header or ``*`` (any
+    version); a list names its first tag. A tag that is no version of ours can never match:
+    -1 (so the write answers 412)."""
+    if header is None or not header.strip() or header.strip() == "*":
+        return None
+    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+    return int(tag) if tag.isdigit() and len(tag) < 12 else -1
 
 
 @lru_cache(maxsize=1)
@@ -123,7 +171,7 @@ def _row_reader(kind: str) -> _RowReader:
     model = model_of(kind)
     spec = KINDS[kind]
     key = key_column(kind)
-    order = tuple(t.schema(kind).names) + EXTRA_COLUMNS.get(kind, ())
+    order = tuple(t.schema(kind).names) + EXTRA_COLUMNS.get(kind, ()) + ("row_version",)
     columns = tuple(
         _list_aggregate(spec.lists[c], key).label(c) if c in spec.lists else getattr(model, c).label(c)
         for c in order
@@ -280,7 +328,8 @@ def _audit(session: Session, actor: str, action: str, kind: str, key: Any,
 
 def _check_extras(kind: str, record: Mapping[str, Any]) -> None:
     revoked = record.get("revoked_year") if kind == "designations" else None
-    if revoked is not None and int(revoked) < int(record["year"]):
+    year = record.get("year")
+    if revoked is not None and year is not None and int(revoked) < int(year):
         raise ValidationError.single(
             REQUEST, "revoked_year must not be before year (撤销年份不能早于认定年份)",
             row=2, column="revoked_year", value=revoked,
@@ -294,9 +343,38 @@ def _integrity(exc: IntegrityError, what: str) -> ConflictError:
     )
 
 
-def create_row(session: Session, kind: str, data: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
-    """Validate and insert a new row of ``kind``; audited. Returns the stored row."""
+def _canonical_after(kind: str, frame: pd.DataFrame, merged: Mapping[str, Any]) -> h.CanonicalRow:
+    record = {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+    for extra in EXTRA_COLUMNS.get(kind, ()):
+        record[extra] = merged.get(extra)
+    return h.canonical_row(kind, record)
+
+
+def _sourced(kind: str, before: h.CanonicalRow, after: h.CanonicalRow) -> h.CanonicalRow:
+    """``after`` with ``confidence`` dropped to ``unconfirmed`` when a fact changed without a
+    new ``source_url`` and the record would otherwise stay confirmed or likely."""
+    if "confidence" not in after or "source_url" not in after:
+        return after
+    facts = any(f not in h.PROVENANCE_FIELDS and before.get(f) != v for f, v in after.items())
+    new_source = after["source_url"] is not None and after["source_url"] != before.get("source_url")
+    if facts and not new_source and after["confidence"] in SOURCED_CONFIDENCE:
+        return {**after, "confidence": UNSOURCED}
+    return after
+
+
+def create_row(session: Session, kind: str, data: Mapping[str, Any], *, actor: str,
+               via: str = "api") -> dict[str, Any]:
+    """Validate and insert a new row of ``kind``; history and audit. Returns the stored row.
+
+    A record without ``source_url`` cannot be created ``confirmed`` or ``likely``: it is
+    stored ``unconfirmed``.
+    """
+    h.begin_write(session)
     schema = t.schema(kind)
+    data = dict(data)
+    if "confidence" in schema.names and not data.get("source_url") \
+            and data.get("confidence") in SOURCED_CONFIDENCE:
+        data["confidence"] = UNSOURCED
     frame = validate_record(session, kind, data, creating=True)
     try:
         write_frame(session, kind, frame, mode="append", source=REQUEST)
@@ -304,54 +382,89 @@ def create_row(session: Session, kind: str, data: Mapping[str, Any], *, actor: s
         raise ConflictError(exc.problems) from exc
     key = frame[schema.key[0]].iloc[0]
     key = key.item() if hasattr(key, "item") else key
+    version = h.next_row_version(session, kind, key)
+    if version != 1:
+        session.execute(update(model_of(kind)).where(key_column(kind) == key).values(row_version=version)
+                        .execution_options(synchronize_session=False))
     after = get_row(session, kind, key)
+    h.record(session, h.ChangeSet(actor, via), [
+        h.RecordChange.between(kind, key, None, h.canonical_row(kind, after), row_version=version)])
     _audit(session, actor, "create", kind, key, None, after)
     return after
 
 
 def update_row(
-    session: Session, kind: str, key: Any, changes: Mapping[str, Any], *, actor: str
+    session: Session, kind: str, key: Any, changes: Mapping[str, Any], *, actor: str,
+    expected_version: int | None = None, via: str = "api",
 ) -> dict[str, Any]:
-    """Apply ``changes`` (a partial record) to a row of ``kind``, validated and audited."""
-    spec = KINDS[kind]
-    before = get_row(session, kind, key)
-    merged = {**before, **changes}
-    _check_extras(kind, merged)
-    frame = validate_record(session, kind, merged, creating=False)
-    record = frame.iloc[0].to_dict()
-    model = spec.model
-    keycol = key_column(kind)
-    values = {c: _clean(record[c]) for c in t.schema(kind).names if c not in spec.lists and c != keycol.key}
-    for extra in EXTRA_COLUMNS.get(kind, ()):
-        values[extra] = merged.get(extra)
-    try:
-        with session.begin_nested():
-            session.execute(update(model).where(keycol == key).values(**values))
-            for col, link in spec.lists.items():
-                session.execute(delete(link.model).where(getattr(link.model, link.owner) == key))
-                items = [p for p in str(record[col] or "").split(";") if p.strip()]
-                rows = []
-                for pos, item in enumerate(items):
-                    row: dict[str, Any] = {link.owner: key, "position": pos}
-                    row.update(link.encode(item.strip()) if link.encode else {link.item: item.strip()})
-                    rows.append(row)
-                if rows:
-                    session.execute(insert(link.model), rows)
-    except IntegrityError as exc:
-        raise _integrity(exc, "update") from exc
-    after = get_row(session, kind, key)
-    _audit(session, actor, "update", kind, key, before, after)
-    return after
+    """Apply ``changes`` (a partial record) to a row of ``kind``: validated, only the changed
+    fields written, recorded in the history and audited. Returns the stored row.
+
+    ``expected_version`` (from ``If-Match``): :class:`PreconditionFailed` (412) when the
+    stored version differs, :class:`VersionConflictError` (409) when the row changes between the
+    read and the write. Without it a lost race is retried on the fresh row (at most
+    :data:`UPDATE_ATTEMPTS` times). Nothing changes (no write, no new version) when the
+    merged record equals the stored one. A fact changed without a new ``source_url`` makes a
+    confirmed or likely record ``unconfirmed`` (see the module docstring).
+    """
+    from parklink.ingest.changes import update_record
+
+    h.begin_write(session)
+    for _attempt in range(UPDATE_ATTEMPTS):
+        before = get_row(session, kind, key)
+        version = int(before["row_version"])
+        if expected_version is not None and version != expected_version:
+            raise PreconditionFailed(kind, key, version, expected_version)
+        merged = {**before, **changes}
+        _check_extras(kind, merged)
+        frame = validate_record(session, kind, merged, creating=False)
+        old = h.canonical_row(kind, before)
+        new = _sourced(kind, old, _canonical_after(kind, frame, merged))
+        change = h.RecordChange.between(kind, key, old, new)
+        if change is None:
+            return before
+        try:
+            with session.begin_nested():
+                written = update_record(session, kind, key, change.changes, expected_version=version)
+        except IntegrityError as exc:
+            raise _integrity(exc, "update") from exc
+        if written is None:
+            if expected_version is not None:
+                break
+            continue
+        h.record(session, h.ChangeSet(actor, via), [
+            h.RecordChange(kind, change.key, "update", change.changes, old, new, written)])
+        after = get_row(session, kind, key)
+        _audit(session, actor, "update", kind, key, before, after)
+        return after
+    raise VersionConflictError([Problem(REQUEST, None, "row_version", None,
+                                   f"{kind} {key!r} was changed by another writer at the same time; "
+                                   "read it again and repeat the change (并发修改冲突)")])
 
 
-def delete_row(session: Session, kind: str, key: Any, *, actor: str) -> None:
-    """Delete a row of ``kind`` (its list rows cascade); 409 when other rows refer to it."""
+def delete_row(session: Session, kind: str, key: Any, *, actor: str, expected_version: int | None = None,
+               via: str = "api") -> None:
+    """Delete a row of ``kind`` (its list rows cascade); 409 when other rows refer to it or
+    it changed meanwhile, 412 when ``expected_version`` is not the stored one. Recorded in
+    the history (the whole deleted row) and audited."""
+    h.begin_write(session)
     before = get_row(session, kind, key)
+    version = int(before["row_version"])
+    if expected_version is not None and version != expected_version:
+        raise PreconditionFailed(kind, key, version, expected_version)
+    model: Any = model_of(kind)
     try:
         with session.begin_nested():
-            session.execute(delete(model_of(kind)).where(key_column(kind) == key))
+            done = session.execute(delete(model).where(key_column(kind) == key, model.row_version == version)
+                                   .execution_options(synchronize_session=False))
     except IntegrityError as exc:
         raise _integrity(exc, "delete") from exc
+    if getattr(done, "rowcount", 0) != 1:
+        raise VersionConflictError([Problem(REQUEST, None, "row_version", None,
+                                       f"{kind} {key!r} was changed by another writer meanwhile; not deleted "
+                                       "(并发修改冲突)")])
+    h.record(session, h.ChangeSet(actor, via), [
+        h.RecordChange.between(kind, key, h.canonical_row(kind, before), None, row_version=version)])
     _audit(session, actor, "delete", kind, key, before, None)
 
 

@@ -78,7 +78,9 @@ def _models(
     """(Out, Page of Out, Create, Update) models of ``kind``."""
     schema = t.schema(kind)
     name = _camel(kind)
-    out_fields: dict[str, Any] = {c.name: _field(c, mode="out") for c in schema.columns} | (extra_out or {})
+    out_fields: dict[str, Any] = {c.name: _field(c, mode="out") for c in schema.columns} | (extra_out or {}) | {
+        "row_version": (int | None, Field(default=None, description="version of the row (its ETag); send it "
+                                          "back as If-Match to write only that version"))}
     create_fields: dict[str, Any] = {c.name: _field(c, mode="create") for c in schema.columns}
     update_fields: dict[str, Any] = {
         c.name: _field(c, mode="update") for c in schema.columns if c.name not in schema.key
@@ -285,6 +287,31 @@ class ChainOut(BaseModel):
     name_zh: str
     name_en: str
     segments: int
+
+
+class HistoryItem(BaseModel):
+    """One recorded change of a registry record (``parklink.store.history``)."""
+
+    id: int
+    change_set: str = Field(description="groups the entries of one import or edit")
+    at: str = Field(description="when (ISO 8601, UTC)")
+    actor: str | None = Field(description="who (shown to logged-in users only)")
+    via: str = Field(description="through what: api, web form, import FILE (mode)")
+    action: Literal["insert", "update", "delete"]
+    field: str | None = Field(description="the changed field (null: the whole row, insert/delete)")
+    old: str | None = Field(description="value before (canonical text; JSON of the row for a delete)")
+    new: str | None = Field(description="value after (canonical text; JSON of the row for an insert)")
+    source_url: str | None = Field(description="source of the record after the change")
+    confidence: str | None = Field(description="confidence of the record after the change")
+    row_version: int | None = Field(description="the record's version after the change")
+
+
+class HistoryOut(BaseModel):
+    """The history of one registry record, newest first."""
+
+    kind: str
+    key: str
+    items: list[HistoryItem]
 
 
 class StatusOut(BaseModel):

@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Query
+from fastapi import Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -22,12 +22,20 @@ SortQ = Annotated[
     Query(max_length=40, description="column to sort by; prefix with '-' for descending"),
 ]
 
+IfMatchH = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200,
+           description="the row's ETag (its row_version, as returned by GET or the last write): the write "
+                       "applies only to that version (412 otherwise); omitted: applied to the current row"),
+]
+
 #: Error responses documented on every router (the body is :class:`ErrorBody`).
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not logged in / invalid token"},
     403: {"model": ErrorBody, "description": "role not allowed"},
     404: {"model": ErrorBody, "description": "not found"},
-    409: {"model": ErrorBody, "description": "conflict with other records"},
+    409: {"model": ErrorBody, "description": "conflict with other records, or the row changed while writing"},
+    412: {"model": ErrorBody, "description": "If-Match names another version than the stored one"},
     422: {"model": ErrorBody, "description": "validation failed; `errors` names each field and reason"},
 }
 
@@ -76,6 +84,17 @@ def page_response(items: list[dict[str, Any]], total: int, page: int, page_size:
     return JSONBytes(json_bytes(page_body(items, total, page, page_size)))
 
 
+def row_etag(row: dict[str, Any]) -> dict[str, str]:
+    """The ``ETag`` header of a registry row: its ``row_version`` (empty for other rows)."""
+    version = row.get("row_version")
+    return {"ETag": f'"{int(version)}"'} if version is not None else {}
+
+
 def row_response(row: dict[str, Any]) -> JSONBytes:
-    """The serialised body of a detail endpoint."""
-    return JSONBytes(json_bytes(row))
+    """The serialised body of a detail endpoint, with the row's version as its ``ETag``."""
+    return JSONBytes(json_bytes(row), headers=row_etag(row))
+
+
+def written_response(row: dict[str, Any], status_code: int = 200) -> JSONBytes:
+    """The body of a write endpoint: the stored row, with its new version as ``ETag``."""
+    return JSONBytes(json_bytes(row), status_code=status_code, headers=row_etag(row))

@@ -14,6 +14,7 @@ from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
 from parklink.web.routers.common import (
     ERRORS,
+    IfMatchH,
     JSONBytes,
     PageQ,
     PageSizeQ,
@@ -21,6 +22,7 @@ from parklink.web.routers.common import (
     dump,
     page_response,
     row_response,
+    written_response,
 )
 from parklink.web.schemas import (
     DesignationCreate,
@@ -91,7 +93,7 @@ def get_designation(designation_id: DesKey, session: SessionDep) -> JSONBytes:
 
 
 @router.post("/designations", response_model=DesignationOut, status_code=201, summary="Create a designation 新增认定")
-def create_designation(body: DesignationCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_designation(body: DesignationCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Record a designation (programme office); audited."""
     check_write(principal, "designations", "create")
     data = dump(body)
@@ -100,22 +102,24 @@ def create_designation(body: DesignationCreate, session: SessionDep, principal: 
     if revoked is not None:
         row = registry.update_row(session, "designations", row["designation_id"], {"revoked_year": revoked},
                                   actor=principal.username)
-    return row
+    return written_response(row, 201)
 
 
 @router.patch("/designations/{designation_id}", response_model=DesignationOut, summary="Update a designation 修改认定")
 def update_designation(designation_id: DesKey, body: DesignationUpdate, session: SessionDep,
-                       principal: PrincipalDep) -> dict[str, Any]:
+                       principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a designation, e.g. set ``revoked_year`` to end it (programme office); audited."""
     check_write(principal, "designations", "update", designation_id)
-    return registry.update_row(session, "designations", designation_id, dump(body), actor=principal.username)
+    return written_response(registry.update_row(session, "designations", designation_id, dump(body), actor=principal.username,
+                            expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/designations/{designation_id}", status_code=204, summary="Delete a designation 删除认定")
-def delete_designation(designation_id: DesKey, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_designation(designation_id: DesKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a designation recorded by mistake (programme office; to end one, set revoked_year)."""
     check_write(principal, "designations", "delete", designation_id)
-    registry.delete_row(session, "designations", designation_id, actor=principal.username)
+    registry.delete_row(session, "designations", designation_id, actor=principal.username,
+                        expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)
 
 
@@ -136,24 +140,26 @@ def get_target(year: YearKey, session: SessionDep) -> JSONBytes:
 
 
 @router.post("/targets", response_model=TargetOut, status_code=201, summary="Create a target 新增目标")
-def create_target(body: TargetCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_target(body: TargetCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Add a target year (programme office); audited."""
     check_write(principal, "targets", "create")
-    return registry.create_row(session, "targets", dump(body), actor=principal.username)
+    return written_response(registry.create_row(session, "targets", dump(body), actor=principal.username), 201)
 
 
 @router.patch("/targets/{year}", response_model=TargetOut, summary="Update a target 修改目标")
-def update_target(year: YearKey, body: TargetUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def update_target(year: YearKey, body: TargetUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a target (programme office); audited."""
     check_write(principal, "targets", "update", year)
-    return registry.update_row(session, "targets", year, dump(body), actor=principal.username)
+    return written_response(registry.update_row(session, "targets", year, dump(body), actor=principal.username,
+                            expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/targets/{year}", status_code=204, summary="Delete a target 删除目标")
-def delete_target(year: YearKey, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_target(year: YearKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a target (programme office); audited."""
     check_write(principal, "targets", "delete", year)
-    registry.delete_row(session, "targets", year, actor=principal.username)
+    registry.delete_row(session, "targets", year, actor=principal.username,
+                        expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import ColumnElement
@@ -14,6 +14,7 @@ from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
 from parklink.web.routers.common import (
     ERRORS,
+    IfMatchH,
     JSONBytes,
     PageQ,
     PageSizeQ,
@@ -21,6 +22,7 @@ from parklink.web.routers.common import (
     dump,
     page_response,
     row_response,
+    written_response,
 )
 from parklink.web.schemas import EnterpriseOut, EnterprisePage, EnterpriseUpdate
 
@@ -69,7 +71,8 @@ def get_enterprise(enterprise_id: Key, session: SessionDep) -> JSONBytes:
 
 @router.patch("/{enterprise_id}", response_model=EnterpriseOut, summary="Update an enterprise 修改企业")
 def update_enterprise(enterprise_id: Key, body: EnterpriseUpdate, session: SessionDep,
-                      principal: PrincipalDep) -> dict[str, Any]:
+                      principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change an enterprise profile (programme office, or the enterprise's own user); audited."""
     check_write(principal, "enterprises", "update", enterprise_id)
-    return registry.update_row(session, "enterprises", enterprise_id, dump(body), actor=principal.username)
+    return written_response(registry.update_row(session, "enterprises", enterprise_id, dump(body), actor=principal.username,
+                            expected_version=registry.parse_if_match(if_match)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import ColumnElement, select
@@ -14,6 +14,7 @@ from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
 from parklink.web.routers.common import (
     ERRORS,
+    IfMatchH,
     JSONBytes,
     PageQ,
     PageSizeQ,
@@ -21,6 +22,7 @@ from parklink.web.routers.common import (
     dump,
     page_response,
     row_response,
+    written_response,
 )
 from parklink.web.schemas import ParkCreate, ParkOut, ParkPage, ParkUpdate
 
@@ -104,22 +106,24 @@ def get_park(park_id: KeyPath, session: SessionDep) -> JSONBytes:
 
 
 @router.post("", response_model=ParkOut, status_code=201, summary="Create a park 新增园区")
-def create_park(body: ParkCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_park(body: ParkCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Create a park (programme office), validated like an import row; audited."""
     check_write(principal, "parks", "create")
-    return registry.create_row(session, "parks", dump(body), actor=principal.username)
+    return written_response(registry.create_row(session, "parks", dump(body), actor=principal.username), 201)
 
 
 @router.patch("/{park_id}", response_model=ParkOut, summary="Update a park 修改园区")
-def update_park(park_id: KeyPath, body: ParkUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def update_park(park_id: KeyPath, body: ParkUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change some fields of a park (programme office, or its park manager); audited."""
     check_write(principal, "parks", "update", park_id)
-    return registry.update_row(session, "parks", park_id, dump(body), actor=principal.username)
+    return written_response(registry.update_row(session, "parks", park_id, dump(body), actor=principal.username,
+                            expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/{park_id}", status_code=204, summary="Delete a park 删除园区")
-def delete_park(park_id: KeyPath, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_park(park_id: KeyPath, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a park (programme office); 409 while a designation or enterprise refers to it."""
     check_write(principal, "parks", "delete", park_id)
-    registry.delete_row(session, "parks", park_id, actor=principal.username)
+    registry.delete_row(session, "parks", park_id, actor=principal.username,
+                        expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)

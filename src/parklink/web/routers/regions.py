@@ -1,8 +1,10 @@
-"""Regions (provinces, cities, districts) and zones: lists, details, zone writes."""
+"""Regions (provinces, cities, districts) and zones: lists, details, zone writes; and the
+record history of every registry kind (``/api/{kind}/{key}/history``, e.g.
+``/api/parks/{park_id}/history``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import ColumnElement, select
@@ -14,6 +16,7 @@ from parklink.web.cache import cacheable
 from parklink.web.deps import PrincipalDep, SessionDep, check_write
 from parklink.web.routers.common import (
     ERRORS,
+    IfMatchH,
     JSONBytes,
     PageQ,
     PageSizeQ,
@@ -21,8 +24,17 @@ from parklink.web.routers.common import (
     dump,
     page_response,
     row_response,
+    written_response,
 )
-from parklink.web.schemas import RegionOut, RegionPage, ZoneCreate, ZoneOut, ZonePage, ZoneUpdate
+from parklink.web.schemas import (
+    HistoryOut,
+    RegionOut,
+    RegionPage,
+    ZoneCreate,
+    ZoneOut,
+    ZonePage,
+    ZoneUpdate,
+)
 
 router = APIRouter(tags=["regions & zones 区域与片区"], responses=ERRORS)
 REGION_SORT = ("adcode", "name_zh", "name_en", "level", "province", "area_km2")
@@ -99,22 +111,51 @@ def get_zone(zone_id: ZoneKey, session: SessionDep) -> JSONBytes:
 
 
 @router.post("/zones", response_model=ZoneOut, status_code=201, summary="Create a zone 新增片区")
-def create_zone(body: ZoneCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_zone(body: ZoneCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Create a zone (programme office); audited."""
     check_write(principal, "zones", "create")
-    return registry.create_row(session, "zones", dump(body), actor=principal.username)
+    return written_response(registry.create_row(session, "zones", dump(body), actor=principal.username), 201)
 
 
 @router.patch("/zones/{zone_id}", response_model=ZoneOut, summary="Update a zone 修改片区")
-def update_zone(zone_id: ZoneKey, body: ZoneUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def update_zone(zone_id: ZoneKey, body: ZoneUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a zone (programme office); audited."""
     check_write(principal, "zones", "update", zone_id)
-    return registry.update_row(session, "zones", zone_id, dump(body), actor=principal.username)
+    return written_response(registry.update_row(session, "zones", zone_id, dump(body), actor=principal.username,
+                            expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/zones/{zone_id}", status_code=204, summary="Delete a zone 删除片区")
-def delete_zone(zone_id: ZoneKey, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_zone(zone_id: ZoneKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a zone (programme office); audited."""
     check_write(principal, "zones", "delete", zone_id)
-    registry.delete_row(session, "zones", zone_id, actor=principal.username)
+    registry.delete_row(session, "zones", zone_id, actor=principal.username,
+                        expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)
+
+
+HistoryKind = Literal["regions", "zones", "parks", "designations", "targets", "transport_nodes",
+                      "transport_links", "chain_segments", "enterprises"]
+
+
+@router.get("/{kind}/{key}/history", response_model=HistoryOut,
+            summary="History of a record 记录变更历史 (e.g. /api/parks/{park_id}/history)")
+def record_history(kind: HistoryKind, key: Annotated[str, Path(max_length=120)], session: SessionDep,
+                   principal: PrincipalDep,
+                   limit: Annotated[int, Query(ge=1, le=2000, description="newest entries")] = 200,
+                   ) -> dict[str, object]:
+    """Every recorded change of one record, newest first: who, when, through what, field,
+    old and new value, and the source and confidence of the new value
+    (:func:`parklink.store.history.read_history`). A deleted record keeps its history; a key
+    that never existed is 404. The actor's name is shown to logged-in users only."""
+    from parklink.errors import NotFoundError
+    from parklink.store.history import read_history
+
+    if kind == "targets" and not (key.isdigit() and len(key) == 4):
+        raise NotFoundError(f"target {key!r} not found (未找到)")
+    items = read_history(session, kind, key, limit=limit)
+    if not items:  # 404 unless the record exists (loaded without history, e.g. the seed)
+        registry.get_row(session, kind, int(key) if kind == "targets" else key)
+    if not principal.authenticated:
+        items = [{**item, "actor": None} for item in items]
+    return {"kind": kind, "key": key, "items": items}
