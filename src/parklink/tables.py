@@ -129,7 +129,15 @@ ZONES = TableSchema(
         Column("name_zh", "str"),
         Column("name_en", "str"),
         Column("kind", "str", choices=ZONE_KINDS),
-        Column("members", "list", doc="member region adcodes joined by ';'", ref="regions.adcode"),
+        Column("members", "list", required=False, ref="regions.adcode",
+               doc="region adcodes wholly inside the zone, joined by ';' (a city or province code "
+                   "stands for all its districts)"),
+        Column("partial_members", "list", required=False, ref="regions.adcode",
+               doc="region adcodes only partly inside the zone (not also in members); a park there "
+                   "is in the zone only when parks.stated_zones says so"),
+        Column("member_notes", "list", required=False, pattern=r"^[0-9]{6}: \S.*$",
+               doc="notes on members as 'ADCODE: text' (text without ';'), e.g. which towns of a "
+                   "partial member lie inside"),
         *_SOURCE,
     ),
     key=("zone_id",),
@@ -153,6 +161,15 @@ PARKS = TableSchema(
         Column("area_types", "list", required=False, choices=AREA_TYPES),
         Column("focus_chains", "list", required=False, choices=CHAINS),
         Column("industries", "str", required=False, doc="main industries as the source states them"),
+        Column("parent_park_id", "str", required=False, ref="parks.park_id",
+               doc="the park this one lies inside (e.g. a sub-park of a new area); counts and "
+                   "evaluation never take a park and its parent both"),
+        Column("shared_point", "bool", required=False,
+               doc="true when the point is shared with another park (no source gives distinct "
+                   "points); empty = false"),
+        Column("stated_zones", "list", required=False, ref="zones.zone_id",
+               doc="zones a source places the park in beyond those its host district lies wholly "
+                   "in (needed where the district is only a partial member)"),
         *_SOURCE,
     ),
     key=("park_id",),

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from parklink import tables as t
 from parklink.errors import Problem, ValidationError
+from parklink.programme.parks import check_parents
+from parklink.programme.zones import check_zone_rows
 from parklink.store import models as m
 from parklink.tables import split_list as split_list  # re-exported for callers of store.io
 
@@ -63,18 +65,30 @@ class KindMap:
     model: type[m.Base]
     lists: dict[str, ListLink]
     renames: dict[str, str]  # canonical column -> model attribute
+    #: problems the column checks cannot see (rows numbered as in a file)
+    check: Callable[[pd.DataFrame, str], list[Problem]] | None = None
 
 
 KINDS: dict[str, KindMap] = {
     "regions": KindMap(m.Region, {}, {}),
-    "zones": KindMap(m.Zone, {"members": ListLink(m.ZoneMember, "zone_id", "adcode")}, {}),
+    "zones": KindMap(
+        m.Zone,
+        {
+            "members": ListLink(m.ZoneMember, "zone_id", "adcode"),
+            "partial_members": ListLink(m.ZonePartialMember, "zone_id", "adcode"),
+        },
+        {},
+        check=check_zone_rows,
+    ),
     "parks": KindMap(
         m.Park,
         {
             "area_types": ListLink(m.ParkAreaType, "park_id", "area_type"),
             "focus_chains": ListLink(m.ParkFocusChain, "park_id", "chain"),
+            "stated_zones": ListLink(m.ParkStatedZone, "park_id", "zone_id"),
         },
         {},
+        check=check_parents,
     ),
     "designations": KindMap(
         m.Designation,
@@ -174,6 +188,8 @@ def write_frame(
     missing = [c for c in schema.names if c not in frame.columns]
     if missing:
         raise ValidationError.single(source, f"missing columns: {', '.join(missing)}")
+    if spec.check is not None and (problems := spec.check(frame, source)):
+        raise ValidationError(problems)
     ensure_reference_rows(session)
     if mode == "replace":
         _delete_kind(session, spec)
@@ -181,7 +197,7 @@ def write_frame(
     main_rows: list[dict[str, Any]] = []
     link_rows: dict[str, list[dict[str, Any]]] = {col: [] for col in spec.lists}
     main_cols = [c for c in schema.names if c not in spec.lists]
-    records = frame[list(schema.names)].to_dict("records")
+    records = _dependency_order(schema, frame[list(schema.names)].to_dict("records"))
     for record in records:
         main_rows.append({spec.renames.get(c, c): _clean(record[c]) for c in main_cols})
         for col, link in spec.lists.items():
@@ -201,6 +217,34 @@ def write_frame(
             [Problem(source, None, None, None, f"rejected by the database: {exc.orig}")]
         ) from exc
     return len(main_rows)
+
+
+def _dependency_order(schema: t.TableSchema, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with a self reference (regions.parent_adcode, parks.parent_park_id) ordered so
+    that every referenced row comes before the rows referring to it (file order otherwise)."""
+    key = schema.key[0]
+    refs = [c.name for c in schema.columns if c.type != "list" and c.ref == f"{schema.kind}.{key}"]
+    if not refs:
+        return records
+    by_key = {str(r[key]): r for r in records}
+    out: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for rec in records:
+        # walk up the chain of not-yet-placed parents (iteratively: chains may be long),
+        # then place it top-down; a cycle stops the walk (the check and the database refuse it)
+        chain: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cur: dict[str, Any] | None = rec
+        while cur is not None and str(cur[key]) not in done and str(cur[key]) not in seen:
+            seen.add(str(cur[key]))
+            chain.append(cur)
+            deps = [_clean(cur[c]) for c in refs]
+            nxt = [by_key[str(d)] for d in deps if d is not None and str(d) in by_key]
+            cur = nxt[0] if nxt else None
+        for r in reversed(chain):
+            done.add(str(r[key]))
+            out.append(r)
+    return out
 
 
 def _delete_kind(session: Session, spec: KindMap) -> None:
