@@ -28,9 +28,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from parklink.errors import Problem, ValidationError
-from parklink.programme.parks import covered, parent_map, shared_point_groups
-from parklink.programme.zones import park_zones as park_zones
-from parklink.programme.zones import zone_districts
 from parklink.evaluate.location import (
     DETOUR_FACTOR,
     ROAD_SPEED_KMH,
@@ -39,6 +36,9 @@ from parklink.evaluate.location import (
     haversine_km,
 )
 from parklink.evaluate.matrix import Criterion, DecisionMatrix
+from parklink.programme.parks import covered, parent_map, shared_point_groups
+from parklink.programme.zones import park_zones as park_zones
+from parklink.programme.zones import zone_districts
 from parklink.tables import Column, TableSchema
 from parklink.tables import split_list as _split
 

@@ -117,7 +117,7 @@ def park_zone_membership(parks: pd.DataFrame, zones: pd.DataFrame, regions: pd.D
     or ``stated`` (``parks.stated_zones``; also when the host district is a partial member).
     Stated zones that do not exist in ``zones`` are ignored.
     """
-    whole, part = _zone_sets(zones)
+    whole, _part = _zone_sets(zones)
     parent = region_parents(regions)
     has_stated = "stated_zones" in parks.columns
     rows: list[tuple[str, str, str]] = []
