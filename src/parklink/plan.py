@@ -119,7 +119,8 @@ def read_inputs(url: str | None = None, firm_root: Path | None = None) -> PlanIn
 def status_section(inputs: PlanInputs) -> Section:
     """Programme status vs targets by year, province, zone and area type."""
     st = programme_status(
-        inputs.frame("designations"), inputs.frame("parks"), inputs.frame("zones"), inputs.frame("targets")
+        inputs.frame("designations"), inputs.frame("parks"), inputs.frame("zones"), inputs.frame("targets"),
+        regions=inputs.frame("regions"),
     )
     latest = st.by_year.iloc[-1].to_dict() if len(st.by_year) else {}
     return Section(

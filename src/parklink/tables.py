@@ -144,8 +144,15 @@ ZONES = TableSchema(
         Column("name_zh", "str", max_length=100),
         Column("name_en", "str", max_length=200),
         Column("kind", "str", choices=ZONE_KINDS),
-        Column("members", "list", doc="member region adcodes joined by ';'", ref="regions.adcode",
-               max_length=4000),
+        Column("members", "list", required=False, ref="regions.adcode", max_length=4000,
+               doc="region adcodes wholly inside the zone, joined by ';' (a city or province code "
+                   "stands for all its districts)"),
+        Column("partial_members", "list", required=False, ref="regions.adcode", max_length=4000,
+               doc="region adcodes only partly inside the zone (not also in members); a park there "
+                   "is in the zone only when parks.stated_zones says so"),
+        Column("member_notes", "list", required=False, pattern=r"^[0-9]{6}: \S.*$", max_length=4000,
+               doc="notes on members as 'ADCODE: text' (text without ';'), e.g. which towns of a "
+                   "partial member lie inside"),
         *_SOURCE,
     ),
     key=("zone_id",),
@@ -170,6 +177,15 @@ PARKS = TableSchema(
         Column("focus_chains", "list", required=False, choices=CHAINS, max_length=200),
         Column("industries", "str", required=False, doc="main industries as the source states them",
                max_length=4000, multiline=True),
+        Column("parent_park_id", "str", required=False, ref="parks.park_id", max_length=64,
+               doc="the park this one lies inside (e.g. a sub-park of a new area); counts and "
+                   "evaluation never take a park and its parent both"),
+        Column("shared_point", "bool", required=False,
+               doc="true when the point is shared with another park (no source gives distinct "
+                   "points); empty = false"),
+        Column("stated_zones", "list", required=False, ref="zones.zone_id", max_length=1000,
+               doc="zones a source places the park in beyond those its host district lies wholly "
+                   "in (needed where the district is only a partial member)"),
         *_SOURCE,
     ),
     key=("park_id",),

@@ -52,23 +52,24 @@ def tiny_registry() -> dict[str, pd.DataFrame]:
     )
     zones = pd.DataFrame(
         [{"zone_id": "core-cq", "name_zh": "重庆主城", "name_en": "Central Chongqing", "kind": "polar_core",
-          "members": "500112", **syn},
+          "members": "500112", "partial_members": None, "member_notes": None, **syn},
          {"zone_id": "test-platform", "name_zh": "测试平台", "name_en": "Test platform", "kind": "platform",
-          "members": "510112;500112", **syn}]
+          "members": "510112;500112", "partial_members": None, "member_notes": None, **syn}]
     )
     parks = pd.DataFrame(
         [
             {"park_id": "sc-a", "name_zh": "甲园区", "name_en": "Park A", "province": "SC", "adcode": "510112",
              "lon": 104.27, "lat": 30.56, "location_approximate": True, "area_km2": 10.5, "level": "national",
              "kind": "etdz", "area_types": "critical_development", "focus_chains": "auto;electronics",
-             "industries": "汽车 autos", **syn},
+             "industries": "汽车 autos", "parent_park_id": None, "shared_point": False, "stated_zones": None, **syn},
             {"park_id": "cq-b", "name_zh": "乙园区", "name_en": "Park B", "province": "CQ", "adcode": "500112",
              "lon": 106.51, "lat": 29.60, "location_approximate": False, "area_km2": None, "level": "provincial",
              "kind": "industrial_park", "area_types": "transport_node;adjacent", "focus_chains": "auto",
-             "industries": None, **syn},
+             "industries": None, "parent_park_id": None, "shared_point": False, "stated_zones": None, **syn},
             {"park_id": "cq-c", "name_zh": "丙园区", "name_en": "Park C", "province": "CQ", "adcode": "500112",
              "lon": 106.6, "lat": 29.7, "location_approximate": False, "area_km2": 3.0, "level": "other",
-             "kind": "htz", "area_types": None, "focus_chains": None, "industries": None, **syn},
+             "kind": "htz", "area_types": None, "focus_chains": None, "industries": None,
+             "parent_park_id": None, "shared_point": None, "stated_zones": None, **syn},
         ]
     )
     designations = pd.DataFrame(

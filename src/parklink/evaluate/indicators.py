@@ -36,6 +36,9 @@ from parklink.evaluate.location import (
     haversine_km,
 )
 from parklink.evaluate.matrix import Criterion, DecisionMatrix
+from parklink.programme.parks import covered, parent_map, shared_point_groups
+from parklink.programme.zones import park_zones as park_zones
+from parklink.programme.zones import zone_districts
 from parklink.tables import Column, TableSchema
 from parklink.tables import split_list as _split
 
@@ -67,7 +70,8 @@ DEFAULT_INDICATORS: tuple[Criterion, ...] = (
     Criterion("t_border", "至省界时间", "time to the provincial border", "h", "cost", "location",
               source="regions seats", formula=f"min over district seats of the other province; {_TT}"),
     Criterion("adjacent_platform", "毗邻地区平台", "in an adjacent-area platform", "0/1", "benefit", "location",
-              source="zones (platform) + regions", formula="1 if the host district belongs to a platform zone"),
+              source="zones (platform) + regions + parks.stated_zones",
+              formula="1 if the park lies in a platform zone (host district wholly inside, or stated where the district is partial)"),
     Criterion("chain_firms", "链上企业数", "chain firms within reach", "count", "benefit", "industry",
               source="enterprises", formula="firms of the park's focal chains (any chain if none named) within 1 h"),
     Criterion("chain_output", "链上产值", "chain output within reach", "million CNY", "benefit", "industry",
@@ -90,6 +94,9 @@ class IndicatorTable:
     criteria: tuple[Criterion, ...]
     notes: tuple[str, ...] = ()
     synthetic: bool = False
+    #: parent parks left out of the decision matrix because a descendant is a candidate
+    #: (a park and its parent never compete; :mod:`parklink.programme.parks`)
+    excluded: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """``park_id`` plus one column per indicator."""
@@ -131,7 +138,7 @@ class IndicatorTable:
         crits, _notes = self.usable(min_coverage=min_coverage)
         if not crits:
             raise ValidationError.single(source, f"no indicator is known for at least {min_coverage:.0%} of the parks")
-        df = self.values.copy()
+        df = self.values[~self.values["park_id"].astype(str).isin(self.excluded)].reset_index(drop=True)
         if parks is not None:
             zh = dict(zip(parks["park_id"].astype(str), parks["name_zh"].astype(str), strict=True))
             en = dict(zip(parks["park_id"].astype(str), parks["name_en"].astype(str), strict=True))
@@ -155,7 +162,8 @@ class IndicatorTable:
             base = base.drop(columns=sorted(clash))
             crits = tuple(c for c in crits if c.key not in clash)
         merged = base.merge(other.values, on="park_id", how="left")
-        return IndicatorTable(merged, crits + other.criteria, self.notes + other.notes, self.synthetic or other.synthetic)
+        return IndicatorTable(merged, crits + other.criteria, self.notes + other.notes, self.synthetic or other.synthetic,
+                              tuple(dict.fromkeys(self.excluded + other.excluded)))
 
 
 def _seats(regions: pd.DataFrame) -> pd.DataFrame:
@@ -163,38 +171,14 @@ def _seats(regions: pd.DataFrame) -> pd.DataFrame:
     return d[["adcode", "province", "seat_lon", "seat_lat"]].reset_index(drop=True)
 
 
-def _parent_map(regions: pd.DataFrame) -> dict[str, str]:
-    return {str(a): str(p) for a, p in zip(regions["adcode"], regions["parent_adcode"], strict=True) if pd.notna(p)}
-
-
 def _zone_members(zones: pd.DataFrame, regions: pd.DataFrame) -> dict[str, set[str]]:
-    """zone_id → set of district adcodes (members above district level expanded)."""
-    children: dict[str, list[str]] = {}
-    for code, parent in zip(regions["adcode"], regions["parent_adcode"], strict=True):
-        if pd.notna(parent):
-            children.setdefault(str(parent), []).append(str(code))
-    level = dict(zip(regions["adcode"].astype(str), regions["level"], strict=True))
-
-    def expand(code: str) -> list[str]:
-        if level.get(code) == "district" or code not in children:
-            return [code]
-        return [d for ch in children[code] for d in expand(ch)]
-
-    out: dict[str, set[str]] = {}
-    for zid, members in zip(zones["zone_id"], zones["members"], strict=True):
-        codes = [m.strip() for m in str(members).split(";") if m.strip()] if pd.notna(members) else []
-        out[str(zid)] = {d for c in codes for d in expand(c)}
-    return out
-
-
-def park_zones(parks: pd.DataFrame, zones: pd.DataFrame, regions: pd.DataFrame) -> list[list[str]]:
-    """For every park, the zone ids whose member districts contain the park's host district."""
-    members = _zone_members(zones, regions)
-    parent = _parent_map(regions)
-    out = []
-    for code in parks["adcode"].astype(str):
-        codes = {code, parent.get(code, "")}
-        out.append(sorted(z for z, ds in members.items() if codes & ds))
+    """zone_id → set of district adcodes wholly inside (members above district level expanded;
+    partial members left out, see :mod:`parklink.programme.zones`)."""
+    zd = zone_districts(zones, regions)
+    out: dict[str, set[str]] = {str(z): set() for z in zones["zone_id"]}
+    for zid, code, partial in zip(zd["zone_id"], zd["adcode"], zd["partial"], strict=True):
+        if not partial:
+            out[zid].add(code)
     return out
 
 
@@ -229,6 +213,20 @@ def compute_indicators(
     if n_area < n:
         notes.append(f"planned_area known for {n_area} of {n} parks; the rest take the median (flagged imputed)")
     chains = [_split(v) for v in p["focus_chains"]]
+    parent = parent_map(p)
+    excluded = tuple(pid for pid in p["park_id"].astype(str) if pid in covered(p["park_id"].astype(str), parent))
+    if excluded:
+        notes.append(
+            f"{len(excluded)} parent park(s) not ranked because a sub-park of theirs is a candidate (a park and its "
+            "parent never compete; rank the parent alone by leaving its sub-parks out): " + ", ".join(excluded)
+        )
+    shared = shared_point_groups(p)
+    if shared:
+        notes.append(
+            f"{sum(len(g) for g in shared)} parks in {len(shared)} groups share one map point (no source gives "
+            "distinct points; parks.shared_point): their location indicators are identical by construction — "
+            + "; ".join("=".join(g) for g in shared[:5]) + (" …" if len(shared) > 5 else "")
+        )
     seats = _seats(regions)
     zmem = _zone_members(zones, regions)
     core_codes = set().union(*[zmem[z] for z in zones.loc[zones["kind"] == "polar_core", "zone_id"].astype(str)]) if len(zones) else set()
@@ -250,9 +248,8 @@ def compute_indicators(
         dest = _lonlat(seats[seats["province"] == other], "seat_lon", "seat_lat")
         if mask.any() and len(dest):
             t_border[mask] = tt(xy[mask], dest).min(axis=1)
-    platform_codes = set().union(*[zmem[z] for z in zones.loc[zones["kind"] == "platform", "zone_id"].astype(str)]) if len(zones) else set()
-    parent = _parent_map(regions)
-    adjacent = np.array([1.0 if ({a, parent.get(a, "")} & platform_codes) else 0.0 for a in p["adcode"].astype(str)])
+    platforms = set(zones.loc[zones["kind"] == "platform", "zone_id"].astype(str))
+    adjacent = np.array([1.0 if set(zs) & platforms else 0.0 for zs in park_zones(p, zones, regions)])
     values = pd.DataFrame(
         {
             "park_id": p["park_id"].astype(str),
@@ -306,7 +303,7 @@ def compute_indicators(
     else:
         crits = tuple(c for c in DEFAULT_INDICATORS if c.key not in _FIRM_KEYS)
         notes.append("no enterprises given: industrial-foundation indicators left out")
-    return IndicatorTable(values, crits, tuple(notes), synthetic)
+    return IndicatorTable(values, crits, tuple(notes), synthetic, excluded)
 
 
 # --------------------------------------------------------------------------- import

@@ -209,32 +209,6 @@ def removal_dependants(session: Session, kind: str, keys: Sequence[str], *, file
     return problems
 
 
-def _dependency_order(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """New rows ordered so that a row referring to another new row of the same kind (a
-    region's parent) comes after it."""
-    self_refs = [c.name for c in t.schema(kind).columns
-                 if c.ref and c.ref.split(".")[0] == kind and c.type != "list"]
-    if not self_refs or len(frame) < 2:
-        return frame
-    key = _key_name(kind)
-    keys = [str(k) for k in frame[key]]
-    present = set(keys)
-    parents = {k: {str(v) for c in self_refs for v in [frame.iloc[i][c]]
-                   if not h._missing(v) and str(v) in present and str(v) != k}
-               for i, k in enumerate(keys)}
-    done: set[str] = set()
-    order: list[int] = []
-    pending = list(range(len(keys)))
-    while pending:
-        ready = [i for i in pending if parents[keys[i]] <= done]
-        if not ready:  # a cycle: leave the rest in file order (the database reports it)
-            ready = pending
-        order += ready
-        done.update(keys[i] for i in ready)
-        pending = [i for i in pending if i not in set(ready)]
-    return frame.iloc[order].reset_index(drop=True)
-
-
 def _list_rows(kind: str, col: str, key: str, text: str | None) -> list[dict[str, Any]]:
     link = KINDS[kind].lists[col]
     rows = []
@@ -290,7 +264,6 @@ def _insert_rows(session: Session, kind: str, frame: pd.DataFrame, file: str) ->
     """Insert new rows (main and list rows, dependency order); their versions by key."""
     from parklink.store.io import write_frame
 
-    frame = _dependency_order(kind, frame)
     write_frame(session, kind, frame, mode="append", source=file)
     keys = [h.record_key(k) for k in frame[_key_name(kind)]]
     versions = dict.fromkeys(keys, 1)

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from parklink import tables as t
 from parklink.errors import Problem, ValidationError
+from parklink.programme.parks import check_parents
+from parklink.programme.zones import check_zone_rows
 from parklink.store import models as m
 from parklink.tables import split_list as split_list  # re-exported for callers of store.io
 
@@ -63,18 +65,30 @@ class KindMap:
     model: type[m.Base]
     lists: dict[str, ListLink]
     renames: dict[str, str]  # canonical column -> model attribute
+    #: problems the column checks cannot see (rows numbered as in a file)
+    check: Callable[[pd.DataFrame, str], list[Problem]] | None = None
 
 
 KINDS: dict[str, KindMap] = {
     "regions": KindMap(m.Region, {}, {}),
-    "zones": KindMap(m.Zone, {"members": ListLink(m.ZoneMember, "zone_id", "adcode")}, {}),
+    "zones": KindMap(
+        m.Zone,
+        {
+            "members": ListLink(m.ZoneMember, "zone_id", "adcode"),
+            "partial_members": ListLink(m.ZonePartialMember, "zone_id", "adcode"),
+        },
+        {},
+        check=check_zone_rows,
+    ),
     "parks": KindMap(
         m.Park,
         {
             "area_types": ListLink(m.ParkAreaType, "park_id", "area_type"),
             "focus_chains": ListLink(m.ParkFocusChain, "park_id", "chain"),
+            "stated_zones": ListLink(m.ParkStatedZone, "park_id", "zone_id"),
         },
         {},
+        check=check_parents,
     ),
     "designations": KindMap(
         m.Designation,
@@ -174,6 +188,8 @@ def write_frame(
     missing = [c for c in schema.names if c not in frame.columns]
     if missing:
         raise ValidationError.single(source, f"missing columns: {', '.join(missing)}")
+    if spec.check is not None and (problems := spec.check(frame, source)):
+        raise ValidationError(problems)
     ensure_reference_rows(session)
     if mode == "replace":
         _delete_kind(session, spec)
@@ -182,8 +198,7 @@ def write_frame(
     main_rows: list[dict[str, Any]] = []
     link_rows: dict[str, list[dict[str, Any]]] = {col: [] for col in spec.lists}
     main_cols = [c for c in schema.names if c not in spec.lists]
-    records = frame[list(schema.names)].to_dict("records")
-    for record in records:
+    for record in frame[list(schema.names)].to_dict("records"):
         main_rows.append({spec.renames.get(c, c): _clean(record[c]) for c in main_cols})
         for col, link in spec.lists.items():
             for pos, item in enumerate(split_list(record[col])):

@@ -112,10 +112,12 @@ class Zone(SourcedMixin, VersionedMixin, Base):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
+    member_notes: Mapped[str | None] = mapped_column(Text)
 
 
 class ZoneMember(Base):
-    """Membership of a region in a zone."""
+    """Membership of a region wholly inside a zone (a city or province code stands for all
+    its districts)."""
 
     __tablename__ = "zone_member"
 
@@ -123,6 +125,19 @@ class ZoneMember(Base):
         ForeignKey("zone.zone_id", ondelete="CASCADE"), primary_key=True
     )
     adcode: Mapped[str] = mapped_column(ForeignKey("region.adcode"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ZonePartialMember(Base):
+    """A region only partly inside a zone: a park there is in the zone only when
+    :class:`ParkStatedZone` says so (``zone.member_notes`` says which part lies inside)."""
+
+    __tablename__ = "zone_partial_member"
+
+    zone_id: Mapped[str] = mapped_column(
+        ForeignKey("zone.zone_id", ondelete="CASCADE"), primary_key=True
+    )
+    adcode: Mapped[str] = mapped_column(ForeignKey("region.adcode"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -138,6 +153,7 @@ class Park(SourcedMixin, VersionedMixin, Base):
         CheckConstraint("lon >= 97 AND lon <= 111", name="lon"),
         CheckConstraint("lat >= 26 AND lat <= 35", name="lat"),
         CheckConstraint("area_km2 IS NULL OR area_km2 >= 0", name="area"),
+        CheckConstraint("parent_park_id IS NULL OR parent_park_id <> park_id", name="parent"),
     )
 
     park_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -152,6 +168,20 @@ class Park(SourcedMixin, VersionedMixin, Base):
     level: Mapped[str] = mapped_column(String(12), index=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     industries: Mapped[str | None] = mapped_column(Text)
+    parent_park_id: Mapped[str | None] = mapped_column(ForeignKey("park.park_id"), index=True)
+    shared_point: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ParkStatedZone(Base):
+    """A zone a source places the park in beyond the zones its host district lies wholly in."""
+
+    __tablename__ = "park_stated_zone"
+
+    park_id: Mapped[str] = mapped_column(
+        ForeignKey("park.park_id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[str] = mapped_column(ForeignKey("zone.zone_id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class ParkAreaType(Base):

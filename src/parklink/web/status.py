@@ -45,6 +45,10 @@ def fingerprint(session: Session) -> tuple[Any, ...]:
         select(func.count()).select_from(m.Zone),
         select(func.count()).select_from(m.ZoneMember),
         select(func.sum(func.length(m.ZoneMember.adcode + m.ZoneMember.zone_id))),
+        select(func.count()).select_from(m.ZonePartialMember),
+        select(func.count()).select_from(m.Region),
+        select(func.count()).select_from(m.ParkStatedZone),
+        select(func.sum(func.length(func.coalesce(m.Park.parent_park_id, "")))),
         select(func.count()).select_from(m.Target),
         select(func.sum(m.Target.cumulative_parks + m.Target.year)),
         select(func.max(m.AuditEntry.id)),
@@ -92,6 +96,7 @@ def current_status(session: Session) -> ProgrammeStatus:
         read_frame(session, "parks"),
         read_frame(session, "zones"),
         read_frame(session, "targets"),
+        regions=read_frame(session, "regions"),
     )
     with _LOCK:
         if len(_CACHE) > 16:

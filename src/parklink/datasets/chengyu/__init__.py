@@ -156,27 +156,13 @@ def provenance() -> pd.DataFrame:
 
 
 def zone_districts() -> pd.DataFrame:
-    """Zones expanded to districts: one row per (zone_id, district adcode).
+    """Zones of the embedded dataset expanded to districts: one row per (zone_id, district).
 
-    A zone member may be a province, a city or a district (``zones.members``); members
-    above district level are replaced by all their districts through ``parent_adcode``.
-    Columns: ``zone_id``, ``member`` (the listed code), ``adcode`` (a district).
+    Members above district level (``zones.members`` / ``zones.partial_members``) are
+    replaced by all their districts through ``parent_adcode``. Columns: ``zone_id``,
+    ``member`` (the listed code), ``adcode`` (a district), ``partial`` (the listed member
+    lies only partly inside) and ``note``. See :func:`parklink.programme.zones.zone_districts`.
     """
-    regions = load("regions")
-    zones = load("zones")
-    level = dict(zip(regions["adcode"], regions["level"], strict=True))
-    children: dict[str, list[str]] = {}
-    for code, parent in zip(regions["adcode"], regions["parent_adcode"], strict=True):
-        if pd.notna(parent):
-            children.setdefault(str(parent), []).append(str(code))
+    from parklink.programme.zones import zone_districts as expand
 
-    def districts(code: str) -> list[str]:
-        if level.get(code) == "district":
-            return [code]
-        return [d for child in children.get(code, []) for d in districts(child)]
-
-    rows: list[tuple[str, str, str]] = []
-    for zone_id, members in zip(zones["zone_id"], zones["members"], strict=True):
-        for member in str(members).split(";"):
-            rows.extend((str(zone_id), member, d) for d in districts(member.strip()))
-    return pd.DataFrame(rows, columns=["zone_id", "member", "adcode"]).astype("string")
+    return expand(load("zones"), load("regions"))

@@ -1,0 +1,35 @@
+"""A park and its parent never compete in an evaluation; shared points are reported."""
+
+from __future__ import annotations
+
+from parklink.datasets import chengyu
+from parklink.evaluate.api import score_parks
+from parklink.evaluate.indicators import compute_indicators
+from parklink.programme.parks import parent_child_pairs
+
+
+def _frames() -> dict[str, object]:
+    return {k: chengyu.load(k) for k in ("regions", "zones", "transport_nodes")}
+
+
+def test_parent_with_a_candidate_child_is_not_ranked() -> None:
+    parks = chengyu.load("parks")
+    table = compute_indicators(parks, **_frames())  # type: ignore[arg-type]
+    parents = {a for a, _c in parent_child_pairs(parks)}
+    assert set(table.excluded) == parents == {"cq-liangjiang-new-area", "sc-yibin-sanjiang-new-area", "sc-chengdu-htz"}
+    dm = table.matrix(parks)
+    assert not parents & set(dm.alternatives)
+    assert len(dm.alternatives) == len(parks) - 3
+    assert any("parent park" in n for n in table.notes)
+    assert any("share one map point" in n for n in table.notes)
+    # indicator values are still computed for the parents (park pages show them)
+    assert parents <= set(table.values["park_id"])
+
+
+def test_parent_alone_is_ranked() -> None:
+    """Without its sub-parks among the candidates, Liangjiang New Area is evaluated."""
+    parks = chengyu.load("parks")
+    alone = parks[~parks["park_id"].isin(["cq-liangjiang-yufu", "cq-lianglu-cuntan-bonded-port"])]
+    scores = score_parks(alone.reset_index(drop=True), **_frames())  # type: ignore[arg-type]
+    assert "cq-liangjiang-new-area" in scores.index
+    assert "sc-yibin-sanjiang-new-area" not in scores.index  # its sub-park Lingang ETDZ is a candidate
