@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, select
 
 from parklink import tables as t
 from parklink.store import models as m
-from parklink.web import registry
+from parklink.web import policy, registry
 from parklink.web.cache import cacheable
-from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.deps import PrincipalDep, SessionDep
 from parklink.web.routers.common import (
     ERRORS,
     JSONBytes,
@@ -101,20 +101,22 @@ def get_zone(zone_id: ZoneKey, session: SessionDep) -> JSONBytes:
 @router.post("/zones", response_model=ZoneOut, status_code=201, summary="Create a zone 新增片区")
 def create_zone(body: ZoneCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Create a zone (programme office); audited."""
-    check_write(principal, "zones", "create")
-    return registry.create_row(session, "zones", dump(body), actor=principal.username)
+    data = dump(body)
+    policy.authorize(principal, "zones", "create", None, data)
+    return registry.create_row(session, "zones", data, actor=principal.username)
 
 
 @router.patch("/zones/{zone_id}", response_model=ZoneOut, summary="Update a zone 修改片区")
 def update_zone(zone_id: ZoneKey, body: ZoneUpdate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Change a zone (programme office); audited."""
-    check_write(principal, "zones", "update", zone_id)
-    return registry.update_row(session, "zones", zone_id, dump(body), actor=principal.username)
+    data = dump(body)
+    policy.authorize(principal, "zones", "update", zone_id, data)
+    return registry.update_row(session, "zones", zone_id, data, actor=principal.username)
 
 
 @router.delete("/zones/{zone_id}", status_code=204, summary="Delete a zone 删除片区")
 def delete_zone(zone_id: ZoneKey, session: SessionDep, principal: PrincipalDep) -> Response:
     """Delete a zone (programme office); audited."""
-    check_write(principal, "zones", "delete", zone_id)
+    policy.authorize(principal, "zones", "delete", zone_id)
     registry.delete_row(session, "zones", zone_id, actor=principal.username)
     return Response(status_code=204)
