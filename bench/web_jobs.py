@@ -55,7 +55,7 @@ def main() -> None:
     from parklink.store import models as m
     from parklink.store.db import session_scope
     from parklink.web import create_app
-    from parklink.web.accounts import create_user
+    from parklink.web.accounts import create_user, open_session
 
     get_settings.cache_clear()
     url = get_settings().resolved_database_url
@@ -68,7 +68,8 @@ def main() -> None:
         with state.sessions() as s:
             user = s.scalar(select(m.User).where(m.User.username == "bench"))
             assert user is not None
-            token = state.signer.issue("api", user.id, user.password_hash, ttl_s=3600)
+            token = open_session(s, state.signer, user, "api", ttl_s=3600)
+            s.commit()
         h = {"Authorization": f"Bearer {token}"}
         for label, kind, body in REQUESTS:
             t0 = time.perf_counter()

@@ -4,6 +4,9 @@
 ``PARKLINK_DATA_DIR``      where the database, firm-level Parquet and caches live.
 ``PARKLINK_ENGINE``        firm-level analytics engine: ``duckdb`` (default) or ``spark``.
 ``PARKLINK_SPARK_MASTER``  Spark master URL when the engine is ``spark`` (default ``local[2]``).
+``PARKLINK_WEB_TRUSTED_PROXIES``  comma-separated addresses of reverse proxies whose
+                           ``X-Forwarded-For``/``-Proto`` headers ``parklink serve`` trusts;
+                           default none (forwarded headers are ignored).
 ``PARKLINK_CONFIG``        optional TOML file with the same keys (lower case, no prefix).
 """
 
@@ -37,6 +40,12 @@ class Settings(BaseSettings):
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     seed: int = 20200611
+    web_trusted_proxies: str = ""
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """The addresses of :attr:`web_trusted_proxies` (empty: trust no forwarded header)."""
+        return [p.strip() for p in self.web_trusted_proxies.split(",") if p.strip()]
 
     @field_validator("data_dir")
     @classmethod

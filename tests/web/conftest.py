@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from parklink.store.db import get_engine, session_scope, upgrade
 from parklink.store.io import LOAD_ORDER, write_frame
 from parklink.testing import tiny_registry
-from parklink.web.accounts import create_user
+from parklink.web.accounts import create_user, open_session
 
 FIRM_COLUMNS = ["enterprise_id", "province", "adcode", "park_id", "lon", "lat", "chain", "segments",
                 "output_cny_m", "leading"]
@@ -100,7 +100,7 @@ def ro_client(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def token_headers(client: TestClient, username: str) -> dict[str, str]:
-    """Bearer headers for ``username``, issued directly by the app's signer (no slow login)."""
+    """Bearer headers for ``username``, issued directly (a session row and the app's signer; no slow login)."""
     from sqlalchemy import select
 
     from parklink.store import models as m
@@ -109,7 +109,8 @@ def token_headers(client: TestClient, username: str) -> dict[str, str]:
     with state.sessions() as session:
         user = session.scalar(select(m.User).where(m.User.username == username))
         assert user is not None
-        token = state.signer.issue("api", user.id, user.password_hash, ttl_s=600)
+        token = open_session(session, state.signer, user, "api", ttl_s=600)
+        session.commit()
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -390,8 +390,13 @@ def test_cookie_calls_need_the_csrf_header(ac: TestClient, hdr: dict[str, dict[s
 
         user = s.scalar(select(m.User).where(m.User.username == "office"))
         assert user is not None
-        cookie = state.signer.issue("session", user.id, user.password_hash, ttl_s=600)
-    csrf = state.signer.new_csrf()
+        from parklink.web.accounts import open_session
+
+        cookie = open_session(s, state.signer, user, "session", ttl_s=600)
+        s.commit()
+    claims = state.signer.verify(cookie, "session")
+    assert claims is not None
+    csrf = state.signer.new_csrf(claims.sid)  # bound to the session
     ac.cookies.set(SESSION_COOKIE, cookie)
     ac.cookies.set(CSRF_COOKIE, csrf)
     try:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from parklink.web.security import (
-    LoginLimiter,
+    LoginThrottle,
     TokenSigner,
     hash_password,
     load_secret,
@@ -33,14 +33,14 @@ def test_argon2_hash_roundtrip() -> None:
 
 def test_tokens_are_signed_purpose_bound_and_expire() -> None:
     signer = TokenSigner(b"k" * 32)
-    tok = signer.issue("api", 7, "$argon2id$hash", ttl_s=60)
+    tok = signer.issue("api", 7, "$argon2id$hash", ttl_s=60, sid="s1")
     claims = signer.verify(tok, "api")
-    assert claims is not None and claims.user_id == 7
+    assert claims is not None and claims.user_id == 7 and claims.sid == "s1"
     assert signer.verify(tok, "session") is None  # a token of one purpose is not valid for another
     payload, sig = tok.split(".")
     assert signer.verify(payload + "." + sig[:-2] + ("AA" if sig[-2:] != "AA" else "BB"), "api") is None
     assert TokenSigner(b"z" * 32).verify(tok, "api") is None  # other installation's secret
-    assert signer.verify(signer.issue("api", 7, "h", ttl_s=-1), "api") is None  # expired
+    assert signer.verify(signer.issue("api", 7, "h", ttl_s=-1, sid="s1"), "api") is None  # expired
     assert signer.fingerprint("h1") != signer.fingerprint("h2")
 
 
@@ -49,19 +49,22 @@ def test_csrf_tokens() -> None:
     tok = signer.new_csrf()
     assert signer.csrf_ok(tok, tok)
     assert not signer.csrf_ok(tok, signer.new_csrf())
+    bound = signer.new_csrf("sid-1")
+    assert signer.csrf_ok(bound, bound, "sid-1")
+    assert not signer.csrf_ok(bound, bound, "sid-2") and not signer.csrf_ok(bound, bound)  # bound to its session
     assert not signer.csrf_ok(None, tok)
     forged = "abc.def"
     assert not signer.csrf_ok(forged, forged)
 
 
-def test_limiter_window() -> None:
-    lim = LoginLimiter(max_failures=2, window_s=0.2)
-    assert lim.retry_after("k") == 0
-    lim.failed("k")
-    lim.failed("k")
-    assert lim.retry_after("k") >= 1
+def test_throttle_window() -> None:
+    lim = LoginThrottle(free_per_address=2, free_per_pair=2, free_per_account=2, decay_s=0.2)
+    assert lim.wait("k", "a") == 0
+    lim.failed("k", "a")
+    lim.failed("k", "a")
+    assert lim.wait("k", "a") >= 1
     time.sleep(0.25)
-    assert lim.retry_after("k") == 0
+    assert lim.wait("k", "a") == 0
 
 
 def test_secret_is_generated_private_and_stable(tmp_path: Path) -> None:

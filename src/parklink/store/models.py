@@ -489,6 +489,24 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class WebSession(Base):
+    """One login: an API bearer token or a page session (``kind``).
+
+    Every signed token carries its ``sid``; a token is accepted only while its row exists,
+    so deleting the row revokes it at once (logout, deactivation, password change).
+    Times are Unix seconds (UTC).
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (CheckConstraint("kind IN ('api', 'session')", name="kind"),)
+
+    sid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created: Mapped[int] = mapped_column(Integer)
+    expires: Mapped[int] = mapped_column(Integer, index=True)
+
+
 class UserPark(Base):
     """A park a park manager may edit."""
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import import_module, resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,13 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parklink import __version__
 from parklink.errors import ConfigError, NotFoundError, ParklinkError, ValidationError
-from parklink.settings import get_settings
+from parklink.settings import Settings, get_settings
 from parklink.store.db import database_url as resolve_url
 from parklink.store.db import get_engine, is_initialised, redact
 from parklink.web.cache import ResponseCacheMiddleware
-from parklink.web.deps import WebState
+from parklink.web.deps import WRITE_METHODS, WebState, guard_writes, write_guard_error
 from parklink.web.registry import ConflictError
-from parklink.web.security import LoginLimiter, TokenSigner, load_secret
+from parklink.web.routers.common import ERRORS
+from parklink.web.security import LoginThrottle, TokenSigner, load_secret
 
 log = logging.getLogger("parklink.web")
 
@@ -90,11 +91,46 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
+#: Path prefixes of the routers whose writes are authenticated before the body is read.
+GUARDED_PREFIXES = ("/api/parks", "/api/zones", "/api/designations", "/api/targets", "/api/enterprises",
+                    "/api/users", "/api/scenarios", "/api/auth/logout")
+
+
+def _guarded(request: Request) -> bool:
+    return request.url.path.startswith(GUARDED_PREFIXES)
+
+
+def _guard_error(request: Request) -> StarletteHTTPException | None:
+    with request.app.state.web.sessions() as session:
+        return write_guard_error(request, session)
+
+
+#: Errors any route may answer before it runs, documented on every API operation.
+PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (400, 405)}
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options of ``parklink serve``: forwarded headers (``X-Forwarded-For``,
+    ``X-Forwarded-Proto``) are honoured only from the proxies of
+    ``PARKLINK_WEB_TRUSTED_PROXIES``; by default none (uvicorn itself would trust them
+    from 127.0.0.1, letting any local client choose the address that login throttling counts)."""
+    proxies = settings.trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) if proxies else ""}
+
+
 def _install_handlers(app: FastAPI) -> None:
     from parklink.web.pages import error_page
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        # a malformed body (not JSON) is refused before the dependencies run: still answer
+        # an anonymous or CSRF-less write with 401/403 first, never reveal validation
+        if request.method in WRITE_METHODS and _guarded(request):
+            from starlette.concurrency import run_in_threadpool
+
+            refused = await run_in_threadpool(_guard_error, request)
+            if refused is not None:
+                return await _http(request, refused)
         errors = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("body",)]
@@ -139,7 +175,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         database_url=url,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signer=TokenSigner(load_secret(settings.data_dir)),
-        limiter=LoginLimiter(),
+        limiter=LoginThrottle(),
     )
 
     @asynccontextmanager
@@ -190,11 +226,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
         users,
     )
 
+    guarded = (regions, parks, designations, enterprises, scenarios, users)
     for module in (regions, parks, designations, enterprises, chains, logistics, maps, scenarios, users):
-        app.include_router(module.router, prefix="/api")
-    app.include_router(import_module("parklink.web.routers.analyses").router, prefix="/api")
+        # writes of these routers authenticate (and check CSRF) before the body is validated
+        deps = [Depends(guard_writes)] if module in guarded else []
+        app.include_router(module.router, prefix="/api", dependencies=deps, responses=PROTOCOL_ERRORS)
+    app.include_router(import_module("parklink.web.routers.analyses").router, prefix="/api",
+                       responses=PROTOCOL_ERRORS)
 
-    @app.get("/api/health", tags=["meta"], summary="Health check")
+    @app.get("/api/health", tags=["meta"], summary="Health check", responses=PROTOCOL_ERRORS)
     def health() -> dict[str, str]:
         """Liveness: the version (the database is checked at startup)."""
         return {"status": "ok", "version": __version__}

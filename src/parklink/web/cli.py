@@ -44,15 +44,19 @@ def serve(
             init_default(url, firm_root=None, progress=False)
         _first_admin_hint(url)
         console.print(f"[green]→[/] http://{host}:{port}/  (API docs 接口文档: http://{host}:{port}/docs)")
+    from parklink.settings import get_settings
+    from parklink.web.app import uvicorn_options
+
+    options = uvicorn_options(get_settings())  # forwarded headers only from configured proxies
     if workers > 1:
         import os
 
         os.environ["PARKLINK_WEB_DATABASE_URL"] = url
-        uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning", **options)
     else:
         from parklink.web.app import create_app
 
-        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info", **options)
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from parklink.store import models as m
-from parklink.web.security import LoginLimiter, TokenSigner
+from parklink.web.security import LoginThrottle, TokenClaims, TokenSigner
 
 SESSION_COOKIE = "parklink_session"
 CSRF_COOKIE = "parklink_csrf"
+DEVICE_COOKIE = "parklink_device"
+CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "parklink_lang"
 API_TOKEN_TTL_S = 8 * 3600
 SESSION_TTL_S = 12 * 3600
@@ -22,12 +24,12 @@ SESSION_TTL_S = 12 * 3600
 
 @dataclass
 class WebState:
-    """Per-application state: session factory, token signer, login limiter, small caches."""
+    """Per-application state: session factory, token signer, login throttle, small caches."""
 
     database_url: str
     sessions: sessionmaker[Session]
     signer: TokenSigner
-    limiter: LoginLimiter
+    limiter: LoginThrottle
     cache: dict[Any, Any] = field(default_factory=dict)
 
 
@@ -41,6 +43,8 @@ class Principal:
     parks: frozenset[str] = frozenset()
     enterprise_id: str | None = None
     display_name: str | None = None
+    sid: str | None = None  # the server-side session (web_session.sid) of the credential
+    via: str | None = None  # 'bearer' (Authorization header) or 'cookie' (page session)
 
     @property
     def is_office(self) -> bool:
@@ -85,13 +89,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]  # commit before responding
 
 
-def load_principal(session: Session, user_id: int, fingerprint: str, signer: TokenSigner) -> Principal | None:
-    """The active user ``user_id`` whose password fingerprint still matches; None otherwise."""
-    user = session.get(m.User, user_id)
-    if user is None or not user.active or signer.fingerprint(user.password_hash) != fingerprint:
+def load_principal(session: Session, claims: TokenClaims, signer: TokenSigner, via: str) -> Principal | None:
+    """The active user of ``claims`` whose password fingerprint still matches and whose
+    server-side session still exists (not logged out or revoked); None otherwise."""
+    row = session.get(m.WebSession, claims.sid)
+    if row is None or row.user_id != claims.user_id or row.kind != claims.purpose:
+        return None
+    user = session.get(m.User, claims.user_id)
+    if user is None or not user.active or signer.fingerprint(user.password_hash) != claims.fingerprint:
         return None
     parks = frozenset(session.scalars(select(m.UserPark.park_id).where(m.UserPark.user_id == user.id)))
-    return Principal(user.id, user.username, user.role, parks, user.enterprise_id, user.display_name)
+    return Principal(user.id, user.username, user.role, parks, user.enterprise_id, user.display_name,
+                     claims.sid, via)
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
@@ -102,14 +111,15 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 def principal_of(request: Request, session: Session) -> Principal:
     """The caller: a bearer token (API) or the session cookie (pages); anonymous otherwise.
 
-    An invalid or expired bearer token is an error (401), not a silent downgrade.
+    An invalid or expired bearer token is an error (401), not a silent downgrade; an
+    invalid session cookie (expired, logged out, malformed) means anonymous.
     """
     state = web_state(request)
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
         claims = state.signer.verify(token.strip(), "api") if scheme.lower() == "bearer" else None
-        principal = claims and load_principal(session, claims.user_id, claims.fingerprint, state.signer)
+        principal = claims and load_principal(session, claims, state.signer, "bearer")
         if not principal:
             raise HTTPException(
                 401, "invalid or expired token (令牌无效或已过期)", headers={"WWW-Authenticate": "Bearer"}
@@ -119,7 +129,7 @@ def principal_of(request: Request, session: Session) -> Principal:
     if cookie:
         claims = state.signer.verify(cookie, "session")
         if claims:
-            principal = load_principal(session, claims.user_id, claims.fingerprint, state.signer)
+            principal = load_principal(session, claims, state.signer, "cookie")
             if principal:
                 return principal
     return ANONYMOUS
@@ -176,3 +186,65 @@ def check_write(principal: Principal, kind: str, action: str, key: Any = None) -
         raise HTTPException(401, "log in first (请先登录)", headers={"WWW-Authenticate": "Bearer"})
     if not may_write(principal, kind, action, key):
         raise forbid(f"role {principal.role} may not {action} {kind}" + (f" {key}" if key is not None else ""))
+
+
+def session_binding(request: Request) -> str:
+    """The CSRF binding of the request: the session id of a valid session cookie, else ''.
+
+    Only the signature and expiry are checked here (no database read); the session's
+    existence is checked by :func:`principal_of` on the same request.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    claims = web_state(request).signer.verify(cookie, "session") if cookie else None
+    return claims.sid if claims else ""
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    """True when ``submitted`` equals the CSRF cookie and is signed for this session."""
+    return web_state(request).signer.csrf_ok(request.cookies.get(CSRF_COOKIE), submitted,
+                                              session_binding(request))
+
+
+CSRF_FAILED = "missing or invalid CSRF token (CSRF check failed; reload the page) 表单已失效，请刷新页面"
+
+
+def check_csrf(request: Request, principal: Principal, submitted: str | None = None) -> None:
+    """403 unless a cookie-authenticated caller sent the session's CSRF token (in
+    ``submitted`` — a form field — or the ``X-CSRF-Token`` header). Bearer-token and
+    anonymous calls carry no ambient credential and need none."""
+    if principal.via != "cookie":
+        return
+    token = submitted if submitted is not None else request.headers.get(CSRF_HEADER)
+    if not csrf_valid(request, token):
+        raise HTTPException(403, CSRF_FAILED)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Write routes open to anonymous callers (no login, no CSRF: there is no session yet).
+ANONYMOUS_WRITES = frozenset({"/api/auth/token"})
+
+
+def write_guard_error(request: Request, session: Session) -> HTTPException | None:
+    """Why a write request must be refused before its body is even read: 401 for an
+    anonymous caller (or an invalid token), 403 for a cookie-authenticated caller without
+    the session's CSRF token; None when it may proceed (role and field checks follow)."""
+    if request.method not in WRITE_METHODS or request.url.path in ANONYMOUS_WRITES:
+        return None
+    try:
+        principal = principal_of(request, session)
+    except HTTPException as exc:
+        return exc
+    if not principal.authenticated:
+        return HTTPException(401, "log in first (请先登录)", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        check_csrf(request, principal)
+    except HTTPException as exc:
+        return exc
+    return None
+
+
+def guard_writes(request: Request, session: SessionDep) -> None:
+    """Router dependency of the registry, user and scenario routers: authenticate (and check
+    CSRF) every write before its body is validated (see :func:`write_guard_error`)."""
+    if (error := write_guard_error(request, session)) is not None:
+        raise error

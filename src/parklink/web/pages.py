@@ -25,18 +25,20 @@ from parklink.errors import ParklinkError, ValidationError
 from parklink.programme.status import AREA_TYPE_NAMES, PROVINCE_NAMES
 from parklink.store import models as m
 from parklink.store.io import CHAIN_NAMES
-from parklink.web import accounts, registry
+from parklink.web import accounts, policy, registry
 from parklink.web.deps import (
     ANONYMOUS,
     CSRF_COOKIE,
+    DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     SESSION_TTL_S,
     Principal,
     SessionDep,
-    check_write,
+    csrf_valid,
     may_write,
     principal_of,
+    session_binding,
     web_state,
 )
 from parklink.web.figures import INDICATORS, status_figures
@@ -108,9 +110,10 @@ def render(request: Request, name: str, context: dict[str, Any], *, principal: P
     csrf = request.cookies.get(CSRF_COOKIE)
     # only pages with a form need a CSRF token: the login page and pages of logged-in users
     needs_csrf = principal.authenticated or name == "login.html"
-    new_csrf = needs_csrf and (csrf is None or not state.signer.csrf_ok(csrf, csrf))
+    binding = principal.sid or "" if principal.authenticated else session_binding(request)
+    new_csrf = needs_csrf and (csrf is None or not state.signer.csrf_ok(csrf, csrf, binding))
     if new_csrf:
-        csrf = state.signer.new_csrf()
+        csrf = state.signer.new_csrf(binding)
     ctx = {
         "request": request, "lang": lang, "B": _bilingual(lang), "user": principal, "csrf": csrf,
         "switch_url": _switch_url(request, lang), "version": __version__, "path": request.url.path,
@@ -138,7 +141,7 @@ def _principal(request: Request, session: Any) -> Principal:
 
 
 def _check_csrf(request: Request, submitted: str | None) -> None:
-    if not web_state(request).signer.csrf_ok(request.cookies.get(CSRF_COOKIE), submitted):
+    if not csrf_valid(request, submitted):
         raise HTTPException(403, "form expired or forged (CSRF check failed; reload the page) 表单已失效")
 
 
@@ -304,6 +307,7 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     principal = _principal(request, session)
     ctx = _park_context(session, park_id, request)
     ctx["can_edit"] = may_write(principal, "parks", "update", park_id)
+    ctx["writable"] = policy.writable_fields(principal, "parks")
     ctx["sources"] = _sources
     ctx["errors"] = []
     ctx["saved"] = request.query_params.get("saved") == "1"
@@ -336,9 +340,12 @@ def park_edit(
 
     _check_csrf(request, csrf)
     principal = _principal(request, session)
-    check_write(principal, "parks", "update", park_id)
     changes = dict(zip(EDITABLE, (name_zh, name_en, area_km2, industries, source_url), strict=True))
     expected = registry.parse_if_match(version) if version.strip() else None
+    # fields the role may not write are shown read-only (not submitted): leave them as they are
+    allowed = policy.writable_fields(principal, "parks")
+    changes = {k: v for k, v in changes.items() if allowed is None or k in allowed}
+    policy.authorize(principal, "parks", "update", park_id, changes)
     try:
         begin_write(session)
         with session.begin_nested():
@@ -384,22 +391,34 @@ def login_submit(
     _check_csrf(request, csrf)
     state = web_state(request)
     client = request.client.host if request.client else "?"
+    trusted = state.signer.device_ok(request.cookies.get(DEVICE_COOKIE), username)
     try:
-        user = accounts.authenticate(session, state.limiter, username, password, client)
+        user = accounts.authenticate(session, state.limiter, username, password, client, trusted_device=trusted)
     except HTTPException as exc:
         return render(request, "login.html", {"next": _safe_next(next), "error": exc.detail},
                       status_code=exc.status_code)
-    token = state.signer.issue("session", user.id, user.password_hash, ttl_s=SESSION_TTL_S)
+    accounts.close_session(session, session_binding(request))  # a session cookie already held ends here
+    token = accounts.open_session(session, state.signer, user, "session", ttl_s=SESSION_TTL_S)
+    claims = state.signer.verify(token, "session")
+    assert claims is not None
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
-                        max_age=SESSION_TTL_S)
+    secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=SESSION_TTL_S)
+    # the pre-login CSRF token is not valid for the new session: a new one, bound to it
+    response.set_cookie(CSRF_COOKIE, state.signer.new_csrf(claims.sid), httponly=True, samesite="strict",
+                        secure=secure, max_age=SESSION_TTL_S)
+    if not trusted:
+        response.set_cookie(DEVICE_COOKIE, state.signer.device(user.username), httponly=True, samesite="strict",
+                            secure=secure, max_age=365 * 86400)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """End the page session."""
+def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """End the page session (revoked server-side: the cookie is worthless afterwards)."""
     _check_csrf(request, csrf)
+    accounts.close_session(session, session_binding(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
     return response

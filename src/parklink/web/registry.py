@@ -328,7 +328,7 @@ def _audit(session: Session, actor: str, action: str, kind: str, key: Any,
 
 def _check_extras(kind: str, record: Mapping[str, Any]) -> None:
     revoked = record.get("revoked_year") if kind == "designations" else None
-    year = record.get("year")
+    year = record.get("year")  # None (a PATCH setting it to null) is reported by the validator
     if revoked is not None and year is not None and int(revoked) < int(year):
         raise ValidationError.single(
             REQUEST, "revoked_year must not be before year (撤销年份不能早于认定年份)",

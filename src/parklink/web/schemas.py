@@ -16,14 +16,27 @@ points inside Sichuan/Chongqing).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
 from parklink import tables as t
 from parklink.store.models import ROLES
 
 _PY: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool, "date": dt.date}
+#: Request types: booleans are strict (``true``/``false`` only, never ``0``/``"false"``).
+_PY_IN: dict[str, Any] = {**_PY, "bool": StrictBool}
+
+
+def _utc(value: Any) -> Any:
+    """Stored times are UTC; naive values (SQLite) get the UTC zone before serialisation."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+#: A timezone-aware time in responses (ISO 8601 with offset; stored times are UTC).
+UtcDatetime = Annotated[dt.datetime, BeforeValidator(_utc)]
 
 
 def _element_type(col: t.Column) -> Any:
@@ -41,7 +54,7 @@ def _field(col: t.Column, *, mode: Literal["out", "create", "update"]) -> tuple[
     elif col.choices and constrained:
         typ = _element_type(col)
     else:
-        typ = _PY[col.type]
+        typ = (_PY_IN if constrained else _PY)[col.type]
         if constrained and col.type in ("int", "float"):
             kw["ge"] = col.minimum
             kw["le"] = col.maximum
@@ -215,7 +228,7 @@ class UserCreate(_Strict):
 class UserUpdate(_Strict):
     """Changes to a user (programme office only)."""
 
-    active: bool | None = None
+    active: StrictBool | None = None
     display_name: str | None = Field(default=None, max_length=200)
     parks: list[str] | None = None
 
@@ -236,7 +249,7 @@ class AuditOut(BaseModel):
     """One audit entry: who changed what, when, before and after (JSON)."""
 
     id: int
-    at: dt.datetime | None
+    at: UtcDatetime | None
     actor: str
     action: str
     entity: str
@@ -260,14 +273,14 @@ class ScenarioIn(_Strict):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["designation", "evaluation", "logistics", "chains"]
     params: dict[str, Any] = Field(default_factory=dict)
-    published: bool = False
+    published: StrictBool = False
 
 
 class ScenarioUpdate(_Strict):
     """Changes to a scenario."""
 
     params: dict[str, Any] | None = None
-    published: bool | None = None
+    published: StrictBool | None = None
 
 
 class ScenarioOut(BaseModel):
@@ -277,7 +290,7 @@ class ScenarioOut(BaseModel):
     kind: str
     params: dict[str, Any]
     published: bool
-    created_at: dt.datetime | None
+    created_at: UtcDatetime | None
 
 
 class ChainOut(BaseModel):

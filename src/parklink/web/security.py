@@ -7,9 +7,14 @@
   user's password hash, so changing a password invalidates every token of that user.
   The signing secret is generated at first run into the data directory
   (``web-secret.key``, mode 0600); no secret is shipped with the code.
-* Forms are protected with signed double-submit CSRF tokens (OWASP CSRF Prevention
-  Cheat Sheet, "Signed Double-Submit Cookie").
-* Failed logins are rate limited per client address and per user name.
+* Every token carries a server-side session id (``web_session`` row): logout,
+  deactivation and password changes delete the rows, so tokens die at once.
+* Forms and cookie-authenticated API writes are protected with signed double-submit CSRF
+  tokens bound to the session (OWASP CSRF Prevention Cheat Sheet, "Signed Double-Submit
+  Cookie": HMAC of a nonce and the session id).
+* Failed logins are throttled per client address, per account and per (account, address)
+  with exponential backoff (:class:`LoginThrottle`); no hard lock-out.
+* Malformed credentials (e.g. non-ASCII bytes) are simply invalid.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,18 +100,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _ascii(*texts: str | None) -> bool:
+    """True when every text is ASCII: anything else is a malformed credential (the HMAC
+    comparison of :func:`hmac.compare_digest` refuses non-ASCII ``str``)."""
+    return all(t is None or t.isascii() for t in texts)
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
-    """What a verified token says: its purpose, the user id and the password fingerprint."""
+    """What a verified token says: its purpose, the user id, the password fingerprint,
+    the expiry (Unix s) and the server-side session id (``web_session.sid``)."""
 
     purpose: str
     user_id: int
     fingerprint: str
     expires: int
+    sid: str
 
 
 class TokenSigner:
-    """Issue and verify HMAC-SHA256 signed tokens (purpose-bound, expiring)."""
+    """Issue and verify HMAC-SHA256 signed tokens (purpose-bound, expiring, session-bound)."""
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
@@ -116,75 +131,150 @@ class TokenSigner:
         """A short keyed digest of a password hash (tokens die when the password changes)."""
         return self._sign(b"pw:" + password_hash.encode())[:12]
 
-    def issue(self, purpose: str, user_id: int, password_hash: str, *, ttl_s: int) -> str:
-        """A token for ``purpose`` ('api' or 'session') valid ``ttl_s`` seconds."""
+    def issue(self, purpose: str, user_id: int, password_hash: str, *, ttl_s: int, sid: str) -> str:
+        """A token for ``purpose`` ('api' or 'session') of session ``sid``, valid ``ttl_s`` seconds."""
         expires = int(time.time()) + ttl_s
-        body = f"{purpose}|{user_id}|{self.fingerprint(password_hash)}|{expires}|{secrets.token_hex(4)}"
+        body = f"{purpose}|{user_id}|{self.fingerprint(password_hash)}|{expires}|{sid}"
         payload = _b64(body.encode())
         return f"{payload}.{self._sign(payload.encode())}"
 
     def verify(self, token: str, purpose: str) -> TokenClaims | None:
-        """The claims of a valid, unexpired token of ``purpose``; None otherwise."""
+        """The claims of a valid, unexpired token of ``purpose``; None otherwise (also for
+        malformed input such as non-ASCII bytes)."""
+        if not _ascii(token):
+            return None
         payload, _, sig = token.partition(".")
         if not payload or not sig or not hmac.compare_digest(sig, self._sign(payload.encode())):
             return None
         try:
-            kind, uid, fp, expires, _nonce = _unb64(payload).decode().split("|")
-            claims = TokenClaims(kind, int(uid), fp, int(expires))
+            kind, uid, fp, expires, sid = _unb64(payload).decode().split("|")
+            claims = TokenClaims(kind, int(uid), fp, int(expires), sid)
         except (ValueError, UnicodeDecodeError):
             return None
-        if claims.purpose != purpose or claims.expires < time.time():
+        if claims.purpose != purpose or claims.expires < time.time() or not sid:
             return None
         return claims
 
-    def new_csrf(self) -> str:
-        """A fresh signed CSRF token (random nonce + its HMAC)."""
+    def new_csrf(self, binding: str = "") -> str:
+        """A fresh signed CSRF token bound to ``binding`` (the session id; '' before login):
+        a random nonce and the HMAC of nonce and binding."""
         nonce = secrets.token_urlsafe(16)
-        return f"{nonce}.{self._sign(b'csrf:' + nonce.encode())}"
+        return f"{nonce}.{self._csrf_sig(nonce, binding)}"
 
-    def csrf_ok(self, cookie: str | None, submitted: str | None) -> bool:
-        """True when the submitted form token equals the cookie and carries a valid signature."""
-        if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    def _csrf_sig(self, nonce: str, binding: str) -> str:
+        return self._sign(b"csrf:" + nonce.encode() + b"|" + binding.encode())
+
+    def csrf_ok(self, cookie: str | None, submitted: str | None, binding: str = "") -> bool:
+        """True when the submitted token equals the cookie and its signature is valid for
+        ``binding`` (the current session id): a token of another session is refused."""
+        if not cookie or not submitted or not _ascii(cookie, submitted, binding):
+            return False
+        if not hmac.compare_digest(cookie, submitted):
             return False
         nonce, _, sig = cookie.partition(".")
-        return bool(nonce) and hmac.compare_digest(sig, self._sign(b"csrf:" + nonce.encode()))
+        return bool(nonce) and hmac.compare_digest(sig, self._csrf_sig(nonce, binding))
+
+    def device(self, username: str) -> str:
+        """A device token for ``username``: proof that this browser logged in as the user
+        before (it exempts from the per-account login throttle, see :class:`LoginThrottle`)."""
+        nonce = secrets.token_urlsafe(9)
+        return f"{nonce}.{self._sign(b'device:' + nonce.encode() + b'|' + username.lower().encode())}"
+
+    def device_ok(self, token: str | None, username: str) -> bool:
+        """True when ``token`` is a device token issued for ``username``."""
+        if not token or not _ascii(token, username):
+            return False
+        nonce, _, sig = token.partition(".")
+        expected = self._sign(b"device:" + nonce.encode() + b"|" + username.lower().encode())
+        return bool(nonce) and hmac.compare_digest(sig, expected)
 
 
-class LoginLimiter:
-    """Sliding-window limit on failed logins: at most ``max_failures`` per key per window."""
+class LoginThrottle:
+    """Failed-login throttling per client address, per account and per (account, address),
+    with exponential backoff and no hard lock-out.
 
-    def __init__(self, *, max_failures: int = 5, window_s: float = 300.0) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+    Each key has a failure count that is forgotten ``decay_s`` seconds after its last
+    failure. Once a key has more than its free budget of failures, the next attempt must
+    wait ``min(cap_s, base_s * 2**(failures - free))`` seconds after the last failure
+    (answered 429 with ``Retry-After``). A *successful* login resets only the
+    (account, address) pair and the account counter — never the address counter, so an
+    attacker cannot refill an address budget with logins to an own account.
+
+    The per-account key (slow distributed guessing) does not apply to clients that are
+    *familiar* for the account: a client address from which this account logged in
+    successfully in the last ``familiar_s`` seconds, or a browser holding a device token
+    for the account (:meth:`TokenSigner.device`). So an attacker who hammers an account
+    from elsewhere delays only unfamiliar clients, by at most ``cap_s`` per attempt, and
+    never locks the user out. State is per process (each worker throttles on its own).
+    """
+
+    def __init__(self, *, free_per_address: int = 10, free_per_account: int = 5, free_per_pair: int = 5,
+                 base_s: float = 1.0, cap_s: float = 300.0, decay_s: float = 900.0,
+                 familiar_s: float = 30 * 86400.0, max_keys: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.free_per_address = free_per_address
+        self.free_per_account = free_per_account
+        self.free_per_pair = free_per_pair
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.decay_s = decay_s
+        self.familiar_s = familiar_s
+        self.max_keys = max_keys
+        self._clock = clock
+        self._failures: OrderedDict[tuple[str, ...], tuple[int, float]] = OrderedDict()
+        self._familiar: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    def _keys(self, account: str, address: str, trusted: bool) -> list[tuple[tuple[str, ...], int]]:
+        account = account.lower()
+        keys = [(("ip", address), self.free_per_address), (("pair", account, address), self.free_per_pair)]
+        if not trusted and not self._is_familiar(account, address):
+            keys.append((("acct", account), self.free_per_account))
+        return keys
 
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until a new attempt is allowed for every key (0 when allowed now)."""
-        now = time.monotonic()
+    def _is_familiar(self, account: str, address: str) -> bool:
+        seen = self._familiar.get((account, address))
+        return seen is not None and self._clock() - seen < self.familiar_s
+
+    def _count(self, key: tuple[str, ...], now: float) -> tuple[int, float]:
+        count, last = self._failures.get(key, (0, now))
+        if now - last > self.decay_s:
+            self._failures.pop(key, None)
+            return 0, now
+        return count, last
+
+    def wait(self, account: str, address: str, *, trusted: bool = False) -> int:
+        """Seconds (rounded up) before ``address`` may try ``account`` again; 0 when allowed.
+        ``trusted``: the client holds a device token for the account."""
+        now = self._clock()
         wait = 0.0
         with self._lock:
-            for key in keys:
-                q = self._recent(key, now)
-                if len(q) >= self.max_failures:
-                    wait = max(wait, q[0] + self.window_s - now)
-        return int(wait) + 1 if wait > 0 else 0
+            for key, free in self._keys(account, address, trusted):
+                count, last = self._count(key, now)
+                if count >= free:
+                    delay = min(self.cap_s, self.base_s * 2.0 ** (count - free))
+                    wait = max(wait, last + delay - now)
+        return math.ceil(wait) if wait > 0 else 0
 
-    def failed(self, *keys: str) -> None:
-        """Record one failed attempt under each key."""
-        now = time.monotonic()
+    def failed(self, account: str, address: str, *, trusted: bool = False) -> None:
+        """Record one failed attempt of ``address`` on ``account``."""
+        now = self._clock()
         with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+            for key, _free in self._keys(account, address, trusted):
+                count, _last = self._count(key, now)
+                self._failures[key] = (count + 1, now)
+                self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
 
-    def succeeded(self, *keys: str) -> None:
-        """Forget the failures of each key after a successful login."""
+    def succeeded(self, account: str, address: str) -> None:
+        """A successful login: forget the pair's and the account's failures and remember the
+        address as familiar for the account (the address counter is kept)."""
+        account = account.lower()
         with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+            self._failures.pop(("pair", account, address), None)
+            self._failures.pop(("acct", account), None)
+            self._familiar[(account, address)] = self._clock()
+            self._familiar.move_to_end((account, address))
+            while len(self._familiar) > self.max_keys:
+                self._familiar.popitem(last=False)

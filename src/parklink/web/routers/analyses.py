@@ -28,14 +28,14 @@ from typing import Annotated, Any, Literal, TypeVar
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parklink.errors import InfeasibleError, NotFoundError, Problem, ValidationError
 from parklink.store import models as m
 from parklink.web import jobs, registry
-from parklink.web.deps import CSRF_COOKIE, Principal, PrincipalDep, SessionDep, forbid, web_state
+from parklink.web.deps import Principal, PrincipalDep, SessionDep, check_csrf, forbid, web_state
 from parklink.web.routers.common import ERRORS
 from parklink.web.schemas import ErrorBody
 
@@ -111,13 +111,13 @@ class Constraints(_Body):
     min_per_province: dict[Literal["SC", "CQ"], Annotated[int, Field(ge=0, le=10_000)]] | None = None
     area_type_min_share: dict[Literal["critical_development", "transport_node", "adjacent"],
                               Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] | None = None
-    require_pairing: bool | None = None
+    require_pairing: StrictBool | None = None
     max_pair_hours: float | None = Field(default=None, gt=0.0, le=24.0, allow_inf_nan=False)
     max_partners: int | None = Field(default=None, ge=1, le=10)
     synergy_weight: float | None = Field(default=None, ge=0.0, le=10.0, allow_inf_nan=False)
     forced_in: list[Key] | None = Field(default=None, max_length=MAX_IDS)
     forced_out: list[Key] | None = Field(default=None, max_length=MAX_IDS)
-    fix_existing: bool | None = None
+    fix_existing: StrictBool | None = None
     time_limit: float | None = Field(default=None, ge=1.0, le=60.0, allow_inf_nan=False,
                                      description="HiGHS time limit (s)")
     mip_gap: float | None = Field(default=None, ge=0.0, le=0.5, allow_inf_nan=False)
@@ -130,10 +130,10 @@ class DesignationRequest(_Body):
     constraints: Constraints = Field(default_factory=Constraints)
     scoring: Scoring = Field(default_factory=Scoring)
     compare_to: ScenarioName | None = Field(default=None, description="also run this scenario and compare")
-    explain: bool = Field(default=False, description="re-solve designated parks and runner-ups forced out / in")
+    explain: StrictBool = Field(default=False, description="re-solve designated parks and runner-ups forced out / in")
     runner_ups: int = Field(default=3, ge=0, le=10)
     save_as: ScenarioName | None = Field(default=None, description="store the scenario under this name (office)")
-    publish: bool = Field(default=False, description="publish the saved scenario (office)")
+    publish: StrictBool = Field(default=False, description="publish the saved scenario (office)")
 
 
 class ChainsRequest(_Body):
@@ -204,11 +204,8 @@ def _owner(principal: Principal, request: Request) -> str:
 
 
 def _check_csrf(request: Request, principal: Principal) -> None:
-    """Cookie-authenticated calls (pages) must echo the CSRF token in ``X-CSRF-Token``."""
-    if principal.authenticated and not request.headers.get("authorization"):
-        token = request.headers.get("x-csrf-token")
-        if not web_state(request).signer.csrf_ok(request.cookies.get(CSRF_COOKIE), token):
-            raise HTTPException(403, "missing or invalid X-CSRF-Token header (CSRF check failed; reload the page)")
+    """Cookie-authenticated calls (pages) must echo the session's CSRF token in ``X-CSRF-Token``."""
+    check_csrf(request, principal)
 
 
 def _ref(info: jobs.JobInfo) -> dict[str, Any]:

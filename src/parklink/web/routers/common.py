@@ -31,9 +31,11 @@ IfMatchH = Annotated[
 
 #: Error responses documented on every router (the body is :class:`ErrorBody`).
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "malformed request (e.g. a body that is not valid for its content type)"},
     401: {"model": ErrorBody, "description": "not logged in / invalid token"},
     403: {"model": ErrorBody, "description": "role not allowed"},
     404: {"model": ErrorBody, "description": "not found"},
+    405: {"model": ErrorBody, "description": "method not allowed on this path (the `Allow` header lists the allowed ones)"},
     409: {"model": ErrorBody, "description": "conflict with other records, or the row changed while writing"},
     412: {"model": ErrorBody, "description": "If-Match names another version than the stored one"},
     422: {"model": ErrorBody, "description": "validation failed; `errors` names each field and reason"},

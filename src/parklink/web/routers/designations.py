@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, select
 
 from parklink import tables as t
 from parklink.store import models as m
-from parklink.web import registry
+from parklink.web import policy, registry
 from parklink.web.cache import cacheable
-from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.deps import PrincipalDep, SessionDep
 from parklink.web.routers.common import (
     ERRORS,
     IfMatchH,
@@ -95,8 +95,8 @@ def get_designation(designation_id: DesKey, session: SessionDep) -> JSONBytes:
 @router.post("/designations", response_model=DesignationOut, status_code=201, summary="Create a designation 新增认定")
 def create_designation(body: DesignationCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Record a designation (programme office); audited."""
-    check_write(principal, "designations", "create")
     data = dump(body)
+    policy.authorize(principal, "designations", "create", None, data)
     revoked = data.pop("revoked_year", None)
     row = registry.create_row(session, "designations", data, actor=principal.username)
     if revoked is not None:
@@ -109,15 +109,16 @@ def create_designation(body: DesignationCreate, session: SessionDep, principal: 
 def update_designation(designation_id: DesKey, body: DesignationUpdate, session: SessionDep,
                        principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a designation, e.g. set ``revoked_year`` to end it (programme office); audited."""
-    check_write(principal, "designations", "update", designation_id)
-    return written_response(registry.update_row(session, "designations", designation_id, dump(body), actor=principal.username,
+    data = dump(body)
+    policy.authorize(principal, "designations", "update", designation_id, data)
+    return written_response(registry.update_row(session, "designations", designation_id, data, actor=principal.username,
                             expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/designations/{designation_id}", status_code=204, summary="Delete a designation 删除认定")
 def delete_designation(designation_id: DesKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a designation recorded by mistake (programme office; to end one, set revoked_year)."""
-    check_write(principal, "designations", "delete", designation_id)
+    policy.authorize(principal, "designations", "delete", designation_id)
     registry.delete_row(session, "designations", designation_id, actor=principal.username,
                         expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)
@@ -142,22 +143,24 @@ def get_target(year: YearKey, session: SessionDep) -> JSONBytes:
 @router.post("/targets", response_model=TargetOut, status_code=201, summary="Create a target 新增目标")
 def create_target(body: TargetCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Add a target year (programme office); audited."""
-    check_write(principal, "targets", "create")
-    return written_response(registry.create_row(session, "targets", dump(body), actor=principal.username), 201)
+    data = dump(body)
+    policy.authorize(principal, "targets", "create", None, data)
+    return written_response(registry.create_row(session, "targets", data, actor=principal.username), 201)
 
 
 @router.patch("/targets/{year}", response_model=TargetOut, summary="Update a target 修改目标")
 def update_target(year: YearKey, body: TargetUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a target (programme office); audited."""
-    check_write(principal, "targets", "update", year)
-    return written_response(registry.update_row(session, "targets", year, dump(body), actor=principal.username,
+    data = dump(body)
+    policy.authorize(principal, "targets", "update", year, data)
+    return written_response(registry.update_row(session, "targets", year, data, actor=principal.username,
                             expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/targets/{year}", status_code=204, summary="Delete a target 删除目标")
 def delete_target(year: YearKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a target (programme office); audited."""
-    check_write(principal, "targets", "delete", year)
+    policy.authorize(principal, "targets", "delete", year)
     registry.delete_row(session, "targets", year, actor=principal.username,
                         expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)

@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement
 
 from parklink import tables as t
 from parklink.store import models as m
-from parklink.web import registry
+from parklink.web import policy, registry
 from parklink.web.cache import cacheable
-from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.deps import PrincipalDep, SessionDep
 from parklink.web.routers.common import (
     ERRORS,
     IfMatchH,
@@ -73,6 +73,7 @@ def get_enterprise(enterprise_id: Key, session: SessionDep) -> JSONBytes:
 def update_enterprise(enterprise_id: Key, body: EnterpriseUpdate, session: SessionDep,
                       principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change an enterprise profile (programme office, or the enterprise's own user); audited."""
-    check_write(principal, "enterprises", "update", enterprise_id)
-    return written_response(registry.update_row(session, "enterprises", enterprise_id, dump(body), actor=principal.username,
+    data = dump(body)
+    policy.authorize(principal, "enterprises", "update", enterprise_id, data)
+    return written_response(registry.update_row(session, "enterprises", enterprise_id, data, actor=principal.username,
                             expected_version=registry.parse_if_match(if_match)))

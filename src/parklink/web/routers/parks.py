@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, select
 
 from parklink import tables as t
 from parklink.store import models as m
-from parklink.web import registry
+from parklink.web import policy, registry
 from parklink.web.cache import cacheable
-from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.deps import PrincipalDep, SessionDep
 from parklink.web.routers.common import (
     ERRORS,
     IfMatchH,
@@ -108,22 +108,24 @@ def get_park(park_id: KeyPath, session: SessionDep) -> JSONBytes:
 @router.post("", response_model=ParkOut, status_code=201, summary="Create a park 新增园区")
 def create_park(body: ParkCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Create a park (programme office), validated like an import row; audited."""
-    check_write(principal, "parks", "create")
-    return written_response(registry.create_row(session, "parks", dump(body), actor=principal.username), 201)
+    data = dump(body)
+    policy.authorize(principal, "parks", "create", None, data)
+    return written_response(registry.create_row(session, "parks", data, actor=principal.username), 201)
 
 
 @router.patch("/{park_id}", response_model=ParkOut, summary="Update a park 修改园区")
 def update_park(park_id: KeyPath, body: ParkUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change some fields of a park (programme office, or its park manager); audited."""
-    check_write(principal, "parks", "update", park_id)
-    return written_response(registry.update_row(session, "parks", park_id, dump(body), actor=principal.username,
+    data = dump(body)
+    policy.authorize(principal, "parks", "update", park_id, data)
+    return written_response(registry.update_row(session, "parks", park_id, data, actor=principal.username,
                             expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/{park_id}", status_code=204, summary="Delete a park 删除园区")
 def delete_park(park_id: KeyPath, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a park (programme office); 409 while a designation or enterprise refers to it."""
-    check_write(principal, "parks", "delete", park_id)
+    policy.authorize(principal, "parks", "delete", park_id)
     registry.delete_row(session, "parks", park_id, actor=principal.username,
                         expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)

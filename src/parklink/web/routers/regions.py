@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, select
 
 from parklink import tables as t
 from parklink.store import models as m
-from parklink.web import registry
+from parklink.web import policy, registry
 from parklink.web.cache import cacheable
-from parklink.web.deps import PrincipalDep, SessionDep, check_write
+from parklink.web.deps import PrincipalDep, SessionDep
 from parklink.web.routers.common import (
     ERRORS,
     IfMatchH,
@@ -113,22 +113,24 @@ def get_zone(zone_id: ZoneKey, session: SessionDep) -> JSONBytes:
 @router.post("/zones", response_model=ZoneOut, status_code=201, summary="Create a zone 新增片区")
 def create_zone(body: ZoneCreate, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
     """Create a zone (programme office); audited."""
-    check_write(principal, "zones", "create")
-    return written_response(registry.create_row(session, "zones", dump(body), actor=principal.username), 201)
+    data = dump(body)
+    policy.authorize(principal, "zones", "create", None, data)
+    return written_response(registry.create_row(session, "zones", data, actor=principal.username), 201)
 
 
 @router.patch("/zones/{zone_id}", response_model=ZoneOut, summary="Update a zone 修改片区")
 def update_zone(zone_id: ZoneKey, body: ZoneUpdate, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> JSONBytes:
     """Change a zone (programme office); audited."""
-    check_write(principal, "zones", "update", zone_id)
-    return written_response(registry.update_row(session, "zones", zone_id, dump(body), actor=principal.username,
+    data = dump(body)
+    policy.authorize(principal, "zones", "update", zone_id, data)
+    return written_response(registry.update_row(session, "zones", zone_id, data, actor=principal.username,
                             expected_version=registry.parse_if_match(if_match)))
 
 
 @router.delete("/zones/{zone_id}", status_code=204, summary="Delete a zone 删除片区")
 def delete_zone(zone_id: ZoneKey, session: SessionDep, principal: PrincipalDep, if_match: IfMatchH = None) -> Response:
     """Delete a zone (programme office); audited."""
-    check_write(principal, "zones", "delete", zone_id)
+    policy.authorize(principal, "zones", "delete", zone_id)
     registry.delete_row(session, "zones", zone_id, actor=principal.username,
                         expected_version=registry.parse_if_match(if_match))
     return Response(status_code=204)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import ColumnElement, func, select
 
 from parklink.store import models as m
 from parklink.web import accounts, registry
-from parklink.web.deps import API_TOKEN_TTL_S, OfficeDep, SessionDep, UserDep, web_state
+from parklink.web.deps import (
+    API_TOKEN_TTL_S,
+    DEVICE_COOKIE,
+    OfficeDep,
+    SessionDep,
+    UserDep,
+    web_state,
+)
 from parklink.web.routers.common import ERRORS, PageQ, PageSizeQ
 from parklink.web.schemas import AuditPage, TokenOut, TokenRequest, UserCreate, UserOut, UserUpdate
 
@@ -19,12 +26,22 @@ router = APIRouter(tags=["users 用户"], responses=ERRORS | {429: {"description
 
 @router.post("/auth/token", response_model=TokenOut, summary="Get an API token 获取令牌")
 def issue_token(body: TokenRequest, request: Request, session: SessionDep) -> dict[str, Any]:
-    """Exchange user name and password for a bearer token (failed logins are rate limited)."""
+    """Exchange user name and password for a bearer token (failed logins are throttled per
+    address and per account with backoff: 429 with ``Retry-After``)."""
     state = web_state(request)
     client = request.client.host if request.client else "?"
-    user = accounts.authenticate(session, state.limiter, body.username, body.password, client)
-    token = state.signer.issue("api", user.id, user.password_hash, ttl_s=API_TOKEN_TTL_S)
+    trusted = state.signer.device_ok(request.cookies.get(DEVICE_COOKIE), body.username)
+    user = accounts.authenticate(session, state.limiter, body.username, body.password, client,
+                                 trusted_device=trusted)
+    token = accounts.open_session(session, state.signer, user, "api", ttl_s=API_TOKEN_TTL_S)
     return {"access_token": token, "token_type": "bearer", "expires_in": API_TOKEN_TTL_S}
+
+
+@router.post("/auth/logout", status_code=204, summary="Revoke this token 注销令牌")
+def revoke_token(principal: UserDep, session: SessionDep) -> Response:
+    """Revoke the credential of this request (the bearer token, or the page session) at once."""
+    accounts.close_session(session, principal.sid)
+    return Response(status_code=204)
 
 
 @router.get("/users/me", response_model=UserOut, summary="Who am I 当前用户")
