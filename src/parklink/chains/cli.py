@@ -11,17 +11,11 @@ import typer
 
 from parklink.chains.data import ChainData
 from parklink.chains.diagnosis import ChainDiagnosis, diagnose
-from parklink.chains.rules import ACTION_NAMES, GAP_NAMES
 from parklink.chains.scope import ScopeFrames, resolve_scope
 from parklink.errors import ValidationError
 from parklink.tables import CHAINS
+from parklink.vocab import ACTION_NAMES, CHAIN_NAMES, GAP_NAMES
 
-CHAIN_NAMES: dict[str, tuple[str, str]] = {
-    "auto": ("汽车", "automobile"),
-    "moto": ("摩托车", "motorcycle"),
-    "electronics": ("电子信息", "electronics"),
-    "biomed": ("生物医药", "biomedicine"),
-}
 SHEETS: dict[str, tuple[str, str]] = {
     "segments": ("环节", "segments"), "completeness": ("完整度", "completeness"),
     "lsr": ("本地配套率", "local supporting rate"), "delta_lsr": ("跨省贡献", "delta LSR"),

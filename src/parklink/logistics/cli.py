@@ -60,8 +60,10 @@ def register(app: typer.Typer) -> None:
         links: LinksOpt = None,
     ) -> None:
         """最低广义成本路线 Least generalised-cost multimodal route (money + value of time × time)."""
-        from parklink.logistics.params import CARGO_NAMES, MODE_NAMES, check_cargo
+        from parklink.logistics.params import check_cargo
         from parklink.logistics.routing import route
+        from parklink.vocab import CARGO_NAMES
+        from parklink.vocab import TRANSPORT_MODE_NAMES as MODE_NAMES
 
         with user_errors():
             check_cargo(cargo)

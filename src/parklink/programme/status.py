@@ -14,13 +14,8 @@ import pandas as pd
 
 from parklink import tables as t
 from parklink.store.io import split_list
-
-AREA_TYPE_NAMES = {
-    "critical_development": ("重点发展区域", "Critical development area"),
-    "transport_node": ("交通节点区域", "Transport node area"),
-    "adjacent": ("毗邻地区", "Area adjacent to the border"),
-}
-PROVINCE_NAMES = {"SC": ("四川", "Sichuan"), "CQ": ("重庆", "Chongqing")}
+from parklink.vocab import AREA_TYPE_NAMES as AREA_TYPE_NAMES
+from parklink.vocab import PROVINCE_NAMES as PROVINCE_NAMES
 
 
 @dataclass(frozen=True, slots=True)

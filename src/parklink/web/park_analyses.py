@@ -33,12 +33,12 @@ from parklink.chains.diagnosis import ChainDiagnosis, diagnose
 from parklink.chains.scope import Scope, ScopeFrames, resolve_scope
 from parklink.errors import NotFoundError
 from parklink.evaluate.api import Evaluation
-from parklink.evaluate.methods import METHOD_LABELS
 from parklink.firmdata import FirmDataset
 from parklink.logistics.access import HUB_KINDS, POLAR_CORES, Accessibility, accessibility
 from parklink.store.io import read_frame
 from parklink.store.version import data_version
 from parklink.tables import CHAINS
+from parklink.vocab import METHOD_NAMES
 
 T = TypeVar("T")
 _MAX_ENTRIES = 32
@@ -158,7 +158,7 @@ def evaluation_view(ev: Evaluation, park_id: str) -> dict[str, Any] | None:
         if len(d):
             distances = {c: _finite(d.iloc[0][c]) for c in dist.columns if c != "alternative"}
     k_top = ev.robustness.monte_carlo.top_k
-    zh, en = METHOD_LABELS.get(method, (method, method))
+    zh, en = METHOD_NAMES.get(method, (method, method))
     return {
         "score": float(row["score"]), "rank": int(row["rank"]), "n": len(frame),
         "rank_min": int(row["rank_min"]), "rank_max": int(row["rank_max"]),
