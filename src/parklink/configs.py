@@ -59,7 +59,8 @@ def config_hash(kind: str, config: Any) -> str:
 def _check(field_name: str, value: Any, allowed: tuple[Any, ...]) -> list[Problem]:
     if value in allowed:
         return []
-    return [Problem("configuration", None, field_name, value, f"expected one of {', '.join(map(str, allowed))}")]
+    return [Problem("configuration", None, field_name, value,
+                    f"unknown {field_name.replace('_', ' ')}; expected one of {', '.join(map(str, allowed))}")]
 
 
 @dataclass(frozen=True)

@@ -97,16 +97,17 @@ def run(client: TestClient, kind: str, body: dict[str, Any], headers: dict[str, 
 
 
 def registry_frames(url: str) -> dict[str, pd.DataFrame]:
-    from parklink.evaluate.cli import load_frames
+    from parklink.inputs import read_inputs
 
-    return load_frames(url)[0]
+    return dict(read_inputs(url).frames)
 
 
 # ---------------------------------------------------------------------------- evaluation
 def test_evaluation_matches_evaluate_parks(ac: TestClient, web_url: str) -> None:
     from parklink.evaluate import evaluate_parks
 
-    ref, res = run(ac, "evaluation", {"method": "vikor", "weighting": "entropy", "draws": 200, "seed": 7})
+    ref, res = run(ac, "evaluation", {"method": "vikor", "weighting": "entropy", "draws": 200, "seed": 7,
+                                      "travel_time": "geodesic"})
     assert ref["status_url"] == f"/api/jobs/{ref['job_id']}"
     f = registry_frames(web_url)
     direct = evaluate_parks(f["parks"], regions=f["regions"], zones=f["zones"], transport_nodes=f["transport_nodes"],

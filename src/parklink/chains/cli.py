@@ -12,6 +12,7 @@ import typer
 
 from parklink.chains.diagnosis import ChainDiagnosis
 from parklink.errors import ValidationError
+from parklink.inputs import Inputs, read_inputs
 from parklink.tables import CHAINS
 from parklink.vocab import ACTION_NAMES, CHAIN_NAMES, GAP_NAMES
 
@@ -25,6 +26,12 @@ SHEETS: dict[str, tuple[str, str]] = {
     "dependencies": ("单一依赖", "dependencies"), "replacements": ("替代供应商", "replacements"),
     "flows": ("川渝流量", "SC-CQ flows"),
 }
+
+
+def cli_inputs() -> Inputs:
+    """The inputs bundle of the chain commands (:func:`parklink.inputs.read_inputs`, default
+    database and firm dataset); one place for tests to substitute their own."""
+    return read_inputs()
 
 
 def write_output(result: ChainDiagnosis, out: Path, *, meta: Mapping[str, Any] | None = None) -> None:
@@ -146,10 +153,9 @@ def chains_cmd(
             raise ValidationError.single("--chain", f"unknown chain; expected one of "
                                          f"{', '.join(CHAINS)}", value=chain)
         from parklink.configs import ChainsConfig
-        from parklink.inputs import read_inputs
         from parklink.runs import diagnose_chains
 
-        bundle = read_inputs()
+        bundle = cli_inputs()
         run = diagnose_chains(bundle, ChainsConfig(scope=scope, chain=chain, year=year))
         result = run.diagnosis
         console.print(f"{bi('数据来源', 'Data')}: {bundle.note} · {bi('输入指纹', 'inputs fingerprint')} "

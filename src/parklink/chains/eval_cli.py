@@ -149,9 +149,9 @@ def register(app: typer.Typer) -> None:
                 raise ValidationError.single("--target", "expected new or all", value=target)
             ks = _ints(k, "--k")
             years = _ints(test_years, "--test-years") if test_years else None
-            from parklink.inputs import read_inputs
+            from parklink.chains import cli as chains_cli
 
-            bundle = read_inputs()
+            bundle = chains_cli.cli_inputs()
             sc = [resolve_scope(s, bundle.scope_frames()) for s in scopes]
             data = ChainData.from_dataset(bundle.require_firms(), template=bundle.chain_template())
             result = evaluate_targets(

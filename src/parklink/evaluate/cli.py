@@ -15,18 +15,7 @@ from parklink.errors import ValidationError
 from parklink.evaluate.api import Evaluation
 from parklink.vocab import METHODS
 
-__all__ = ["correlation_view", "evaluate_cmd", "load_frames", "ranking_view", "register", "write_excel", "write_json"]
-
-def load_frames(database: str | None = None, *, synthetic_firms: bool = False) -> tuple[dict[str, pd.DataFrame], str]:
-    """Registry frames by kind and the bilingual source note, read through
-    :func:`parklink.inputs.read_inputs` (kept for callers of the old loader)."""
-    from parklink.inputs import read_inputs
-
-    inputs = read_inputs(database)
-    frames = dict(inputs.frames)
-    frames["enterprises"] = inputs.enterprises(synthetic_firms=synthetic_firms)
-    return frames, inputs.note + (" + 合成企业 synthetic firms" if synthetic_firms else "")
-
+__all__ = ["correlation_view", "evaluate_cmd", "ranking_view", "register", "write_excel", "write_json"]
 
 def _file_digest(*paths: Path | None) -> str | None:
     import hashlib

@@ -254,10 +254,10 @@ def diagnosis_config(request: Request, session: Any, scope: str, chain: str | No
     jobs API) the diagnosis computed here (cached) as :func:`park_analyses.diagnosis_view`
     JSON, or the reason it is unavailable. ``top_gaps``: show only the first gaps of each
     chain (by priority)."""
-    ds = pa.firm_dataset()
-    cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": ds.exists(),
+    has_firms = pa.web_inputs(session).firms is not None
+    cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": has_firms,
                            "top_gaps": top_gaps}
-    if not ds.exists():
+    if not has_firms:
         cfg["error"] = ("没有企业级数据集，无法诊断（parklink generate 生成合成数据） / no firm-level dataset: "
                         "the diagnosis needs one (parklink generate creates a synthetic one)")
         return cfg
