@@ -139,7 +139,7 @@ def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicato
     ``config.indicators``/``config.ahp``). Explicit ``config.weights`` replace the named
     weighting (criteria outside the matrix are ignored with a note).
     """
-    from parklink.evaluate.api import evaluate_matrix, evaluate_parks
+    from parklink.evaluate import evaluate_matrix, evaluate_parks
     from parklink.evaluate.indicators import compute_indicators
 
     cfg = config or EvaluationConfig()
@@ -168,7 +168,7 @@ def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicato
 def park_scores(inputs: Inputs, config: EvaluationConfig | None = None) -> tuple[pd.Series, bool]:
     """Park id → score (higher is better) of every park, and whether synthetic firms were
     used; the primary ranking of :func:`evaluate` without the robustness report."""
-    from parklink.evaluate.api import score_parks
+    from parklink.evaluate import score_parks
     from parklink.evaluate.indicators import compute_indicators
     from parklink.evaluate.methods import run_method
 
