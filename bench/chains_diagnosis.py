@@ -50,10 +50,11 @@ def _cpu_s() -> float:
 
 
 def _scopes() -> tuple[list[Any], Any]:
-    from parklink.chains.cli import load_scope_frames
     from parklink.chains.scope import park_scope
+    from parklink.inputs import read_inputs
 
-    frames, tpl = load_scope_frames()
+    bundle = read_inputs()
+    frames, tpl = bundle.scope_frames(), bundle.chain_template()
     return [park_scope(p, frames) for p in frames.parks["park_id"]], tpl
 
 

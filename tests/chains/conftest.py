@@ -149,14 +149,25 @@ def cli_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path,
     """A Typer app with the commands of ``register`` on data dir ``data_dir``: wide console,
     the hand-made scopes and template instead of the registry's (callers clear the settings
     cache afterwards)."""
+    from types import MappingProxyType
+
     from parklink import console
     from parklink.chains import cli as chains_cli
+    from parklink.firmdata import FirmDataset
+    from parklink.inputs import Inputs
     from parklink.settings import get_settings
 
     monkeypatch.setenv("PARKLINK_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     monkeypatch.setattr(console.console, "width", 300)
-    monkeypatch.setattr(chains_cli, "load_scope_frames", lambda: (scope_frames(), template_frame()))
+    def inputs() -> Inputs:
+        sf = scope_frames()
+        frames = {"regions": sf.regions, "zones": sf.zones, "parks": sf.parks, "designations": sf.designations,
+                  "chain_segments": template_frame()}
+        ds = FirmDataset.default()
+        return Inputs(MappingProxyType(frames), "database", "test", "test", ds if ds.exists() else None)
+
+    monkeypatch.setattr(chains_cli, "cli_inputs", inputs)
     app = typer.Typer()
     register(app)
 

@@ -97,16 +97,17 @@ def run(client: TestClient, kind: str, body: dict[str, Any], headers: dict[str, 
 
 
 def registry_frames(url: str) -> dict[str, pd.DataFrame]:
-    from parklink.evaluate.cli import load_frames
+    from parklink.inputs import read_inputs
 
-    return load_frames(url)[0]
+    return dict(read_inputs(url).frames)
 
 
 # ---------------------------------------------------------------------------- evaluation
 def test_evaluation_matches_evaluate_parks(ac: TestClient, web_url: str) -> None:
     from parklink.evaluate import evaluate_parks
 
-    ref, res = run(ac, "evaluation", {"method": "vikor", "weighting": "entropy", "draws": 200, "seed": 7})
+    ref, res = run(ac, "evaluation", {"method": "vikor", "weighting": "entropy", "draws": 200, "seed": 7,
+                                      "travel_time": "geodesic"})
     assert ref["status_url"] == f"/api/jobs/{ref['job_id']}"
     f = registry_frames(web_url)
     direct = evaluate_parks(f["parks"], regions=f["regions"], zones=f["zones"], transport_nodes=f["transport_nodes"],
@@ -197,7 +198,8 @@ def test_designation_matches_designate_from_frames(ac: TestClient, hdr: dict[str
     from parklink.evaluate import score_parks
 
     office = hdr["programme_office"]
-    _, res = run(ac, "designation", {"constraints": FEASIBLE, "scoring": {"weighting": "equal"}}, office)
+    _, res = run(ac, "designation", {"constraints": FEASIBLE, "scoring": {"weighting": "equal", "travel_time": "geodesic"}},
+                 office)
     assert res["status"] == "solved"
     chosen = [r["park_id"] for r in res["plan"] if r["designated"]]
     f = registry_frames(web_url)
@@ -292,19 +294,21 @@ def test_chains_scope_and_dataset_errors(ac: TestClient, data_dir: Path) -> None
 
 
 def test_route_matches_routing_and_unknown_route_fails_cleanly(ac: TestClient, web_url: str) -> None:
+    """The route job runs on the registry's network *with its imported transport links* (the
+    tiny registry imports one road link rail-cd → air-ckg, 320.5 km, which replaces the
+    approximate road layer): the same route as the routing module on that network."""
     from parklink.datasets import chengyu
-    from parklink.logistics.network import haversine_km
     from parklink.logistics.plan import network_from_frames
     from parklink.logistics.routing import route
 
-    _, res = run(ac, "route", {"origin": "sc-a", "destination": "rail-cd", "cargo": "container"})
+    _, res = run(ac, "route", {"origin": "rail-cd", "destination": "air-ckg", "cargo": "container"})
     f = registry_frames(web_url)
     net = network_from_frames(regions=f["regions"], parks=f["parks"], transport_nodes=f["transport_nodes"],
-                              boundaries=chengyu.boundaries())
-    direct = route(net, "sc-a", "rail-cd", cargo="container")
-    assert res["summary"] == direct.summary()
-    crow = float(haversine_km(104.27, 30.56, 104.33, 30.79))  # the road is never shorter than the geodesic
-    assert res["summary"]["distance_km"] >= crow - 0.1
+                              boundaries=chengyu.boundaries(), transport_links=f["transport_links"])
+    direct = route(net, "rail-cd", "air-ckg", cargo="container")
+    assert {k: res["summary"][k] for k in direct.summary()} == direct.summary()
+    assert res["summary"]["distance_km"] == pytest.approx(320.5)  # the imported link
+    assert res["fingerprint"]["digest"] == res["summary"]["fingerprint"]["digest"]
     assert res["geojson"]["type"] == "FeatureCollection"
     r = ac.post("/api/analyses/route", json={"origin": "sc-a", "destination": "cq-b"})
     job = wait(ac, r.json())

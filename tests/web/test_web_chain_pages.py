@@ -243,14 +243,13 @@ def _tiny_network(with_links: bool) -> Any:
 
 
 def test_park_evaluation_matches_direct_call(chain_client: TestClient) -> None:
-    from parklink.datasets import chengyu
+    """The park page's evaluation is the default one: network travel times on the one
+    network of the inputs (the registry's imported transport links included)."""
     from parklink.evaluate.api import evaluate_parks
-    from parklink.logistics.network import build_network
     from parklink.logistics.skim import network_travel_time
 
     f = tiny_registry()
-    net = build_network(regions=f["regions"], parks=f["parks"], transport_nodes=f["transport_nodes"],
-                        boundaries=chengyu.boundaries())
+    net = _tiny_network(with_links=True)
     ev = evaluate_parks(f["parks"], regions=f["regions"], zones=f["zones"], transport_nodes=f["transport_nodes"],
                         enterprises=f["enterprises"], travel_time=network_travel_time(net))
     expected = ev.to_frame().set_index("alternative")

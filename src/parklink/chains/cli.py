@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from parklink.chains.data import ChainData
-from parklink.chains.diagnosis import ChainDiagnosis, diagnose
-from parklink.chains.rules import ACTION_NAMES, GAP_NAMES
-from parklink.chains.scope import ScopeFrames, resolve_scope
+from parklink.chains.diagnosis import ChainDiagnosis
 from parklink.errors import ValidationError
+from parklink.inputs import Inputs, read_inputs
 from parklink.tables import CHAINS
+from parklink.vocab import ACTION_NAMES, CHAIN_NAMES, GAP_NAMES
 
-CHAIN_NAMES: dict[str, tuple[str, str]] = {
-    "auto": ("汽车", "automobile"),
-    "moto": ("摩托车", "motorcycle"),
-    "electronics": ("电子信息", "electronics"),
-    "biomed": ("生物医药", "biomedicine"),
-}
 SHEETS: dict[str, tuple[str, str]] = {
     "segments": ("环节", "segments"), "completeness": ("完整度", "completeness"),
     "lsr": ("本地配套率", "local supporting rate"), "delta_lsr": ("跨省贡献", "delta LSR"),
@@ -34,41 +28,29 @@ SHEETS: dict[str, tuple[str, str]] = {
 }
 
 
-def load_scope_frames() -> tuple[ScopeFrames, pd.DataFrame | None]:
-    """Regions, zones, parks, designations (and templates) from the registry, falling back
-    to the embedded dataset when the registry is empty or unavailable."""
-    frames: dict[str, pd.DataFrame] = {}
-    try:
-        from parklink.store.db import session_scope
-        from parklink.store.io import read_frame
-
-        with session_scope(None) as session:
-            for kind in ("regions", "zones", "parks", "designations", "chain_segments"):
-                frames[kind] = read_frame(session, kind)
-    except Exception:  # registry missing or not initialised: use the embedded dataset
-        frames = {}
-    if not frames or frames.get("parks", pd.DataFrame()).empty:
-        from parklink.datasets import chengyu
-
-        frames = {k: chengyu.load(k) for k in ("regions", "zones", "parks", "designations",
-                                               "chain_segments")}
-    tpl = frames.get("chain_segments")
-    return ScopeFrames.from_frames(frames), tpl if tpl is not None and not tpl.empty else None
+def cli_inputs() -> Inputs:
+    """The inputs bundle of the chain commands (:func:`parklink.inputs.read_inputs`, default
+    database and firm dataset); one place for tests to substitute their own."""
+    return read_inputs()
 
 
-def write_output(result: ChainDiagnosis, out: Path) -> None:
+def write_output(result: ChainDiagnosis, out: Path, *, meta: Mapping[str, Any] | None = None) -> None:
     """Write every result table to ``out``: .xlsx (one sheet each), .csv (one file each,
-    ``NAME.<table>.csv``) or .json (``{table: records}``)."""
+    ``NAME.<table>.csv``) or .json (``{table: records}``); ``meta`` (fingerprint,
+    configuration, data source of a :class:`parklink.runs.ChainsRun`) goes into the JSON
+    document and the xlsx ``about`` sheet."""
     suffix = out.suffix.lower()
     tables = result.tables()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
         with pd.ExcelWriter(out, engine="openpyxl") as xw:
-            meta = pd.DataFrame({
-                "项目 item": ["年份 year", "范围 scope", "引擎 engine", "合成数据 synthetic"],
+            fp = (meta or {}).get("fingerprint", {})
+            about = pd.DataFrame({
+                "项目 item": ["年份 year", "范围 scope", "引擎 engine", "合成数据 synthetic",
+                            "输入指纹 inputs fingerprint"],
                 "值 value": [str(result.year), "; ".join(s.label for s in result.scopes),
-                            result.engine, str(result.synthetic)]})
-            meta.to_excel(xw, sheet_name="说明 about", index=False)
+                            result.engine, str(result.synthetic), str(fp.get("digest", ""))]})
+            about.to_excel(xw, sheet_name="说明 about", index=False)
             for name, frame in tables.items():
                 zh, en = SHEETS[name]
                 frame.to_excel(xw, sheet_name=f"{zh} {en}"[:31], index=False)
@@ -79,6 +61,7 @@ def write_output(result: ChainDiagnosis, out: Path) -> None:
         tables["segments"].to_csv(out, index=False, encoding="utf-8-sig")
     elif suffix == ".json":
         doc: dict[str, Any] = {
+            **dict(meta or {}),
             "year": result.year, "engine": result.engine, "synthetic": result.synthetic,
             "scopes": [{"scope_id": s.scope_id, "name_zh": s.name_zh, "name_en": s.name_en}
                        for s in result.scopes],
@@ -152,33 +135,38 @@ def _show(result: ChainDiagnosis) -> None:
         console.print(frame_table(agg, bi("川渝跨省流量", "Sichuan↔Chongqing flows")))
 
 
+def chains_cmd(
+    scope: Annotated[str, typer.Argument(help="范围 Scope: circle, SC, CQ, park:ID, "
+                                         "designation:ID, zone:ID, city:ADCODE, or a name.")],
+    chain: Annotated[str | None, typer.Option(
+        "--chain", help="产业链 Chain: auto|moto|electronics|biomed (default: all).")] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="年份 Year (default: latest in the data).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="输出 Write all tables to FILE.xlsx, .csv or .json.")] = None,
+) -> None:
+    """产业链诊断 Chain diagnosis: completeness, local supporting rate, gaps, targets."""
+    from parklink.console import bi, console, user_errors
+
+    with user_errors():
+        if chain is not None and chain not in CHAINS:
+            raise ValidationError.single("--chain", f"unknown chain; expected one of "
+                                         f"{', '.join(CHAINS)}", value=chain)
+        from parklink.configs import ChainsConfig
+        from parklink.runs import diagnose_chains
+
+        bundle = cli_inputs()
+        run = diagnose_chains(bundle, ChainsConfig(scope=scope, chain=chain, year=year))
+        result = run.diagnosis
+        console.print(f"{bi('数据来源', 'Data')}: {bundle.note} · {bi('输入指纹', 'inputs fingerprint')} "
+                      f"{run.fingerprint.digest}")
+        if out is not None:
+            write_output(result, out, meta=run.meta)
+            console.print(f"[green]✓[/] {bi('已写出', 'written')} {out}")
+        else:
+            _show(result)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``chains`` command to the parklink CLI."""
-
-    @app.command("chains")
-    def chains_cmd(
-        scope: Annotated[str, typer.Argument(help="范围 Scope: circle, SC, CQ, park:ID, "
-                                             "designation:ID, zone:ID, city:ADCODE, or a name.")],
-        chain: Annotated[str | None, typer.Option(
-            "--chain", help="产业链 Chain: auto|moto|electronics|biomed (default: all).")] = None,
-        year: Annotated[int | None, typer.Option(
-            "--year", help="年份 Year (default: latest in the data).")] = None,
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="输出 Write all tables to FILE.xlsx, .csv or .json.")] = None,
-    ) -> None:
-        """产业链诊断 Chain diagnosis: completeness, local supporting rate, gaps, targets."""
-        from parklink.console import bi, console, user_errors
-
-        with user_errors():
-            if chain is not None and chain not in CHAINS:
-                raise ValidationError.single("--chain", f"unknown chain; expected one of "
-                                             f"{', '.join(CHAINS)}", value=chain)
-            frames, tpl = load_scope_frames()
-            sc = resolve_scope(scope, frames)
-            data = ChainData.from_dataset(template=tpl)
-            result = diagnose(data, sc, chains=[chain] if chain else None, year=year)
-            if out is not None:
-                write_output(result, out)
-                console.print(f"[green]✓[/] {bi('已写出', 'written')} {out}")
-            else:
-                _show(result)
+    app.command("chains")(chains_cmd)

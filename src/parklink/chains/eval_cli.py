@@ -137,7 +137,6 @@ def register(app: typer.Typer) -> None:
             "--out", help="输出 Write the results to FILE.csv or FILE.json.")] = None,
     ) -> None:
         """招商目标离线评估 Hold-out evaluation of the investment targets (precision@k, MAP, NDCG)."""
-        from parklink.chains.cli import load_scope_frames
         from parklink.chains.data import ChainData
         from parklink.chains.scope import resolve_scope
         from parklink.console import bi, console, user_errors
@@ -150,9 +149,11 @@ def register(app: typer.Typer) -> None:
                 raise ValidationError.single("--target", "expected new or all", value=target)
             ks = _ints(k, "--k")
             years = _ints(test_years, "--test-years") if test_years else None
-            frames, tpl = load_scope_frames()
-            sc = [resolve_scope(s, frames) for s in scopes]
-            data = ChainData.from_dataset(template=tpl)
+            from parklink.chains import cli as chains_cli
+
+            bundle = chains_cli.cli_inputs()
+            sc = [resolve_scope(s, bundle.scope_frames()) for s in scopes]
+            data = ChainData.from_dataset(bundle.require_firms(), template=bundle.chain_template())
             result = evaluate_targets(
                 data, sc, train_year=train_year, test_years=years, ks=ks,
                 chains=[chain] if chain else None, target="all" if target == "all" else "new",

@@ -14,7 +14,7 @@ from parklink.report.section import Section, SectionTable
 from parklink.tables import CHAINS
 
 if TYPE_CHECKING:
-    from parklink.plan import PlanInputs
+    from parklink.inputs import Inputs as PlanInputs
 
 
 def _members(value: object) -> list[str]:
@@ -133,11 +133,9 @@ def plan_section(inputs: PlanInputs) -> Section | None:
     dataset or named demonstration parks are missing."""
     if inputs.firms is None or not inputs.firms.exists():
         return None
-    frames = ScopeFrames.from_frames(inputs.frames)
-    tpl = inputs.frames.get("chain_segments")
+    frames = inputs.scope_frames()
     try:
-        data = ChainData.from_dataset(inputs.firms, template=tpl if tpl is not None
-                                      and not tpl.empty else None)
+        data = ChainData.from_dataset(inputs.firms, template=inputs.chain_template())
         return chain_section(data, frames)
     except NotFoundError:
         return None

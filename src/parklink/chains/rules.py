@@ -10,21 +10,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from parklink.vocab import ACTION_NAMES as ACTION_NAMES
+from parklink.vocab import GAP_NAMES as GAP_NAMES
+
 GAP_TYPES = ("missing", "break_risk", "single_point", "weak")
-GAP_NAMES: dict[str, tuple[str, str]] = {
-    "missing": ("缺链", "missing"),
-    "break_risk": ("断链风险", "break risk"),
-    "single_point": ("单点/薄弱", "single point"),
-    "weak": ("弱链", "weak"),
-}
 ACTIONS = ("build", "supplement", "extend", "strengthen")
-ACTION_NAMES: dict[str, tuple[str, str]] = {
-    "build": ("建链", "build"),
-    "supplement": ("补链", "supplement"),
-    "extend": ("延链", "extend"),
-    "strengthen": ("强链", "strengthen"),
-    "none": ("无", "none"),
-}
 
 
 LQ_RTOL = 1e-9

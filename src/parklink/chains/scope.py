@@ -17,12 +17,8 @@ import pandas as pd
 from parklink.errors import NotFoundError
 from parklink.tables import PROVINCES
 from parklink.tables import split_list as _split
-
-PROVINCE_NAMES: dict[str, tuple[str, str]] = {
-    "SC": ("四川省", "Sichuan"),
-    "CQ": ("重庆市", "Chongqing"),
-}
-CIRCLE_NAME = ("成渝地区双城经济圈（川渝全域）", "Chengdu–Chongqing circle (both provinces)")
+from parklink.vocab import CIRCLE_NAME as CIRCLE_NAME
+from parklink.vocab import PROVINCE_NAMES as PROVINCE_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from parklink.evaluate.indicators import IndicatorTable, compute_indicators
 from parklink.evaluate.location import TravelTime
 from parklink.evaluate.matrix import DecisionMatrix
-from parklink.evaluate.methods import METHOD_LABELS, MCDAResult, run_method
+from parklink.evaluate.methods import MCDAResult, run_method
 from parklink.evaluate.robustness import RobustnessReport, robustness
 from parklink.evaluate.weights import (
     AHPResult,
@@ -20,6 +20,7 @@ from parklink.evaluate.weights import (
     compute_weights,
     hierarchical_weights,
 )
+from parklink.vocab import METHOD_NAMES
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +63,7 @@ class Evaluation:
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable key figures."""
-        zh, en = METHOD_LABELS.get(self.result.method, (self.result.method, self.result.method))
+        zh, en = METHOD_NAMES.get(self.result.method, (self.result.method, self.result.method))
         return {
             "method": self.result.method,
             "method_label": f"{zh} {en}",

@@ -9,58 +9,25 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from parklink.configs import EvaluationConfig
 from parklink.console import bi, console, err_console, frame_table, user_errors
 from parklink.errors import ValidationError
 from parklink.evaluate.api import Evaluation
+from parklink.vocab import METHODS
 
-__all__ = ["correlation_view", "load_frames", "ranking_view", "register", "write_excel"]
+__all__ = ["correlation_view", "evaluate_cmd", "ranking_view", "register", "write_excel", "write_json"]
 
-KINDS = ("parks", "regions", "zones", "transport_nodes", "enterprises", "designations", "targets")
+def _file_digest(*paths: Path | None) -> str | None:
+    import hashlib
 
-
-def load_frames(database: str | None = None, *, synthetic_firms: bool = False) -> tuple[dict[str, pd.DataFrame], str]:
-    """Dataset frames from the database when it holds data, else the embedded dataset.
-
-    Returns the frames by kind and a bilingual note naming the source. With
-    ``synthetic_firms`` the synthetic firm population (firm Parquet dataset) is appended
-    to ``enterprises``.
-    """
-    source = ""
-    frames: dict[str, pd.DataFrame] = {}
-    from parklink.store.db import session_scope
-    from parklink.store.io import read_frame
-    from parklink.store.seed import has_data
-
-    try:
-        usable = has_data(database)
-    except Exception:
-        if database is not None:  # an explicit database must work
-            raise
-        usable = False  # no default database yet: use the embedded dataset
-    if usable:
-        with session_scope(database) as s:
-            frames = {k: read_frame(s, k) for k in KINDS}
-        source = "数据库 database"
-    if not frames:
-        from parklink.datasets import chengyu
-
-        frames = {k: chengyu.load(k) for k in KINDS}
-        source = "内置成渝数据集 embedded Chengdu–Chongqing dataset (run `parklink db init` to use a database)"
-    if synthetic_firms:
-        from parklink.firmdata import FirmDataset
-        from parklink.settings import get_settings
-
-        ds = FirmDataset(get_settings().firm_dir)
-        if not ds.exists():
-            raise ValidationError.single(
-                str(ds.firms_path), "synthetic firm dataset not found; run `parklink db init --firms` first"
-            )
-        firms = pd.read_parquet(ds.firms_path)
-        frames["enterprises"] = pd.concat([frames["enterprises"], firms], ignore_index=True).drop_duplicates(
-            "enterprise_id"
-        )
-        source += " + 合成企业 synthetic firms"
-    return frames, source
+    got = [p for p in paths if p is not None]
+    if not got:
+        return None
+    h = hashlib.sha256()
+    for p in got:
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.is_file() else b"")
+    return h.hexdigest()[:16]
 
 
 SHEET_TITLES: dict[str, tuple[str, str]] = {
@@ -174,74 +141,98 @@ def correlation_view(ev: Evaluation) -> pd.DataFrame:
     )
 
 
+_D = EvaluationConfig()
+
+
+def evaluate_cmd(
+    method: Annotated[str, typer.Option("--method", help=f"方法 {' | '.join(METHODS)}")] = _D.method,
+    weighting: Annotated[str, typer.Option(
+        "--weighting", help="赋权 entropy | critic | std | equal | ahp | combined (entropy+CRITIC mean, +AHP if given)")] = _D.weighting,
+    travel_time: Annotated[str, typer.Option(
+        "--travel-time", help="通行时间 network (multimodal network incl. imported links) | geodesic (straight line × 1.3 at 60 km/h)")] = _D.travel_time,
+    ahp: Annotated[Path | None, typer.Option(
+        "--ahp", help="层次分析判断矩阵 AHP pairwise matrix (CSV/XLSX) over indicator keys or over the groups resource, location, industry; CR > 0.1 is rejected")] = None,
+    indicators: Annotated[Path | None, typer.Option(
+        "--indicators", help="自定义指标值 user indicator values (park_id + one column per indicator)")] = None,
+    indicator_defs: Annotated[Path | None, typer.Option(
+        "--indicator-defs", help="自定义指标定义 definitions: key,name_zh,name_en,unit,direction,group,source,formula")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace-indicators", help="用自定义指标替换默认指标 replace the default set instead of extending it")] = False,
+    synthetic_firms: Annotated[bool, typer.Option(
+        "--synthetic-firms", help="产业指标使用合成企业 include the synthetic firm population (results marked synthetic)")] = False,
+    draws: Annotated[int, typer.Option("--draws", help="蒙特卡洛次数 Monte Carlo weight draws")] = _D.draws,
+    top_k: Annotated[int, typer.Option("--top-k", help="前k名 k of P(top k)")] = _D.top_k,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子 seed")] = _D.seed,
+    rows: Annotated[int, typer.Option("--rows", help="显示行数 rows shown")] = 30,
+    out: Annotated[Path | None, typer.Option("--out", help="导出Excel write rankings and all tables to this .xlsx")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="机器可读结果 write scores and ranks per park_id with the inputs fingerprint to this JSON file")] = None,
+    database: Annotated[str | None, typer.Option("--database", "-d", help="数据库 SQLAlchemy URL")] = None,
+) -> None:
+    """园区评价 Evaluate parks: indicator system, weights, MCDA ranking and robustness report.
+
+    With no options the configuration is :class:`parklink.configs.EvaluationConfig` ``()``,
+    the same as the park pages, the web planner and ``parklink plan``.
+    """
+    from parklink.evaluate.api import weights_table
+    from parklink.evaluate.indicators import read_indicator_table
+    from parklink.inputs import read_inputs
+    from parklink.runs import evaluate
+
+    with user_errors():
+        inputs = read_inputs(database)
+        user = None
+        if (indicators is None) != (indicator_defs is None):
+            raise ValidationError.single("--indicators", "give both --indicators and --indicator-defs")
+        if indicators is not None and indicator_defs is not None:
+            user = read_indicator_table(indicators, indicator_defs,
+                                        park_ids=inputs.frame("parks")["park_id"].astype(str).tolist())
+        pairwise = read_ahp(ahp) if ahp is not None else None
+        config = EvaluationConfig(
+            method=method, weighting=weighting, travel_time=travel_time, draws=draws, top_k=top_k, seed=seed,
+            synthetic_firms=synthetic_firms, ahp=_file_digest(ahp),
+            indicators=None if user is None else f"{_file_digest(indicators, indicator_defs)}:{'replace' if replace else 'extend'}")
+        run = evaluate(inputs, config, indicators=user, replace_indicators=replace, ahp=pairwise)
+        ev = run.evaluation
+        console.print(f"{bi('数据来源', 'Data')}: {inputs.note}" + (" + 合成企业 synthetic firms" if synthetic_firms else ""))
+        console.print(f"{bi('输入指纹', 'Inputs fingerprint')}: {run.fingerprint.digest} "
+                      f"(data {run.fingerprint.data_version}, config {run.fingerprint.config})")
+        console.print(frame_table(weights_table(ev)[["key", "name_zh", "name_en", "group", "direction", "unit", "weight"]],
+                                  bi("指标与权重", f"Indicators and weights ({ev.weights.method})")))
+        console.print(frame_table(ranking_view(ev), bi("园区排名", f"Park ranking ({ev.result.method})"), max_rows=rows))
+        console.print(frame_table(correlation_view(ev), bi("与主排名的相关", f"Rank correlation with {ev.robustness.base}")))
+        s = ev.robustness.summary()
+        console.print(
+            f"{bi('稳健性', 'Robustness')}: {s['monte_carlo_draws']} draws; min Spearman {s['min_spearman']:.3f}; "
+            f"rank reversal max share {s['rank_reversal_max_share']:.3f}, top-1 changes {s['rank_reversal_top1_changes']}"
+        )
+        for note in ev.notes:
+            err_console.print(f"[yellow]注 Note:[/] {note}", highlight=False)
+        if ev.synthetic:
+            err_console.print("[yellow]合成数据 SYNTHETIC:[/] industrial indicators include synthetic firms")
+        if out is not None:
+            tables = {"ranking": run.to_frame(), "weights": weights_table(ev), **run.explain()}
+            write_excel(out, tables)
+            console.print(f"[green]✓[/] {bi('已导出', 'written')} → {out}")
+        if json_out is not None:
+            write_json(json_out, run.scores_json())
+            console.print(f"[green]✓[/] {bi('已写出', 'written')} → {json_out}")
+
+
+def write_json(path: Path, doc: Mapping[str, object]) -> Path:
+    """Write ``doc`` as UTF-8 JSON (atomically: a partial file is renamed into place)."""
+    import json
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ValidationError.single(str(path), f"cannot write the file: {exc}") from None
+    return path
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``evaluate`` command to ``app``."""
-
-    @app.command("evaluate")
-    def evaluate_cmd(
-        method: Annotated[str, typer.Option("--method", help="方法 topsis | vikor | promethee_ii")] = "topsis",
-        weighting: Annotated[str, typer.Option(
-            "--weighting", help="赋权 entropy | critic | std | equal | ahp | combined (entropy+CRITIC mean, +AHP if given)")] = "combined",
-        ahp: Annotated[Path | None, typer.Option(
-            "--ahp", help="层次分析判断矩阵 AHP pairwise matrix (CSV/XLSX) over indicator keys or over the groups resource, location, industry; CR > 0.1 is rejected")] = None,
-        indicators: Annotated[Path | None, typer.Option(
-            "--indicators", help="自定义指标值 user indicator values (park_id + one column per indicator)")] = None,
-        indicator_defs: Annotated[Path | None, typer.Option(
-            "--indicator-defs", help="自定义指标定义 definitions: key,name_zh,name_en,unit,direction,group,source,formula")] = None,
-        replace: Annotated[bool, typer.Option(
-            "--replace-indicators", help="用自定义指标替换默认指标 replace the default set instead of extending it")] = False,
-        synthetic_firms: Annotated[bool, typer.Option(
-            "--synthetic-firms", help="产业指标使用合成企业 include the synthetic firm population (results marked synthetic)")] = False,
-        draws: Annotated[int, typer.Option("--draws", help="蒙特卡洛次数 Monte Carlo weight draws")] = 10_000,
-        top_k: Annotated[int, typer.Option("--top-k", help="前k名 k of P(top k)")] = 20,
-        seed: Annotated[int | None, typer.Option("--seed", help="随机种子 seed (default: settings)")] = None,
-        rows: Annotated[int, typer.Option("--rows", help="显示行数 rows shown")] = 30,
-        out: Annotated[Path | None, typer.Option("--out", help="导出Excel write rankings and all tables to this .xlsx")] = None,
-        database: Annotated[str | None, typer.Option("--database", "-d", help="数据库 SQLAlchemy URL")] = None,
-    ) -> None:
-        """园区评价 Evaluate parks: indicator system, weights, MCDA ranking and robustness report."""
-        from parklink.evaluate.api import evaluate_parks, weights_table
-        from parklink.evaluate.indicators import read_indicator_table
-        from parklink.settings import get_settings
-
-        with user_errors():
-            frames, source = load_frames(database, synthetic_firms=synthetic_firms)
-            user = None
-            if (indicators is None) != (indicator_defs is None):
-                raise ValidationError.single("--indicators", "give both --indicators and --indicator-defs")
-            if indicators is not None and indicator_defs is not None:
-                user = read_indicator_table(indicators, indicator_defs, park_ids=frames["parks"]["park_id"].astype(str).tolist())
-            pairwise = read_ahp(ahp) if ahp is not None else None
-            ev = evaluate_parks(
-                frames["parks"],
-                regions=frames["regions"],
-                zones=frames["zones"],
-                transport_nodes=frames["transport_nodes"],
-                enterprises=frames["enterprises"],
-                indicators=user,
-                replace_indicators=replace,
-                method=method,
-                weighting=weighting,
-                ahp=pairwise,
-                draws=draws,
-                top_k=top_k,
-                seed=seed if seed is not None else get_settings().seed,
-            )
-            console.print(f"{bi('数据来源', 'Data')}: {source}")
-            console.print(frame_table(weights_table(ev)[["key", "name_zh", "name_en", "group", "direction", "unit", "weight"]],
-                                      bi("指标与权重", f"Indicators and weights ({ev.weights.method})")))
-            console.print(frame_table(ranking_view(ev), bi("园区排名", f"Park ranking ({ev.result.method})"), max_rows=rows))
-            console.print(frame_table(correlation_view(ev), bi("与主排名的相关", f"Rank correlation with {ev.robustness.base}")))
-            s = ev.robustness.summary()
-            console.print(
-                f"{bi('稳健性', 'Robustness')}: {s['monte_carlo_draws']} draws; min Spearman {s['min_spearman']:.3f}; "
-                f"rank reversal max share {s['rank_reversal_max_share']:.3f}, top-1 changes {s['rank_reversal_top1_changes']}"
-            )
-            for note in ev.notes:
-                err_console.print(f"[yellow]注 Note:[/] {note}", highlight=False)
-            if ev.synthetic:
-                err_console.print("[yellow]合成数据 SYNTHETIC:[/] industrial indicators include synthetic firms")
-            if out is not None:
-                tables = {"ranking": ev.to_frame(), "weights": weights_table(ev), **ev.explain()}
-                write_excel(out, tables)
-                console.print(f"[green]✓[/] {bi('已导出', 'written')} → {out}")
+    app.command("evaluate")(evaluate_cmd)

@@ -44,11 +44,6 @@ from parklink.tables import split_list as _split
 
 FloatArray = npt.NDArray[np.float64]
 
-GROUPS = {
-    "resource": ("资源禀赋", "resource endowment"),
-    "location": ("区位条件", "location conditions"),
-    "industry": ("产业基础", "industrial foundation"),
-}
 
 _TT = f"travel time = geodesic km × {DETOUR_FACTOR} / {ROAD_SPEED_KMH:g} km/h unless a network travel_time is given"
 

@@ -39,11 +39,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 MethodName = Literal["topsis", "vikor", "promethee_ii"]
 METHODS: tuple[MethodName, ...] = ("topsis", "vikor", "promethee_ii")
-METHOD_LABELS = {
-    "topsis": ("逼近理想解排序法", "TOPSIS"),
-    "vikor": ("多准则妥协排序法", "VIKOR"),
-    "promethee_ii": ("偏好顺序结构评估法", "PROMETHEE II"),
-}
 
 
 @contextmanager

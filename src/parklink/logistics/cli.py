@@ -13,6 +13,7 @@ from parklink.console import bi, console, frame_table, user_errors
 from parklink.logistics.params import CARGO_PROFILES
 
 if TYPE_CHECKING:
+    from parklink.inputs import Inputs
     from parklink.logistics.network import Network
     from parklink.logistics.plan import LogisticsInputs
 
@@ -26,18 +27,21 @@ LinksOpt = Annotated[
 ]
 
 
-def _network(links: Path | None) -> tuple[Network, LogisticsInputs]:
+def _network(links: Path | None, bundle: Inputs | None = None) -> tuple[Network, LogisticsInputs]:
+    """The network of the inputs bundle (imported links included); ``--links FILE`` adds
+    the links of a file on top (replacing the modes they cover)."""
+    from parklink.inputs import read_inputs
     from parklink.logistics.network import read_links
-    from parklink.logistics.plan import default_inputs, network_from_frames
+    from parklink.logistics.plan import logistics_inputs, network_from_frames
 
-    inputs = default_inputs()
-    imported = None
-    if links is not None:
-        from parklink.logistics.network import build_network
-
-        base = build_network(regions=inputs.regions, parks=inputs.parks, transport_nodes=inputs.transport_nodes,
-                             boundaries=inputs.boundaries)
-        imported = read_links(links, nodes=base.nodes)
+    bundle = bundle if bundle is not None else read_inputs()
+    inputs = logistics_inputs(bundle)
+    if links is None:
+        return bundle.network(), inputs
+    imported = read_links(links, nodes=bundle.network().nodes)
+    if inputs.transport_links is not None:
+        imported = pd.concat([inputs.transport_links[~inputs.transport_links["mode"].isin(set(imported["mode"]))],
+                              imported], ignore_index=True)
     net = network_from_frames(regions=inputs.regions, parks=inputs.parks, transport_nodes=inputs.transport_nodes,
                               boundaries=inputs.boundaries, transport_links=imported)
     return net, inputs
@@ -57,16 +61,24 @@ def register(app: typer.Typer) -> None:
         destination: Annotated[str, typer.Argument(help="终点 Destination (same forms as the origin).")],
         cargo: CargoOpt = "container",
         geojson: Annotated[Path | None, typer.Option("--geojson", help="写出路线 GeoJSON Write the route as GeoJSON.")] = None,
+        json_out: Annotated[Path | None, typer.Option(
+            "--json", help="机器可读结果 Write the summary, legs and inputs fingerprint as JSON.")] = None,
         links: LinksOpt = None,
     ) -> None:
         """最低广义成本路线 Least generalised-cost multimodal route (money + value of time × time)."""
-        from parklink.logistics.params import CARGO_NAMES, MODE_NAMES, check_cargo
-        from parklink.logistics.routing import route
+        from parklink.configs import RouteConfig
+        from parklink.inputs import read_inputs
+        from parklink.runs import find_route
+        from parklink.vocab import CARGO_NAMES
+        from parklink.vocab import TRANSPORT_MODE_NAMES as MODE_NAMES
 
         with user_errors():
-            check_cargo(cargo)
-            net, _ = _network(links)
-            r = route(net, origin, destination, cargo=cargo)
+            config = RouteConfig(origin, destination, cargo)
+            bundle = read_inputs()
+            run = find_route(bundle, config, network=_network(links, bundle)[0] if links is not None else None)
+            r = run.route
+            console.print(f"{bi('数据来源', 'Data')}: {bundle.note} · {bi('输入指纹', 'inputs fingerprint')} "
+                          f"{run.fingerprint.digest}")
             zh, en = CARGO_NAMES[cargo]
             seq = " → ".join(bi(*MODE_NAMES[m]) for m in r.modes)
             console.print(f"[bold]{bi('路线', 'Route')}[/] {r.origin} → {r.destination} · {bi(zh, en)}")
@@ -82,6 +94,10 @@ def register(app: typer.Typer) -> None:
             console.print(frame_table(legs, bi("路段", "Legs")))
             if geojson is not None:
                 _write_json(geojson, r.to_geojson())
+            if json_out is not None:
+                legs_doc = json.loads(run.to_frame().drop(columns=["geometry"], errors="ignore")
+                                      .to_json(orient="records", force_ascii=False))
+                _write_json(json_out, {**run.summary(), "legs": legs_doc})
 
     @app.command("access")
     def access_cmd(

@@ -33,19 +33,6 @@ from parklink.errors import ConfigError
 Mode = Literal["road", "rail", "water", "air"]
 LINK_MODES: tuple[str, ...] = ("road", "rail", "water", "air")
 CARGO_PROFILES: tuple[str, ...] = ("bulk", "container", "electronics", "vehicles")
-CARGO_NAMES: dict[str, tuple[str, str]] = {
-    "bulk": ("散货", "bulk"),
-    "container": ("集装箱", "container"),
-    "electronics": ("高值电子产品", "high-value electronics"),
-    "vehicles": ("商品车", "finished vehicles"),
-}
-MODE_NAMES: dict[str, tuple[str, str]] = {
-    "road": ("公路", "road"),
-    "rail": ("铁路", "rail"),
-    "water": ("水运", "inland waterway"),
-    "air": ("航空", "air"),
-    "transfer": ("换装", "transfer"),
-}
 REFERENCE_CARGO = "container"
 """Imported links carry one ``cost_cny_per_t``; it is read as the container-profile cost."""
 

@@ -3,8 +3,9 @@
 ``accessibility_section`` and ``logistics_section`` take dataset frames (``regions``,
 ``parks``, ``transport_nodes``, optional ``transport_links``, firms and transactions);
 ``accessibility_hook`` / ``logistics_hook`` adapt them to :data:`parklink.plan.SectionHook`.
-:func:`default_inputs` loads the embedded dataset (and the firm-level dataset or, when
-absent, a seeded synthetic firm population) for the CLI.
+:func:`logistics_inputs` takes them from the inputs bundle (:mod:`parklink.inputs`): the
+registry with its imported links, and the firm-level dataset or, when absent, a seeded
+synthetic firm population.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from parklink.logistics.params import DEFAULT_PARAMETERS, Parameters
 from parklink.report.section import Section, SectionTable
 
 if TYPE_CHECKING:
-    from parklink.plan import PlanInputs
+    from parklink.inputs import Inputs as PlanInputs
 
 FIRM_COLUMNS = ("enterprise_id", "province", "lon", "lat", "chain", "output_cny_m", "synthetic")
 
@@ -60,26 +61,13 @@ def network_from_frames(
     return net
 
 
-def default_inputs(*, n_firms: int = 20_000) -> LogisticsInputs:
-    """The embedded dataset plus firms: the firm-level dataset if present, else synthetic (seeded)."""
-    from parklink.datasets import chengyu
-    from parklink.firmdata import FirmDataset
-    from parklink.settings import get_settings
-
-    regions = chengyu.load("regions")
-    parks = chengyu.load("parks")
-    nodes = chengyu.load("transport_nodes")
-    ds = FirmDataset.default()
-    if ds.firms_path.is_file():
-        firms = pd.read_parquet(ds.firms_path, columns=list(FIRM_COLUMNS))
-        synthetic = bool(firms["synthetic"].fillna(True).astype(bool).any())
-    else:
-        from parklink.datasets import synthetic as syn
-
-        firms = syn.generate_firms(regions, chengyu.load("chain_segments"), n_firms=n_firms,
-                                   seed=get_settings().seed, parks=parks)
-        synthetic = True
-    return LogisticsInputs(regions, parks, nodes, chengyu.boundaries(), firms, None, None, synthetic)
+def logistics_inputs(inputs: PlanInputs) -> LogisticsInputs:
+    """The frames of the logistics analyses from the inputs bundle
+    (:class:`parklink.inputs.Inputs`): registry frames incl. imported transport links, and
+    firms — the firm-level dataset if present, else a seeded synthetic population."""
+    firms, synthetic = inputs.firm_population()
+    return LogisticsInputs(inputs.frame("regions"), inputs.frame("parks"), inputs.frame("transport_nodes"),
+                           inputs.boundaries(), firms, None, inputs.transport_links(), synthetic)
 
 
 def _in_region(firms: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -192,50 +180,26 @@ def logistics_section(
     )
 
 
-def _inputs_frames(inputs: PlanInputs) -> dict[str, Any]:
-    from parklink.datasets import chengyu
-
-    frames = inputs.frames
-    if inputs.firms is not None and inputs.firms.firms_path.is_file():
-        firms = pd.read_parquet(inputs.firms.firms_path, columns=list(FIRM_COLUMNS))
-        synthetic = bool(firms["synthetic"].fillna(True).astype(bool).any())
-    elif len(frames["regions"]):
-        from parklink.datasets import synthetic as syn
-        from parklink.settings import get_settings
-
-        firms = syn.generate_firms(frames["regions"], chengyu.load("chain_segments"), n_firms=20_000,
-                                   seed=get_settings().seed, parks=frames["parks"])
-        synthetic = True
-    else:
-        firms, synthetic = None, True
-    links = frames.get("transport_links")
-    return {
-        "regions": frames["regions"], "parks": frames["parks"], "transport_nodes": frames["transport_nodes"],
-        "firms": firms, "synthetic_firms": synthetic, "boundaries": chengyu.boundaries(),
-        "transport_links": links if links is not None and len(links) else None,
-    }
-
-
 def accessibility_hook(inputs: PlanInputs) -> Section | None:
     """SectionHook for ``parklink plan``: the accessibility section (None without parks).
 
     Firms come from the firm-level dataset when present, else a seeded synthetic population.
     """
-    f = _inputs_frames(inputs)
-    if not len(f["parks"]) or not len(f["regions"]):
+    f = logistics_inputs(inputs)
+    if not len(f.parks) or not len(f.regions):
         return None
-    return accessibility_section(regions=f["regions"], parks=f["parks"], transport_nodes=f["transport_nodes"],
-                                 firms=f["firms"], boundaries=f["boundaries"], transport_links=f["transport_links"],
-                                 synthetic_firms=f["synthetic_firms"])
+    return accessibility_section(regions=f.regions, parks=f.parks, transport_nodes=f.transport_nodes,
+                                 firms=f.firms, boundaries=f.boundaries, transport_links=f.transport_links,
+                                 synthetic_firms=f.synthetic_firms)
 
 
 def logistics_hook(inputs: PlanInputs) -> Section | None:
     """SectionHook for ``parklink plan``: the logistics section (None without parks)."""
-    f = _inputs_frames(inputs)
-    if not len(f["parks"]) or not len(f["regions"]):
+    f = logistics_inputs(inputs)
+    if not len(f.parks) or not len(f.regions):
         return None
-    return logistics_section(regions=f["regions"], parks=f["parks"], transport_nodes=f["transport_nodes"],
-                             firms=f["firms"], boundaries=f["boundaries"], transport_links=f["transport_links"])
+    return logistics_section(regions=f.regions, parks=f.parks, transport_nodes=f.transport_nodes,
+                             firms=f.firms, boundaries=f.boundaries, transport_links=f.transport_links)
 
 
 def plan_section(kind: str = "logistics", **frames: Any) -> Section:

@@ -33,8 +33,10 @@ from parklink.logistics.graph import (
     contract_degree_two,
 )
 from parklink.logistics.network import Network
-from parklink.logistics.params import CARGO_NAMES, MODE_NAMES, REFERENCE_CARGO, check_cargo
+from parklink.logistics.params import REFERENCE_CARGO, check_cargo
 from parklink.settings import get_settings
+from parklink.vocab import CARGO_NAMES
+from parklink.vocab import TRANSPORT_MODE_NAMES as MODE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

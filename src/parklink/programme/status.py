@@ -22,13 +22,8 @@ from parklink import tables as t
 from parklink.programme.parks import count_units, parent_map
 from parklink.programme.zones import undetermined_parks, zone_districts, zone_parks
 from parklink.tables import split_list
-
-AREA_TYPE_NAMES = {
-    "critical_development": ("重点发展区域", "Critical development area"),
-    "transport_node": ("交通节点区域", "Transport node area"),
-    "adjacent": ("毗邻地区", "Area adjacent to the border"),
-}
-PROVINCE_NAMES = {"SC": ("四川", "Sichuan"), "CQ": ("重庆", "Chongqing")}
+from parklink.vocab import AREA_TYPE_NAMES as AREA_TYPE_NAMES
+from parklink.vocab import PROVINCE_NAMES as PROVINCE_NAMES
 
 
 @dataclass(frozen=True, slots=True)

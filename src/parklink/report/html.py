@@ -9,7 +9,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 if TYPE_CHECKING:
-    from parklink.plan import Lang, Plan
+    from parklink.report.plan import Lang, Plan
 
 
 def _env() -> Environment:

@@ -10,12 +10,14 @@ import pandas as pd
 
 @dataclass(frozen=True, slots=True)
 class SectionTable:
-    """A table shown in a plan section, with bilingual title and an optional note."""
+    """A table shown in a plan section, with bilingual title, an optional note and a stable
+    ``key`` (unique within its section; the slug of ``title_en`` when empty)."""
 
     title_zh: str
     title_en: str
     frame: pd.DataFrame
     note: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

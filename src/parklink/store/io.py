@@ -24,22 +24,8 @@ from parklink.programme.parks import check_parents
 from parklink.programme.zones import check_zone_rows
 from parklink.store import models as m
 from parklink.tables import split_list as split_list  # re-exported for callers of store.io
-
-#: Bilingual names of the focal chains (seeded in the ``chain`` table).
-CHAIN_NAMES: dict[str, tuple[str, str]] = {
-    "auto": ("汽车（含新能源汽车）", "Automobiles (incl. NEV)"),
-    "moto": ("摩托车", "Motorcycles"),
-    "electronics": ("电子信息", "Electronic information"),
-    "biomed": ("生物医药", "Biomedicine"),
-}
-
-#: Bilingual names of the roles (seeded in the ``role`` table).
-ROLE_NAMES: dict[str, tuple[str, str]] = {
-    "programme_office": ("示范园区办公室", "Programme office"),
-    "park_manager": ("园区管委会", "Park management committee"),
-    "enterprise": ("企业", "Enterprise"),
-    "public": ("公众", "Public"),
-}
+from parklink.vocab import CHAIN_NAMES as CHAIN_NAMES
+from parklink.vocab import ROLE_NAMES as ROLE_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,17 @@ from sqlalchemy import select
 from parklink import __version__
 from parklink import tables as t
 from parklink.errors import ParklinkError, ValidationError
-from parklink.programme.status import AREA_TYPE_NAMES, PROVINCE_NAMES
 from parklink.store import models as m
-from parklink.store.io import CHAIN_NAMES
+from parklink.vocab import (
+    AREA_TYPE_NAMES,
+    CHAIN_NAMES,
+    CONFIDENCE_NAMES,
+    COOPERATION_MODE_NAMES,
+    PARK_KIND_NAMES,
+    PARK_LEVEL_NAMES,
+    PROVINCE_NAMES,
+    ROLE_NAMES,
+)
 from parklink.web import accounts, policy, registry
 from parklink.web.deps import (
     ANONYMOUS,
@@ -48,25 +56,10 @@ from parklink.web.status import current_fingerprint, current_status
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("parklink.web") / "templates"))
 
-LEVEL_NAMES = {"national": ("国家级", "National"), "provincial": ("省级", "Provincial"), "other": ("其他", "Other")}
-KIND_NAMES = {
-    "new_area": ("新区", "New area"), "etdz": ("经济技术开发区", "Economic-technological development zone"),
-    "htz": ("高新技术产业开发区", "High-tech industrial development zone"),
-    "cbz": ("综合保税区", "Comprehensive bonded zone"), "edz": ("经济开发区", "Economic development zone"),
-    "industrial_park": ("工业园区", "Industrial park"), "cooperation_area": ("合作园区", "Cooperation area"),
-    "other": ("其他", "Other"),
-}
-CONFIDENCE_NAMES = {"confirmed": ("已证实", "confirmed"), "likely": ("较可信", "likely"),
-                    "unconfirmed": ("未证实", "unconfirmed"), "synthetic": ("合成", "synthetic")}
-MODE_NAMES = {
-    "function_cobuild": ("功能共建", "Function co-building"), "industry_cobuild": ("产业共建", "Industry co-building"),
-    "supporting_industry": ("产业配套", "Supporting industry"), "resource_development": ("资源开发", "Resource development"),
-    "enclave_economy": ("飞地经济", "Enclave economy"), "unknown": ("未知", "unknown"),
-}
-ROLE_LABELS = {
-    "programme_office": ("示范园区办公室", "Programme office"), "park_manager": ("园区管理者", "Park manager"),
-    "enterprise": ("企业", "Enterprise"), "public": ("公众", "Public"),
-}
+LEVEL_NAMES = PARK_LEVEL_NAMES
+KIND_NAMES = PARK_KIND_NAMES
+MODE_NAMES = COOPERATION_MODE_NAMES  # cooperation modes of a designation (not transport modes)
+ROLE_LABELS = ROLE_NAMES
 
 
 def page_lang(request: Request) -> str:

@@ -15,21 +15,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from parklink.programme.status import AREA_TYPE_NAMES, PROVINCE_NAMES
 from parklink.store import models as m
+from parklink.vocab import (
+    AREA_TYPE_NAMES,
+    INDICATOR_GROUP_NAMES,
+    METHOD_NAMES,
+    PROVINCE_NAMES,
+    WEIGHTING_NAMES,
+)
 from parklink.web.deps import SessionDep
 from parklink.web.pages import _principal, render
 
 router = APIRouter(include_in_schema=False)
 
-METHOD_NAMES = {"topsis": ("逼近理想解排序法", "TOPSIS"), "vikor": ("多准则妥协解排序法", "VIKOR"),
-                "promethee_ii": ("偏好顺序结构评估法", "PROMETHEE II")}
-WEIGHTING_NAMES = {"combined": ("组合赋权（熵权+CRITIC）", "combined (entropy + CRITIC)"),
-                   "entropy": ("熵权法", "entropy"), "critic": ("CRITIC法", "CRITIC"),
-                   "std": ("标准差法", "standard deviation"), "equal": ("等权", "equal"),
-                   "given": ("自定义权重", "explicit weights")}
-GROUP_NAMES = {"resource": ("资源禀赋", "resource endowment"), "location": ("区位条件", "location"),
-               "industry": ("产业基础", "industrial foundation")}
+GROUP_NAMES = INDICATOR_GROUP_NAMES
 MAX_PARK_HINTS = 1000
 
 

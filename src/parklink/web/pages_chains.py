@@ -30,7 +30,8 @@ from starlette.routing import NoMatchFound
 from parklink import tables as t
 from parklink.errors import NotFoundError, ParklinkError
 from parklink.store import models as m
-from parklink.store.io import CHAIN_NAMES, read_frame
+from parklink.store.io import read_frame
+from parklink.vocab import ACTION_NAMES, CHAIN_NAMES, SCOPE_KIND_NAMES, SEGMENT_LEVEL_NAMES
 from parklink.web import park_analyses as pa
 from parklink.web.deps import SessionDep
 from parklink.web.pages import _principal, page_lang, render
@@ -38,19 +39,7 @@ from parklink.web.pages import _principal, page_lang, render
 router = APIRouter(include_in_schema=False)
 
 LEVEL_ORDER = ("up", "mid", "down")
-LEVEL_NAMES: dict[str, tuple[str, str]] = {
-    "up": ("上游", "Upstream"), "mid": ("中游", "Midstream"), "down": ("下游", "Downstream"),
-    "enabler": ("支撑环节", "Enablers"),
-}
-ACTION_NAMES: dict[str, tuple[str, str]] = {
-    "build": ("建链", "build"), "supplement": ("补链", "supplement"), "extend": ("延链", "extend"),
-    "strengthen": ("强链", "strengthen"), "none": ("无", "none"),
-}
-SCOPE_KIND_NAMES: dict[str, tuple[str, str]] = {
-    "circle": ("川渝全域", "Circle"), "province": ("省市", "Province"), "city": ("城市", "City"),
-    "zone": ("合作区域", "Zone"), "designation": ("示范园区（园区组）", "Demonstration park (group)"),
-    "park": ("园区", "Park"),
-}
+LEVEL_NAMES = SEGMENT_LEVEL_NAMES
 
 NODE_W, NODE_H = 158, 46
 COL_GAP, ROW_GAP = 38, 10
@@ -265,10 +254,10 @@ def diagnosis_config(request: Request, session: Any, scope: str, chain: str | No
     jobs API) the diagnosis computed here (cached) as :func:`park_analyses.diagnosis_view`
     JSON, or the reason it is unavailable. ``top_gaps``: show only the first gaps of each
     chain (by priority)."""
-    ds = pa.firm_dataset()
-    cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": ds.exists(),
+    has_firms = pa.web_inputs(session).firms is not None
+    cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": has_firms,
                            "top_gaps": top_gaps}
-    if not ds.exists():
+    if not has_firms:
         cfg["error"] = ("没有企业级数据集，无法诊断（parklink generate 生成合成数据） / no firm-level dataset: "
                         "the diagnosis needs one (parklink generate creates a synthetic one)")
         return cfg

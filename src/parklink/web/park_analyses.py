@@ -1,19 +1,19 @@
 """Cached analyses behind the park page and the chain explorer (the web layer only calls them).
 
-Each function reads the registry frames through :func:`parklink.store.io.read_frame`, runs
-the domain analysis exactly as ``parklink plan`` configures it, and caches the result in
-memory under a key made of the database URL and :func:`parklink.store.version.data_version`
-(plus :meth:`parklink.firmdata.FirmDataset.version` for analyses of the firm dataset), so a
-cached figure never outlives the data it was computed from:
+Every function reads the programme state through the one input path,
+:func:`web_inputs` (:func:`parklink.inputs.session_inputs`, cached per database, data
+version and firm-dataset fingerprint), runs the analysis through :mod:`parklink.runs` with
+the default configuration of :mod:`parklink.configs` — the same as ``parklink evaluate``,
+``parklink plan`` and the API with no options — and caches the result under its inputs
+fingerprint, so a cached figure never outlives the data it was computed from:
 
-* :func:`park_evaluation` — :func:`parklink.evaluate.api.evaluate_parks` on network travel
-  times, the configuration of :func:`parklink.plan.evaluation_designation_hook`;
-  :func:`evaluation_view` picks one park's score, rank and explain rows;
+* :func:`park_evaluation` — :func:`parklink.runs.evaluate` (network travel times);
+  :func:`evaluation_view` picks one park's score, rank, explain rows and the fingerprint;
 * :func:`park_accessibility` — :func:`parklink.logistics.access.accessibility` on the
-  network of :func:`parklink.logistics.plan.accessibility_hook` (imported
-  ``transport_links`` replace the approximate modes they cover); :func:`accessibility_view`;
-* :func:`chain_diagnosis` — :func:`parklink.chains.diagnose` of one scope on the firm
-  dataset; :func:`diagnosis_view` is its JSON form for the pages' script.
+  bundle's network (imported ``transport_links`` replace the approximate modes they cover);
+  :func:`accessibility_view`;
+* :func:`chain_diagnosis` — :func:`parklink.runs.diagnose_chains` of one scope;
+  :func:`diagnosis_view` is its JSON form for the pages' script.
 """
 
 from __future__ import annotations
@@ -21,24 +21,24 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from parklink.chains.data import ChainData
-from parklink.chains.diagnosis import ChainDiagnosis, diagnose
+from parklink.chains.diagnosis import ChainDiagnosis
 from parklink.chains.scope import Scope, ScopeFrames, resolve_scope
+from parklink.configs import ChainsConfig, EvaluationConfig, fingerprint
 from parklink.errors import NotFoundError
-from parklink.evaluate.api import Evaluation
-from parklink.evaluate.methods import METHOD_LABELS
 from parklink.firmdata import FirmDataset
+from parklink.inputs import Inputs, session_inputs
 from parklink.logistics.access import HUB_KINDS, POLAR_CORES, Accessibility, accessibility
-from parklink.store.io import read_frame
+from parklink.runs import ChainsRun, EvaluationRun, diagnose_chains, evaluate
 from parklink.store.version import data_version
 from parklink.tables import CHAINS
+from parklink.vocab import METHOD_NAMES
 
 T = TypeVar("T")
 _MAX_ENTRIES = 32
@@ -82,9 +82,13 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def registry_frames(session: Session, kinds: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """Registry frames by kind (canonical columns of :mod:`parklink.tables`)."""
-    return {k: read_frame(session, k) for k in kinds}
+def web_inputs(session: Session) -> Inputs:
+    """The inputs bundle (:func:`parklink.inputs.session_inputs`) of the session's database,
+    cached by data version and firm-dataset fingerprint (one bundle — and one network — per
+    version, shared by the pages and the API jobs)."""
+    firm_version = FirmDataset.default().version()
+    key = ("inputs", _db_key(session), data_version(session), firm_version)
+    return cached(key, lambda: session_inputs(session))
 
 
 def _finite(v: Any) -> float | None:
@@ -97,30 +101,24 @@ def _finite(v: Any) -> float | None:
 
 # --------------------------------------------------------------------------- evaluation
 
-_EVAL_KINDS = ("parks", "regions", "zones", "transport_nodes", "enterprises")
+def park_evaluation(session: Session) -> EvaluationRun | None:
+    """The default park evaluation (:class:`parklink.configs.EvaluationConfig` ``()``: the
+    configuration of ``parklink evaluate``, ``parklink plan`` and the planner's default run),
+    cached by inputs fingerprint. None when the registry has no parks or regions."""
+    inputs = web_inputs(session)
+    if len(inputs.frame("parks")) < 2 or inputs.frame("regions").empty:
+        return None
+    config = EvaluationConfig()
+    key = ("evaluation", _db_key(session), fingerprint(inputs, config).digest)
+    return cached(key, lambda: evaluate(inputs, config))
 
 
-def _evaluate(frames: dict[str, pd.DataFrame]) -> Evaluation | None:
-    from parklink.plan import plan_evaluation
-
-    ev: Evaluation | None = plan_evaluation(frames)
-    return ev
-
-
-def park_evaluation(session: Session) -> Evaluation | None:
-    """The park evaluation of the plan (TOPSIS on combined entropy+CRITIC weights, network
-    travel times; :func:`parklink.plan.evaluation_designation_hook`), cached by data version.
-
-    None when the registry has no parks or regions.
-    """
-    key = ("evaluation", _db_key(session), data_version(session))
-    return cached(key, lambda: _evaluate(registry_frames(session, _EVAL_KINDS)))
-
-
-def evaluation_view(ev: Evaluation, park_id: str) -> dict[str, Any] | None:
+def evaluation_view(run: EvaluationRun, park_id: str) -> dict[str, Any] | None:
     """One park's evaluation: score, rank among all parks, robustness interval, and one row
     per criterion with the raw value, the method's normalised and weighted values, the
-    weight and (TOPSIS) the ideal / anti-ideal points. None when the park was not evaluated."""
+    weight and (TOPSIS) the ideal / anti-ideal points, and the inputs fingerprint. None when
+    the park was not evaluated."""
+    ev = run.evaluation
     frame = ev.to_frame()
     hit = frame[frame["alternative"].astype(str) == park_id]
     if hit.empty:
@@ -158,7 +156,7 @@ def evaluation_view(ev: Evaluation, park_id: str) -> dict[str, Any] | None:
         if len(d):
             distances = {c: _finite(d.iloc[0][c]) for c in dist.columns if c != "alternative"}
     k_top = ev.robustness.monte_carlo.top_k
-    zh, en = METHOD_LABELS.get(method, (method, method))
+    zh, en = METHOD_NAMES.get(method, (method, method))
     return {
         "score": float(row["score"]), "rank": int(row["rank"]), "n": len(frame),
         "rank_min": int(row["rank_min"]), "rank_max": int(row["rank_max"]),
@@ -167,6 +165,7 @@ def evaluation_view(ev: Evaluation, park_id: str) -> dict[str, Any] | None:
         "method": method, "method_zh": zh, "method_en": en, "weighting": ev.weights.method,
         "higher_is_better": bool(ev.result.higher_is_better), "criteria": rows, "distances": distances,
         "notes": list(ev.notes), "synthetic": bool(ev.synthetic),
+        "fingerprint": run.fingerprint.digest, "travel_time": run.config.travel_time,
     }
 
 
@@ -180,28 +179,21 @@ class ParkAccess:
     node_names: dict[str, tuple[str, str]]
 
 
-def _access(frames: dict[str, pd.DataFrame]) -> ParkAccess | None:
-    from parklink.datasets import chengyu
-    from parklink.logistics.plan import network_from_frames
-
-    parks, regions = frames["parks"], frames["regions"]
-    if parks.empty or regions.empty:
-        return None
-    links = frames["transport_links"]
-    net = network_from_frames(regions=regions, parks=parks, transport_nodes=frames["transport_nodes"],
-                              boundaries=chengyu.boundaries(), transport_links=links if len(links) else None)
-    names = {str(r.node_id): (str(r.name_zh), str(r.name_en))
-             for r in net.nodes[["node_id", "name_zh", "name_en"]].itertuples()}
-    return ParkAccess(accessibility(net), names)
-
-
 def park_accessibility(session: Session) -> ParkAccess | None:
     """Accessibility of every park (hours to the polar cores and the nearest hub of each
     kind over the container profile; :func:`parklink.logistics.access.accessibility`), on
-    the network of the plan's accessibility section, cached by data version."""
-    key = ("accessibility", _db_key(session), data_version(session))
-    return cached(key, lambda: _access(registry_frames(
-        session, ("parks", "regions", "transport_nodes", "transport_links"))))
+    the network of the inputs bundle (imported links included), cached by data version."""
+    inputs = web_inputs(session)
+    if inputs.frame("parks").empty or inputs.frame("regions").empty:
+        return None
+
+    def compute() -> ParkAccess:
+        net = inputs.network()
+        names = {str(r.node_id): (str(r.name_zh), str(r.name_en))
+                 for r in net.nodes[["node_id", "name_zh", "name_en"]].itertuples()}
+        return ParkAccess(accessibility(net), names)
+
+    return cached(("accessibility", _db_key(session), inputs.data_version, inputs.registry_digest()), compute)
 
 
 def accessibility_view(acc: ParkAccess, park_id: str) -> dict[str, Any] | None:
@@ -232,8 +224,8 @@ SCOPE_KINDS = ("park", "designation", "zone", "city", "province", "circle")
 
 
 def scope_frames(session: Session) -> ScopeFrames:
-    """Regions, zones, parks and designations of the registry, for scope resolution."""
-    return ScopeFrames.from_frames(registry_frames(session, ("regions", "zones", "parks", "designations")))
+    """Regions, zones, parks and designations of the inputs bundle, for scope resolution."""
+    return web_inputs(session).scope_frames()
 
 
 def scope_options(session: Session) -> list[dict[str, Any]]:
@@ -271,27 +263,21 @@ def firm_dataset() -> FirmDataset:
 
 
 def chain_diagnosis(session: Session, scope: str, *, chain: str | None = None,
-                    year: int | None = None, dataset: FirmDataset | None = None) -> ChainDiagnosis:
-    """:func:`parklink.chains.diagnose` of one scope (``park:ID``, ``designation:ID``,
-    ``zone:ID``, ``city:ADCODE``, ``SC``/``CQ``, ``circle``) on the firm dataset, with the
-    registry's chain template, for ``chain`` (default: all) and ``year`` (default: latest).
+                    year: int | None = None) -> ChainsRun:
+    """:func:`parklink.runs.diagnose_chains` of one scope (``park:ID``, ``designation:ID``,
+    ``zone:ID``, ``city:ADCODE``, ``SC``/``CQ``, ``circle``) on the inputs bundle, for
+    ``chain`` (default: all) and ``year`` (default: latest).
 
-    Cached by data version and firm-dataset fingerprint. Raises NotFoundError when the
-    scope is unknown or the firm dataset is missing.
+    Cached by inputs fingerprint. Raises NotFoundError when the scope is unknown or the
+    firm dataset is missing.
     """
-    ds = dataset or firm_dataset()
     if chain is not None and chain not in CHAINS:
         raise NotFoundError(f"unknown chain {chain!r} (产业链不存在)")
-    key = ("chains", _db_key(session), data_version(session), str(ds.root), ds.version(), scope, chain, year)
-
-    def compute() -> ChainDiagnosis:
-        frames = scope_frames(session)
-        sc: Scope = resolve_scope(scope, frames)
-        tpl = read_frame(session, "chain_segments")
-        data = ChainData.from_dataset(ds.require(), template=tpl if not tpl.empty else None)
-        return diagnose(data, sc, chains=[chain] if chain else None, year=year)
-
-    return cached(key, compute)
+    inputs = web_inputs(session)
+    sc: Scope = resolve_scope(scope, inputs.scope_frames())
+    config = ChainsConfig(scope=sc.scope_id, chain=chain, year=year)
+    key = ("chains", _db_key(session), fingerprint(inputs, config).digest)
+    return cached(key, lambda: diagnose_chains(inputs, config))
 
 
 def _records(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
@@ -322,10 +308,12 @@ COMPLETENESS_FIELDS = ["chain", "n_segments", "n_present", "completeness", "comp
 FLOW_FIELDS = ["year", "direction", "chain", "segment_id", "value_kcny", "n_tx"]
 
 
-def diagnosis_view(result: ChainDiagnosis, *, chain: str | None = None) -> dict[str, Any]:
+def diagnosis_view(run: ChainsRun | ChainDiagnosis, *, chain: str | None = None) -> dict[str, Any]:
     """The JSON the pages render from a diagnosis of one scope: presence per segment,
     completeness per chain, gaps with their action class, and the cross-border
-    (Sichuan↔Chongqing) flows by supplier segment for every year (the Sankey's input)."""
+    (Sichuan↔Chongqing) flows by supplier segment for every year (the Sankey's input), and
+    the inputs fingerprint."""
+    result = run.diagnosis if isinstance(run, ChainsRun) else run
     scope = result.scopes[0]
     sid = scope.scope_id
     chains = [chain] if chain else list(result.chains)
@@ -341,4 +329,5 @@ def diagnosis_view(result: ChainDiagnosis, *, chain: str | None = None) -> dict[
         "gaps": _records(gaps, GAP_FIELDS),
         "flows": _records(fl, FLOW_FIELDS),
         "flow_years": sorted({int(y) for y in fl["year"]}) if len(fl) else [],
+        "fingerprint": run.fingerprint.digest if isinstance(run, ChainsRun) else None,
     }
