@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from parklink.errors import Problem, ValidationError
+from parklink.evaluate.crossborder import CROSSBORDER_INDICATORS, crossborder_indicators
 from parklink.evaluate.location import (
     DETOUR_FACTOR,
     ROAD_SPEED_KMH,
@@ -68,6 +69,7 @@ DEFAULT_INDICATORS: tuple[Criterion, ...] = (
               source="regions seats", formula=f"min over district seats of the other province; {_TT}"),
     Criterion("adjacent_platform", "毗邻地区平台", "in an adjacent-area platform", "0/1", "benefit", "location",
               source="zones (platform) + regions", formula="1 if the host district belongs to a platform zone"),
+    *CROSSBORDER_INDICATORS,
     Criterion("chain_firms", "链上企业数", "chain firms within reach", "count", "benefit", "industry",
               source="enterprises", formula="firms of the park's focal chains (any chain if none named) within 1 h"),
     Criterion("chain_output", "链上产值", "chain output within reach", "million CNY", "benefit", "industry",
@@ -267,6 +269,11 @@ def compute_indicators(
             "adjacent_platform": adjacent,
         }
     )
+    platform_ids = set(zones.loc[zones["kind"] == "platform", "zone_id"].astype(str)) if len(zones) else set()
+    platforms = [[z for z in zs if z in platform_ids] for zs in park_zones(p, zones, regions)]
+    cross = crossborder_indicators(p, platforms=platforms, travel_time=tt)
+    for c in CROSSBORDER_INDICATORS:
+        values[c.key] = cross[c.key].to_numpy()
     synthetic = False
     ent = enterprises
     if ent is not None and len(ent):
