@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy.typing as npt
 import pandas as pd
 
+from parklink.errors import ValidationError
 from parklink.evaluate.indicators import IndicatorTable, compute_indicators
 from parklink.evaluate.location import TravelTime
 from parklink.evaluate.matrix import DecisionMatrix
@@ -85,6 +86,7 @@ def evaluate_matrix(
     method: str = "topsis",
     weighting: str = "combined",
     ahp: AHPResult | npt.ArrayLike | pd.DataFrame | None = None,
+    programme: Weights | None = None,
     draws: int = 10_000,
     concentration: float = 100.0,
     top_k: int = 20,
@@ -98,8 +100,10 @@ def evaluate_matrix(
     entropy and CRITIC, plus AHP when given). ``ahp`` may be an :class:`AHPResult` or a
     pairwise matrix (CR > 0.1 raises) over ``dm``'s criteria, or over its criteria *groups*
     (a frame whose columns are the group names, e.g. resource / location / industry): then
-    the group weights are split inside each group by entropy (:func:`hierarchical_weights`). The robustness report is always
-    computed (``draws`` Monte Carlo draws, Dirichlet concentration ``concentration``).
+    the group weights are split inside each group by entropy (:func:`hierarchical_weights`).
+    ``programme`` (weights fitted to the programme's first batch, see
+    :mod:`parklink.evaluate.calibration`) enables ``weighting="programme"`` and adds it to the
+    robustness report. The robustness report is always computed (``draws`` Monte Carlo draws, Dirichlet concentration ``concentration``).
     """
     ahp_res: AHPResult | None
     if ahp is None or isinstance(ahp, AHPResult):
@@ -111,13 +115,14 @@ def evaluate_matrix(
         # a group-level judgement matrix: AHP between groups, entropy inside each group
         hw = hierarchical_weights(dm, ahp_res, within="entropy")
         ahp_res = AHPResult(hw, ahp_res.lambda_max, ahp_res.ci, ahp_res.ri, ahp_res.cr, ahp_res.judgements)
-    w = compute_weights(dm, weighting, ahp=ahp_res)
+    w = compute_weights(dm, weighting, ahp=ahp_res, programme=programme)
     res = run_method(dm, method, weights=w)
     rob = robustness(
         dm,
         base_method=method,
         base_weighting=weighting,
         ahp=ahp_res,
+        programme=programme,
         draws=draws,
         concentration=concentration,
         top_k=top_k,
@@ -140,6 +145,7 @@ def evaluate_parks(
     method: str = "topsis",
     weighting: str = "combined",
     ahp: AHPResult | npt.ArrayLike | pd.DataFrame | None = None,
+    designations: pd.DataFrame | None = None,
     draws: int = 10_000,
     top_k: int = 20,
     seed: int = 20200611,
@@ -147,7 +153,9 @@ def evaluate_parks(
     """Evaluate the parks of the dataset frames with the default indicator system.
 
     ``indicators`` (from :func:`~parklink.evaluate.indicators.read_indicator_table`) extend
-    the default set, or replace it with ``replace_indicators``. See :func:`evaluate_matrix`.
+    the default set, or replace it with ``replace_indicators``. ``weighting="programme"``
+    needs ``designations``: the weights are then fitted to the programme's first batch
+    (:func:`~parklink.evaluate.calibration.programme_weights`). See :func:`evaluate_matrix`.
     """
     table = compute_indicators(
         parks,
@@ -161,11 +169,19 @@ def evaluate_parks(
         table = table.extend(indicators, replace=replace_indicators)
     _crits, dropped = table.usable(min_coverage=min_coverage)
     dm = table.matrix(parks, min_coverage=min_coverage, source="park indicators")
+    programme = None
+    if weighting == "programme":
+        if designations is None:
+            raise ValidationError.single("weights", "weighting 'programme' needs the designations (the first batch)")
+        from parklink.evaluate.calibration import programme_weights
+
+        programme = programme_weights(dm, designations, seed=seed)
     return evaluate_matrix(
         dm,
         method=method,
         weighting=weighting,
         ahp=ahp,
+        programme=programme,
         draws=draws,
         top_k=top_k,
         seed=seed,

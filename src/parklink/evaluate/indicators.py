@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from parklink.errors import Problem, ValidationError
+from parklink.evaluate.crossborder import CROSSBORDER_INDICATORS, crossborder_indicators
 from parklink.evaluate.location import (
     DETOUR_FACTOR,
     ROAD_SPEED_KMH,
@@ -67,6 +68,7 @@ DEFAULT_INDICATORS: tuple[Criterion, ...] = (
     Criterion("adjacent_platform", "毗邻地区平台", "in an adjacent-area platform", "0/1", "benefit", "location",
               source="zones (platform) + regions + parks.stated_zones",
               formula="1 if the park lies in a platform zone (host district wholly inside, or stated where the district is partial)"),
+    *CROSSBORDER_INDICATORS,
     Criterion("chain_firms", "链上企业数", "chain firms within reach", "count", "benefit", "industry",
               source="enterprises", formula="firms of the park's focal chains (any chain if none named) within 1 h"),
     Criterion("chain_output", "链上产值", "chain output within reach", "million CNY", "benefit", "industry",
@@ -243,8 +245,9 @@ def compute_indicators(
         dest = _lonlat(seats[seats["province"] == other], "seat_lon", "seat_lat")
         if mask.any() and len(dest):
             t_border[mask] = tt(xy[mask], dest).min(axis=1)
-    platforms = set(zones.loc[zones["kind"] == "platform", "zone_id"].astype(str))
-    adjacent = np.array([1.0 if set(zs) & platforms else 0.0 for zs in park_zones(p, zones, regions)])
+    platform_ids = set(zones.loc[zones["kind"] == "platform", "zone_id"].astype(str))
+    park_platforms = [[z for z in zs if z in platform_ids] for zs in park_zones(p, zones, regions)]
+    adjacent = np.array([1.0 if zs else 0.0 for zs in park_platforms])
     values = pd.DataFrame(
         {
             "park_id": p["park_id"].astype(str),
@@ -259,6 +262,9 @@ def compute_indicators(
             "adjacent_platform": adjacent,
         }
     )
+    cross = crossborder_indicators(p, platforms=park_platforms, travel_time=tt)
+    for c in CROSSBORDER_INDICATORS:
+        values[c.key] = cross[c.key].to_numpy()
     synthetic = False
     ent = enterprises
     if ent is not None and len(ent):

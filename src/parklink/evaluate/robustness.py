@@ -267,6 +267,7 @@ def robustness(
     methods: Sequence[str] = METHODS,
     weightings: Sequence[str] = ("entropy", "critic", "std", "combined"),
     ahp: AHPResult | None = None,
+    programme: Weights | None = None,
     draws: int = 10_000,
     concentration: float = 100.0,
     top_k: int = 10,
@@ -274,10 +275,12 @@ def robustness(
     max_removals: int = 60,
 ) -> RobustnessReport:
     """The full robustness report of ``dm`` (see module doc). AHP is added to the
-    weightings when ``ahp`` is given. Ranking columns are named ``method/weighting``."""
-    wnames = list(dict.fromkeys([*weightings, base_weighting, *(["ahp"] if ahp is not None else [])]))
+    weightings when ``ahp`` is given, the programme weighting when ``programme`` is given.
+    Ranking columns are named ``method/weighting``."""
+    extra = [*(["ahp"] if ahp is not None else []), *(["programme"] if programme is not None else [])]
+    wnames = list(dict.fromkeys([*weightings, base_weighting, *extra]))
     mnames = list(dict.fromkeys([*methods, base_method]))
-    wts = {wn: compute_weights(dm, wn, ahp=ahp) for wn in wnames}
+    wts = {wn: compute_weights(dm, wn, ahp=ahp, programme=programme) for wn in wnames}
     results: dict[str, MCDAResult] = {}
     for mn in mnames:
         for wn in wnames:

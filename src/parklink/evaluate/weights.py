@@ -356,10 +356,21 @@ WEIGHTINGS = {
 }
 
 
-def compute_weights(dm: DecisionMatrix, method: str, *, ahp: AHPResult | None = None) -> Weights:
+def compute_weights(
+    dm: DecisionMatrix, method: str, *, ahp: AHPResult | None = None, programme: Weights | None = None
+) -> Weights:
     """Weights of ``dm`` by name: entropy, critic, std, equal, ahp (needs ``ahp``), given
-    (the criteria's own weights), or combined (linear mean of entropy and CRITIC, and AHP
-    when given)."""
+    (the criteria's own weights), combined (linear mean of entropy and CRITIC, and AHP
+    when given), or programme (needs ``programme``: the weights fitted to the programme's
+    first batch by :func:`parklink.evaluate.calibration.programme_weights`)."""
+    if method == "programme":
+        if programme is None:
+            raise ValidationError.single(
+                "weights", "weighting 'programme' needs the designations to calibrate on (calibration.programme_weights)"
+            )
+        if tuple(programme.criteria) != dm.keys:
+            raise ValidationError.single("weights", "programme weights were fitted on other criteria than this matrix's")
+        return programme
     if method in WEIGHTINGS:
         return WEIGHTINGS[method](dm)
     if method == "ahp":
@@ -379,7 +390,7 @@ def compute_weights(dm: DecisionMatrix, method: str, *, ahp: AHPResult | None = 
             parts.append(ahp.weights)
         return combine_weights(parts, how="linear")
     raise ValidationError.single(
-        "weights", f"unknown weighting {method!r}; expected one of {', '.join([*WEIGHTINGS, 'ahp', 'given', 'combined'])}"
+        "weights", f"unknown weighting {method!r}; expected one of {', '.join([*WEIGHTINGS, 'ahp', 'given', 'combined', 'programme'])}"
     )
 
 
