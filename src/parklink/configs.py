@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from parklink.inputs import Inputs
 
 __all__ = [
-    "DEFAULT_DRAWS", "DEFAULT_SEED", "DEFAULT_TOP_K", "ChainsConfig", "DesignationConfig", "EvaluationConfig",
+    "DEFAULT_DRAWS", "DEFAULT_SEED", "DEFAULT_TOP_K", "CalibrationConfig", "ChainsConfig", "DesignationConfig", "EvaluationConfig",
     "Fingerprint", "LogisticsConfig", "RouteConfig", "config_hash", "fingerprint",
 ]
 
@@ -95,9 +95,9 @@ class EvaluationConfig:
         problems += _check("weighting", self.weighting, (*WEIGHTINGS, "ahp", "given"))
         problems += _check("travel_time", self.travel_time, TRAVEL_TIME_SOURCES)
         if not 1 <= self.draws <= MAX_DRAWS:
-            problems.append(Problem("configuration", None, "draws", self.draws, f"expected 1..{MAX_DRAWS}"))
+            problems.append(Problem("configuration", None, "draws", str(self.draws), f"expected 1..{MAX_DRAWS}"))
         if self.top_k < 1:
-            problems.append(Problem("configuration", None, "top_k", self.top_k, "expected ≥ 1"))
+            problems.append(Problem("configuration", None, "top_k", str(self.top_k), "expected ≥ 1"))
         if self.weights is not None:
             total = sum(w for _k, w in self.weights)
             if total <= 0 or any(w < 0 for _k, w in self.weights):
@@ -246,6 +246,42 @@ class LogisticsConfig:
     def hash(self) -> str:
         """The configuration hash (:func:`config_hash`)."""
         return config_hash("logistics", self)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """The programme calibration (:func:`parklink.runs.calibrate`): the indicator scoring it
+    fits on (an :class:`EvaluationConfig`: travel-time source and firms), the batch it fits
+    on and the batch it checks, k of recall@k, bootstrap sizes and the seed (see
+    :mod:`parklink.evaluate.calibration`)."""
+
+    scoring: EvaluationConfig = field(default_factory=EvaluationConfig)
+    train_batch: int = 1
+    holdout_batch: int = 2
+    k: int = 15
+    bootstrap: int = 1000
+    weight_bootstrap: int = 200
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        if self.train_batch == self.holdout_batch:
+            problems.append(Problem("configuration", None, "holdout_batch", str(self.holdout_batch),
+                                    "the hold-out batch must differ from the batch fitted on"))
+        for name in ("k", "bootstrap", "weight_bootstrap"):
+            if getattr(self, name) < (1 if name == "k" else 0):
+                problems.append(Problem("configuration", None, name, str(getattr(self, name)), "out of range"))
+        if problems:
+            raise ValidationError(problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"scoring": self.scoring.scoring.to_dict(), "train_batch": self.train_batch,
+                "holdout_batch": self.holdout_batch, "k": self.k, "bootstrap": self.bootstrap,
+                "weight_bootstrap": self.weight_bootstrap, "seed": self.scoring.seed}
+
+    def hash(self) -> str:
+        """The configuration hash (:func:`config_hash`)."""
+        return config_hash("calibration", self)
 
 
 @dataclass(frozen=True)

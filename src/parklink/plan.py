@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -101,8 +101,8 @@ def evaluation_designation_hook(inputs: Inputs) -> list[Section] | None:
     return [evaluation, designation]
 
 
-def _with_fingerprint(section: Section, summary: dict[str, object]) -> Section:
-    extra = {k: summary[k] for k in ("fingerprint", "config", "source") if k in summary}
+def _with_fingerprint(section: Section, summary: Mapping[str, object]) -> Section:
+    extra: dict[str, object] = {k: summary[k] for k in ("fingerprint", "config", "source") if k in summary}
     return Section(section.key, section.title_zh, section.title_en, {**section.summary, **extra}, section.tables,
                    section.notes, section.synthetic)
 

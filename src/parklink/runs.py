@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import pandas as pd
 
 from parklink.configs import (
+    CalibrationConfig,
     ChainsConfig,
     DesignationConfig,
     EvaluationConfig,
@@ -39,12 +40,13 @@ if TYPE_CHECKING:
     from parklink.chains.diagnosis import ChainDiagnosis
     from parklink.designate.model import DesignationResult
     from parklink.evaluate.api import Evaluation
+    from parklink.evaluate.calibration import ProgrammeCalibration
     from parklink.evaluate.indicators import IndicatorTable
     from parklink.logistics.network import Network
     from parklink.logistics.routing import Route
 
 __all__ = [
-    "ChainsRun", "DesignationRun", "EvaluationRun", "Result", "RouteRun", "designate", "diagnose_chains",
+    "CalibrationRun", "ChainsRun", "DesignationRun", "EvaluationRun", "Result", "RouteRun", "calibrate", "designate", "diagnose_chains",
     "evaluate", "find_route", "frozen_tables", "park_scores",
 ]
 
@@ -107,8 +109,8 @@ class EvaluationRun:
             **self.meta,
             "method": self.evaluation.result.method, "weighting": self.evaluation.weights.method,
             "synthetic": bool(self.evaluation.synthetic),
-            "parks": [{"park_id": str(r.park_id), "rank": int(r.rank), "score": float(r.score)}
-                      for r in df[["park_id", "rank", "score"]].itertuples()],
+            "parks": [{"park_id": str(r["park_id"]), "rank": int(r["rank"]), "score": float(r["score"])}
+                      for r in df[["park_id", "rank", "score"]].to_dict("records")],
         }
 
 
@@ -148,7 +150,7 @@ def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicato
     if cfg.weights is None:
         ev = evaluate_parks(parks, **kw, indicators=indicators, replace_indicators=replace_indicators,
                             method=cfg.method, weighting=cfg.weighting, ahp=ahp, draws=cfg.draws, top_k=cfg.top_k,
-                            seed=cfg.seed)
+                            seed=cfg.seed, designations=inputs.frame("designations"))
     else:
         table = compute_indicators(parks, **kw)
         if indicators is not None:
@@ -176,7 +178,8 @@ def park_scores(inputs: Inputs, config: EvaluationConfig | None = None) -> tuple
     parks = inputs.frame("parks")
     kw = _indicator_kw(inputs, cfg)
     if cfg.weights is None:
-        scores = score_parks(parks, **kw, method=cfg.method, weighting=cfg.weighting)
+        scores = score_parks(parks, **kw, method=cfg.method, weighting=cfg.weighting,
+                             designations=inputs.frame("designations"))
         ent = kw["enterprises"]
         synthetic = bool(ent is not None and "synthetic" in ent.columns
                          and ent["synthetic"].fillna(False).astype(bool).any())
@@ -190,6 +193,48 @@ def park_scores(inputs: Inputs, config: EvaluationConfig | None = None) -> tuple
     res = run_method(dm, cfg.method, weights=compute_weights(dm, "given"))
     s = pd.Series(res.scores, index=pd.Index(res.alternatives, name="park_id"), name="score")
     return (s if res.higher_is_better else 1.0 - s), bool(table.synthetic)
+
+
+# ---------------------------------------------------------------------------- calibration
+@dataclass(frozen=True, eq=False)
+class CalibrationRun:
+    """The programme calibration (weights fitted to batch 1, checked on batch 2) with the
+    inputs it was computed from."""
+
+    calibration: ProgrammeCalibration
+    config: CalibrationConfig
+    fingerprint: Fingerprint
+    meta: Mapping[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The hold-out table: one row per ranking rule (recall@k, AUC, AP with intervals)."""
+        return self.calibration.to_frame()
+
+    def explain(self) -> Mapping[str, pd.DataFrame]:
+        """Hold-out, fitted coefficients and weights, leave-one-out (read-only)."""
+        return frozen_tables(self.calibration.explain())
+
+    def summary(self) -> dict[str, Any]:
+        """Key figures with fingerprint, configuration and data source."""
+        return {**self.calibration.summary(), **self.meta}
+
+
+def calibrate(inputs: Inputs, config: CalibrationConfig | None = None) -> CalibrationRun:
+    """Fit the ``programme`` weighting to the first batch of ``inputs``' designations and check
+    it on the second (:func:`parklink.evaluate.calibration.calibrate_to_programme`), on the
+    indicator matrix of ``config.scoring`` (same travel times and firms as the evaluation)."""
+    from parklink.evaluate.calibration import calibrate_to_programme
+    from parklink.evaluate.indicators import compute_indicators
+
+    cfg = config or CalibrationConfig()
+    parks = inputs.frame("parks")
+    table = compute_indicators(parks, **_indicator_kw(inputs, cfg.scoring))
+    dm = table.matrix(parks, source="park indicators")
+    cal = calibrate_to_programme(dm, inputs.frame("designations"), parks=parks, train_batch=cfg.train_batch,
+                                 holdout_batch=cfg.holdout_batch, k=cfg.k, bootstrap=cfg.bootstrap,
+                                 weight_bootstrap=cfg.weight_bootstrap, seed=cfg.scoring.seed)
+    fp = fingerprint(inputs, cfg)
+    return CalibrationRun(cal, cfg, fp, MappingProxyType(_meta(inputs, fp, cfg)))
 
 
 # ---------------------------------------------------------------------------- designation
@@ -222,8 +267,8 @@ class DesignationRun:
         """Designated parks: ``park_id`` and ``year``, sorted (the comparable answer)."""
         plan = self.result.plan
         d = plan[plan["designated"].astype(bool)]
-        return sorted(({"park_id": str(r.park_id), "year": None if pd.isna(r.year) else int(r.year)}
-                       for r in d[["park_id", "year"]].itertuples()), key=lambda x: x["park_id"])
+        return sorted(({"park_id": str(r["park_id"]), "year": None if pd.isna(r["year"]) else int(r["year"])}
+                       for r in d[["park_id", "year"]].to_dict("records")), key=lambda x: x["park_id"])
 
 
 def designate(inputs: Inputs, config: DesignationConfig | None = None, *,

@@ -25,7 +25,7 @@ Label = tuple[str, str]
 
 # ---------------------------------------------------------------- analysis enumerations
 MethodName = Literal["topsis", "vikor", "promethee_ii"]
-WeightingName = Literal["entropy", "critic", "std", "equal", "combined"]
+WeightingName = Literal["entropy", "critic", "std", "equal", "combined", "programme"]
 TravelTimeSource = Literal["network", "geodesic"]
 ChainName = Literal["auto", "moto", "electronics", "biomed"]
 ProvinceCode = Literal["SC", "CQ"]
@@ -51,6 +51,7 @@ WEIGHTING_NAMES: dict[str, Label] = {
     "critic": ("CRITIC法", "CRITIC"),
     "std": ("标准差法", "standard deviation"),
     "equal": ("等权", "equal"),
+    "programme": ("按实际认定校准", "calibrated to the programme's first batch"),
     "ahp": ("层次分析法", "AHP"),
     "given": ("自定义权重", "explicit weights"),
 }

@@ -207,8 +207,9 @@ def score_group_lifts(parks: pd.DataFrame, *, regions: pd.DataFrame, zones: pd.D
     """Per park and indicator group: ``Σ_{c∈g} w_c (z_pc − mean_c)`` with direction-aware
     min–max values ``z`` and the weights of ``weighting`` — how far the group lifts the park
     above the average park. Returns the table (index park_id) and the groups' (zh, en) names."""
-    from parklink.evaluate.indicators import GROUPS, compute_indicators
+    from parklink.evaluate.indicators import compute_indicators
     from parklink.evaluate.weights import compute_weights, minmax
+    from parklink.vocab import INDICATOR_GROUP_NAMES
 
     table = compute_indicators(parks, regions=regions, zones=zones, transport_nodes=transport_nodes,
                                enterprises=enterprises, travel_time=travel_time)
@@ -219,7 +220,7 @@ def score_group_lifts(parks: pd.DataFrame, *, regions: pd.DataFrame, zones: pd.D
     groups = sorted({c.group for c in dm.criteria})
     out = pd.DataFrame({g: contrib[:, [c.group == g for c in dm.criteria]].sum(axis=1) for g in groups},
                        index=pd.Index(dm.alternatives, name="park_id"))
-    return out, {g: GROUPS.get(g, (g, g)) for g in groups}
+    return out, {g: INDICATOR_GROUP_NAMES.get(g, (g, g)) for g in groups}
 
 
 def plan_next_batch_from_frames(frames: Mapping[str, pd.DataFrame], rules: NextBatchRules | None = None, *,

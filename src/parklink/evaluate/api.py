@@ -169,13 +169,7 @@ def evaluate_parks(
         table = table.extend(indicators, replace=replace_indicators)
     _crits, dropped = table.usable(min_coverage=min_coverage)
     dm = table.matrix(parks, min_coverage=min_coverage, source="park indicators")
-    programme = None
-    if weighting == "programme":
-        if designations is None:
-            raise ValidationError.single("weights", "weighting 'programme' needs the designations (the first batch)")
-        from parklink.evaluate.calibration import programme_weights
-
-        programme = programme_weights(dm, designations, seed=seed)
+    programme = _programme(dm, weighting, designations, seed=seed)
     return evaluate_matrix(
         dm,
         method=method,
@@ -190,6 +184,18 @@ def evaluate_parks(
     )
 
 
+def _programme(dm: DecisionMatrix, weighting: str, designations: pd.DataFrame | None, *,
+               seed: int = 20200611) -> Weights | None:
+    """The programme weights when ``weighting`` asks for them (fitted to the first batch)."""
+    if weighting != "programme":
+        return None
+    if designations is None:
+        raise ValidationError.single("weights", "weighting 'programme' needs the designations (the first batch)")
+    from parklink.evaluate.calibration import programme_weights
+
+    return programme_weights(dm, designations, seed=seed)
+
+
 def score_parks(
     parks: pd.DataFrame,
     *,
@@ -201,16 +207,18 @@ def score_parks(
     min_coverage: float = 0.5,
     method: str = "topsis",
     weighting: str = "combined",
+    designations: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Park id → score (higher is better) of the default indicator system, without the
     robustness report — the input the designation model needs. Same defaults as
-    :func:`evaluate_parks`; VIKOR's Q is turned into ``1 − Q``."""
+    :func:`evaluate_parks`; VIKOR's Q is turned into ``1 − Q``. ``weighting="programme"``
+    needs ``designations`` (the weights are fitted to the first batch)."""
     table = compute_indicators(
         parks, regions=regions, zones=zones, transport_nodes=transport_nodes, enterprises=enterprises,
         travel_time=travel_time,
     )
     dm = table.matrix(parks, min_coverage=min_coverage, source="park indicators")
-    res = run_method(dm, method, weights=compute_weights(dm, weighting))
+    res = run_method(dm, method, weights=compute_weights(dm, weighting, programme=_programme(dm, weighting, designations)))
     s = pd.Series(res.scores, index=pd.Index(res.alternatives, name="park_id"), name="score")
     return s if res.higher_is_better else 1.0 - s
 

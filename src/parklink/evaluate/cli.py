@@ -13,9 +13,10 @@ from parklink.configs import EvaluationConfig
 from parklink.console import bi, console, err_console, frame_table, user_errors
 from parklink.errors import ValidationError
 from parklink.evaluate.api import Evaluation
+from parklink.evaluate.calibration import ProgrammeCalibration
 from parklink.vocab import METHODS
 
-__all__ = ["correlation_view", "evaluate_cmd", "ranking_view", "register", "write_excel", "write_json"]
+__all__ = ["correlation_view", "evaluate_cmd", "holdout_view", "print_calibration", "ranking_view", "register", "write_excel", "write_json"]
 
 def _file_digest(*paths: Path | None) -> str | None:
     import hashlib
@@ -147,7 +148,7 @@ _D = EvaluationConfig()
 def evaluate_cmd(
     method: Annotated[str, typer.Option("--method", help=f"方法 {' | '.join(METHODS)}")] = _D.method,
     weighting: Annotated[str, typer.Option(
-        "--weighting", help="赋权 entropy | critic | std | equal | ahp | combined (entropy+CRITIC mean, +AHP if given)")] = _D.weighting,
+        "--weighting", help="赋权 entropy | critic | std | equal | ahp | combined (entropy+CRITIC mean, +AHP if given) | programme (fitted to the first batch)")] = _D.weighting,
     travel_time: Annotated[str, typer.Option(
         "--travel-time", help="通行时间 network (multimodal network incl. imported links) | geodesic (straight line × 1.3 at 60 km/h)")] = _D.travel_time,
     ahp: Annotated[Path | None, typer.Option(
@@ -165,6 +166,9 @@ def evaluate_cmd(
     seed: Annotated[int, typer.Option("--seed", help="随机种子 seed")] = _D.seed,
     rows: Annotated[int, typer.Option("--rows", help="显示行数 rows shown")] = 30,
     out: Annotated[Path | None, typer.Option("--out", help="导出Excel write rankings and all tables to this .xlsx")] = None,
+    calibrate: Annotated[bool, typer.Option(
+        "--calibrate", help="以实际认定检验 fit the 'programme' weights to the first batch and check every weighting "
+                            "on the second batch (recall@15, AUC, AP with bootstrap intervals)")] = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="机器可读结果 write scores and ranks per park_id with the inputs fingerprint to this JSON file")] = None,
     database: Annotated[str | None, typer.Option("--database", "-d", help="数据库 SQLAlchemy URL")] = None,
@@ -210,13 +214,57 @@ def evaluate_cmd(
             err_console.print(f"[yellow]注 Note:[/] {note}", highlight=False)
         if ev.synthetic:
             err_console.print("[yellow]合成数据 SYNTHETIC:[/] industrial indicators include synthetic firms")
+        cal = None
+        if calibrate:
+            from parklink.configs import CalibrationConfig
+            from parklink.runs import calibrate as run_calibration
+
+            cal = run_calibration(inputs, CalibrationConfig(scoring=config))
+            print_calibration(cal.calibration)
         if out is not None:
             tables = {"ranking": run.to_frame(), "weights": weights_table(ev), **run.explain()}
+            if cal is not None:
+                tables.update({f"calibration_{k}": v for k, v in cal.explain().items()})
             write_excel(out, tables)
             console.print(f"[green]✓[/] {bi('已导出', 'written')} → {out}")
         if json_out is not None:
             write_json(json_out, run.scores_json())
             console.print(f"[green]✓[/] {bi('已写出', 'written')} → {json_out}")
+
+
+def holdout_view(cal: ProgrammeCalibration) -> pd.DataFrame:
+    """The hold-out table for people: rule (zh/en) and each metric as ``value [lo, hi]``."""
+    h = cal.to_frame()
+
+    def cell(m: str) -> list[str]:
+        return [f"{v:.3f} [{lo:.2f}, {hi:.2f}]" for v, lo, hi in zip(h[m], h[f"{m}_lo"], h[f"{m}_hi"], strict=True)]
+
+    return pd.DataFrame({
+        "规则 rule": [f"{zh} {en}" for zh, en in zip(h["name_zh"], h["name_en"], strict=True)],
+        f"recall@{cal.k}": cell("recall_at_k"),
+        "AUC": cell("auc"),
+        "AP": cell("ap"),
+    })
+
+
+def print_calibration(cal: ProgrammeCalibration) -> None:
+    """Print the calibration: fitted weights with intervals, the batch-2 hold-out, LOO AUC."""
+    coef = cal.coefficients
+    weights = pd.DataFrame({
+        "key": coef["criterion"], "name": [f"{zh} {en}" for zh, en in zip(coef["name_zh"], coef["name_en"], strict=True)],
+        "beta": coef["beta"].round(3), "weight": coef["weight"].round(3),
+        "95% interval": [f"[{lo:.2f}, {hi:.2f}]" for lo, hi in zip(coef["weight_lo"], coef["weight_hi"], strict=True)],
+    })
+    console.print(frame_table(weights, bi("按第一批认定拟合的权重",
+                                          f"Weights fitted to batch 1 ({cal.n_train_positive} of {cal.n_train} parks; C = {cal.penalty_c:g})")))
+    console.print(frame_table(holdout_view(cal), bi(
+        "第二批留出检验", f"Hold-out on batch 2 ({cal.n_holdout_positive} named members among {cal.n_holdout} parks)")))
+    s = cal.summary()
+    verdict = ("校准模型在AUC和AP上均优于所有基准 the calibrated model beats every baseline on AUC and AP"
+               if s["calibrated_beats_all_baselines"] else
+               f"校准模型未全面优于基准 the calibrated model does not beat every baseline (best AUC: {s['best_auc']}, best AP: {s['best_ap']})")
+    console.print(f"{bi('结论', 'Verdict')}: {verdict}; {bi('留一法AUC', 'leave-one-out AUC')} {s['loo_auc']:.3f}")
+    err_console.print(f"[yellow]注 Note:[/] {s['caveat']}", highlight=False)
 
 
 def write_json(path: Path, doc: Mapping[str, object]) -> Path:

@@ -26,7 +26,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from parklink.logistics.network import Network, iter_rows, split_modes
+from parklink.logistics.netcore import iter_rows
+from parklink.logistics.network import Network, split_modes
 from parklink.logistics.params import REFERENCE_CARGO, check_cargo
 
 IntArray = npt.NDArray[np.int64]

@@ -19,7 +19,8 @@ import pandas as pd
 
 from parklink.logistics.access import accessibility, classify_transport_nodes
 from parklink.logistics.location import FUNCTIONS, recommend_sites
-from parklink.logistics.network import Network, build_network, iter_rows
+from parklink.logistics.netcore import iter_rows
+from parklink.logistics.network import Network, build_network
 from parklink.logistics.params import DEFAULT_PARAMETERS, Parameters
 from parklink.report.section import Section, SectionTable
 
