@@ -25,7 +25,7 @@ from parklink.inputs import Inputs, read_inputs
 from parklink.report.plan import Lang, Plan
 from parklink.report.section import Section, SectionTable
 
-__all__ = ["Plan", "PlanInputs", "SectionHook", "build_plan", "default_hooks", "evaluation_designation_hook",
+__all__ = ["Plan", "PlanInputs", "SectionHook", "build_plan", "calibration_hook", "default_hooks", "evaluation_designation_hook",
            "plan_designation_config", "write_plan"]
 
 #: The bundle a hook receives (the inputs module's :class:`~parklink.inputs.Inputs`).
@@ -45,6 +45,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
         ("status", status_section),
         ("provenance", provenance_section),
         ("evaluation+designation", evaluation_designation_hook),
+        ("calibration", calibration_hook),
         ("chains", chains_section),
         ("accessibility", accessibility_hook),
         ("logistics", logistics_hook),
@@ -99,6 +100,22 @@ def evaluation_designation_hook(inputs: Inputs) -> list[Section] | None:
             notes=(str(exc),),
         )
     return [evaluation, designation]
+
+
+def calibration_hook(inputs: Inputs) -> Section | None:
+    """The evaluation checked against the programme's batches (default
+    :class:`~parklink.configs.CalibrationConfig`); skipped when batch 1 names too few parks."""
+    from parklink.errors import ValidationError
+    from parklink.evaluate.plan import calibration_section
+    from parklink.runs import calibrate
+
+    if inputs.frame("parks").empty or inputs.frame("designations").empty:
+        return None
+    try:
+        run = calibrate(inputs)
+    except ValidationError:
+        return None
+    return calibration_section(run.calibration, {k: run.summary()[k] for k in ("fingerprint", "config", "source")})
 
 
 def _with_fingerprint(section: Section, summary: Mapping[str, object]) -> Section:

@@ -60,3 +60,15 @@ def test_plan_output_is_bilingual(default_plan: tuple[Path, Path, str]) -> None:
     _, _, output = default_plan
     assert "示范园区建设进度" in output and "Programme status vs targets" in output
     assert "数据来源" in output and "synthetic" in output
+
+
+def test_plan_checks_the_evaluation_against_the_real_batches(default_plan: tuple[Path, Path, str]) -> None:
+    _data, out, _ = default_plan
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    cal = next(s for s in plan["sections"] if s["key"] == "calibration")
+    holdout = next(t for t in cal["tables"] if t["key"] == "holdout")
+    assert [r["rule"] for r in holdout["rows"]] == [
+        "calibrated", "programme_topsis", "combined", "equal", "largest", "random"]
+    assert cal["summary"]["n_train_positive"] == 18 and cal["summary"]["n_holdout_positive"] == 5
+    assert cal["summary"]["fingerprint"]["digest"]
+    assert cal["summary"]["verdict"] in cal["notes"]

@@ -191,3 +191,16 @@ def test_evaluate_parks_with_programme_weighting(default_frames: dict[str, pd.Da
     ev = evaluate_parks(f["parks"], weighting="programme", designations=f["designations"], **kw)
     assert ev.weights.method == "programme"
     assert "topsis/programme" in ev.robustness.rankings.columns
+
+
+def test_cli_calibrate_prints_the_holdout_table(tmp_path: object) -> None:
+    from typer.testing import CliRunner
+
+    from parklink.cli import app
+
+    res = CliRunner().invoke(app, ["evaluate", "--calibrate", "--draws", "50", "--weighting", "programme"],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    for _zh, en in HOLDOUT_ROWS.values():
+        assert en.split(" (")[0][:20] in res.output
+    assert "leave-one-out AUC" in res.output
