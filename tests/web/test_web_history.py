@@ -191,24 +191,30 @@ def served(db_url: str) -> Iterator[tuple[str, dict[str, str]]]:
     get_engine(db_url).dispose()
 
 
+def _simultaneously(http: httpx.Client, bodies: list[dict[str, Any]],
+                    headers: dict[str, str] | None = None) -> list[int]:
+    """PATCH each body from its own thread, released together by a barrier; the status codes."""
+    barrier = threading.Barrier(len(bodies))
+    codes: list[int] = []
+
+    def patch(body: dict[str, Any]) -> None:
+        barrier.wait()
+        codes.append(http.patch("/api/parks/cq-c", json=body, headers=headers or {}).status_code)
+
+    threads = [threading.Thread(target=patch, args=(body,)) for body in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
+
+
 def test_simultaneous_patches_of_different_fields_both_survive(served: tuple[str, dict[str, str]]) -> None:
     base, office = served
     rounds = 20
     with httpx.Client(base_url=base, headers=office, timeout=30) as http:
         for i in range(rounds):
-            barrier = threading.Barrier(2)
-            codes: list[int] = []
-
-            def patch(body: dict[str, Any]) -> None:
-                barrier.wait()
-                codes.append(http.patch("/api/parks/cq-c", json=body).status_code)
-
-            threads = [threading.Thread(target=patch, args=({"name_en": f"Name {i}"},)),
-                       threading.Thread(target=patch, args=({"area_km2": float(100 + i)},))]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            codes = _simultaneously(http, [{"name_en": f"Name {i}"}, {"area_km2": float(100 + i)}])
             assert codes == [200, 200], codes
             row = http.get("/api/parks/cq-c").json()
             assert (row["name_en"], row["area_km2"]) == (f"Name {i}", float(100 + i)), f"round {i}"
@@ -224,22 +230,8 @@ def test_simultaneous_patches_with_one_if_match_one_wins(served: tuple[str, dict
     with httpx.Client(base_url=base, headers=office, timeout=30) as http:
         for i in range(5):
             version = http.get("/api/parks/cq-c").headers["etag"]
-            barrier = threading.Barrier(2)
-            codes: list[int] = []
-
-            def patch(body: dict[str, Any], tag: str = version) -> None:
-                barrier.wait()
-                codes.append(http.patch("/api/parks/cq-c", json=body, headers={"If-Match": tag}).status_code)
-
-            threads = [threading.Thread(target=patch, args=({"name_en": f"N{i}"},)),
-                       threading.Thread(target=patch, args=({"industries": f"I{i}"},))]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            codes = _simultaneously(http, [{"name_en": f"N{i}"}, {"industries": f"I{i}"}], {"If-Match": version})
             assert sorted(codes)[0] == 200 and sorted(codes)[1] in (409, 412), codes
-    url = served[0]
-    assert url
 
 
 def test_history_is_in_the_database(web_url: str, client: TestClient, headers: dict[str, dict[str, str]]) -> None:
