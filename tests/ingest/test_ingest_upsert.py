@@ -26,6 +26,7 @@ from parklink.store import session_scope
 from parklink.store.db import upgrade
 from parklink.store.history import read_history
 from parklink.store.io import LOAD_ORDER, read_frame, write_frame
+from parklink.store.version import data_version
 from parklink.tables import schema
 from parklink.testing import tiny_registry
 
@@ -73,6 +74,7 @@ def _snapshot(url: str) -> dict[str, object]:
     with session_scope(url) as s:
         frames = {k: read_frame(s, k).to_json() for k in LOAD_ORDER}
         frames["history"] = int(s.scalar(select(func.count()).select_from(m.HistoryEntry)) or 0)
+        frames["data_version"] = data_version(s)
         frames["versions"] = [tuple(r) for r in s.execute(select(m.Park.park_id, m.Park.row_version)
                                                           .order_by(m.Park.park_id))]
     return frames
