@@ -153,7 +153,7 @@ def record_history(kind: HistoryKind, key: Annotated[str, Path(max_length=120)],
     from parklink.errors import NotFoundError
     from parklink.store.history import read_history
 
-    if kind == "targets" and not (key.isdigit() and len(key) == 4):
+    if not key.isprintable() or (kind == "targets" and not (key.isdigit() and len(key) == 4)):
         raise NotFoundError(f"target {key!r} not found (未找到)")
     items = read_history(session, kind, key, limit=limit)
     if not items:  # 404 unless the record exists (loaded without history, e.g. the seed)
