@@ -269,7 +269,7 @@ def plan_evaluation(frames: Mapping[str, pd.DataFrame], *, travel_time: Any = No
         travel_time = plan_travel_time(frames)
     return evaluate_parks(
         parks, regions=regions, zones=frames["zones"], transport_nodes=frames["transport_nodes"],
-        enterprises=frames["enterprises"], travel_time=travel_time,
+        enterprises=frames["enterprises"], travel_time=travel_time, designations=frames.get("designations"),
     )
 
 

@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
             scores = score_parks(
                 frames["parks"], regions=frames["regions"], zones=frames["zones"],
                 transport_nodes=frames["transport_nodes"], enterprises=frames["enterprises"],
-                method=method, weighting=weighting,
+                method=method, weighting=weighting, designations=frames["designations"],
             )
             console.print(f"{bi('数据来源', 'Data')}: {source}; {bi('评分', 'scores')}: {method}/{weighting} "
                           "(see `parklink evaluate` for the robustness report)")

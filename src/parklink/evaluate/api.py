@@ -135,6 +135,7 @@ def evaluate_parks(
     indicators: IndicatorTable | None = None,
     replace_indicators: bool = False,
     travel_time: TravelTime | None = None,
+    designations: pd.DataFrame | None = None,
     min_coverage: float = 0.5,
     method: str = "topsis",
     weighting: str = "combined",
@@ -146,7 +147,9 @@ def evaluate_parks(
     """Evaluate the parks of the dataset frames with the default indicator system.
 
     ``indicators`` (from :func:`~parklink.evaluate.indicators.read_indicator_table`) extend
-    the default set, or replace it with ``replace_indicators``. See :func:`evaluate_matrix`.
+    the default set, or replace it with ``replace_indicators``. ``designations`` decide
+    which of a park and its parent is ranked (see :func:`compute_indicators`). See
+    :func:`evaluate_matrix`.
     """
     table = compute_indicators(
         parks,
@@ -155,6 +158,7 @@ def evaluate_parks(
         transport_nodes=transport_nodes,
         enterprises=enterprises,
         travel_time=travel_time,
+        designations=designations,
     )
     if indicators is not None:
         table = table.extend(indicators, replace=replace_indicators)
@@ -184,13 +188,14 @@ def score_parks(
     min_coverage: float = 0.5,
     method: str = "topsis",
     weighting: str = "combined",
+    designations: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Park id → score (higher is better) of the default indicator system, without the
     robustness report — the input the designation model needs. Same defaults as
     :func:`evaluate_parks`; VIKOR's Q is turned into ``1 − Q``."""
     table = compute_indicators(
         parks, regions=regions, zones=zones, transport_nodes=transport_nodes, enterprises=enterprises,
-        travel_time=travel_time,
+        travel_time=travel_time, designations=designations,
     )
     dm = table.matrix(parks, min_coverage=min_coverage, source="park indicators")
     res = run_method(dm, method, weights=compute_weights(dm, weighting))

@@ -218,6 +218,7 @@ def register(app: typer.Typer) -> None:
                 zones=frames["zones"],
                 transport_nodes=frames["transport_nodes"],
                 enterprises=frames["enterprises"],
+                designations=frames["designations"],
                 indicators=user,
                 replace_indicators=replace,
                 method=method,

@@ -276,7 +276,7 @@ def _evaluate(frames: dict[str, pd.DataFrame], parks: pd.DataFrame, scoring: Map
     from parklink.evaluate import compute_indicators, evaluate_matrix, evaluate_parks
 
     kw: dict[str, Any] = {"regions": frames["regions"], "zones": frames["zones"], "transport_nodes": frames["transport_nodes"],
-          "enterprises": frames["enterprises"]}
+          "enterprises": frames["enterprises"], "designations": frames.get("designations")}
     if scoring["weighting"] != "given":
         return evaluate_parks(parks, **kw, method=scoring["method"], weighting=scoring["weighting"], draws=draws,
                               top_k=top_k, seed=seed)
@@ -467,7 +467,7 @@ def run_designation(body: DesignationRequest, request: Request, principal: Princ
         else:
             scores = score_parks(frames["parks"], regions=frames["regions"], zones=frames["zones"],
                                  transport_nodes=frames["transport_nodes"], enterprises=frames["enterprises"],
-                                 method=sc["method"], weighting=sc["weighting"])
+                                 method=sc["method"], weighting=sc["weighting"], designations=frames["designations"])
         kw: dict[str, Any] = {"zones": frames["zones"], "regions": frames["regions"], "designations": frames["designations"]}
         a_sc = Scenario.from_dict(params["scenario"])
         ctx.progress(0.35, "求解认定模型", "solving the designation model")
