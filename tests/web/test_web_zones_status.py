@@ -97,3 +97,22 @@ def test_stored_zones_and_parks_round_trip(chengyu_url: str) -> None:
         zones = read_frame(s, "zones").set_index("zone_id")
     assert zones.loc["gaozhu", "partial_members"] == "511623;500112"
     assert str(zones.loc["gaozhu", "member_notes"]).startswith("511623: Gaotan")
+
+
+def test_park_filter_and_page_follow_the_zone_rule(chengyu_url: str) -> None:
+    from parklink.web import create_app
+
+    with TestClient(create_app(chengyu_url)) as client:
+        rows = client.get("/api/parks", params={"zone": "northeast-sichuan", "page_size": 200}).json()
+        ids = {r["park_id"] for r in rows["items"]}
+        assert ids == {"sc-yingshan-edz", "sc-kaijiang-edz", "sc-guangan-etdz", "sc-guangyuan-etdz",
+                       "sc-gaozhu-new-area"}
+        rows = client.get("/api/parks", params={"zone": "gaozhu"}).json()
+        ids = {r["park_id"] for r in rows["items"]}
+        assert ids == {"sc-gaozhu-new-area"}
+        park = client.get("/api/parks/cq-liangjiang-yufu").json()
+        assert park["parent_park_id"] == "cq-liangjiang-new-area" and park["shared_point"] is False
+        page = client.get("/parks/cq-konggang-ip?lang=en").text
+        assert "Chuan-Yu Gaozhu New Area" in page and "not counted" in page  # partial district, not stated
+        page = client.get("/parks/cq-liangjiang-yufu?lang=en").text
+        assert "Chongqing Liangjiang New Area" in page  # its parent park
