@@ -116,3 +116,29 @@ def test_park_filter_and_page_follow_the_zone_rule(chengyu_url: str) -> None:
         assert "Chuan-Yu Gaozhu New Area" in page and "not counted" in page  # partial district, not stated
         page = client.get("/parks/cq-liangjiang-yufu?lang=en").text
         assert "Chongqing Liangjiang New Area" in page  # its parent park
+
+
+def test_api_writes_refuse_parent_cycles_and_ambiguous_zone_members(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    office = headers["programme_office"]
+    r = client.patch("/api/parks/cq-c", json={"parent_park_id": "cq-b"}, headers=office)
+    assert r.status_code == 200 and r.json()["parent_park_id"] == "cq-b"
+    r = client.patch("/api/parks/cq-b", json={"parent_park_id": "cq-c"}, headers=office)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent_park_id"
+    r = client.patch("/api/parks/cq-b", json={"parent_park_id": "cq-b"}, headers=office)
+    assert r.status_code == 422
+    # status counts cq-b (parent) and cq-c (child) once in every zone holding both
+    zones = {z["zone_id"]: z["parks"] for z in client.get("/api/status").json()["by_zone"]}
+    assert zones == {"core-cq": 1, "test-platform": 2}
+    zone = {"zone_id": "z-new", "name_zh": "新片区", "name_en": "New zone", "kind": "platform",
+            "members": ["510112"], "partial_members": ["510112"], "confidence": "synthetic"}
+    r = client.post("/api/zones", json=zone, headers=office)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "partial_members"
+    zone |= {"members": [], "partial_members": ["500112"], "member_notes": ["500112: two towns"]}
+    r = client.post("/api/zones", json=zone, headers=office)
+    assert r.status_code == 201, r.text
+    body = client.get("/api/zones/z-new").json()
+    assert body["partial_members"] == ["500112"] and body["member_notes"] == ["500112: two towns"]
+    zones = {z["zone_id"]: z for z in client.get("/api/status").json()["by_zone"]}
+    assert zones["z-new"]["parks"] == 0 and zones["z-new"]["undetermined_parks"] == 2

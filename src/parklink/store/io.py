@@ -219,7 +219,7 @@ def write_frame(
     return len(main_rows)
 
 
-def _dependency_order(schema: t.TableSchema, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _dependency_order(schema: t.TableSchema, records: list[dict[Any, Any]]) -> list[dict[Any, Any]]:
     """Records with a self reference (regions.parent_adcode, parks.parent_park_id) ordered so
     that every referenced row comes before the rows referring to it (file order otherwise)."""
     key = schema.key[0]
@@ -227,14 +227,14 @@ def _dependency_order(schema: t.TableSchema, records: list[dict[str, Any]]) -> l
     if not refs:
         return records
     by_key = {str(r[key]): r for r in records}
-    out: list[dict[str, Any]] = []
+    out: list[dict[Any, Any]] = []
     done: set[str] = set()
     for rec in records:
         # walk up the chain of not-yet-placed parents (iteratively: chains may be long),
         # then place it top-down; a cycle stops the walk (the check and the database refuse it)
-        chain: list[dict[str, Any]] = []
+        chain: list[dict[Any, Any]] = []
         seen: set[str] = set()
-        cur: dict[str, Any] | None = rec
+        cur: dict[Any, Any] | None = rec
         while cur is not None and str(cur[key]) not in done and str(cur[key]) not in seen:
             seen.add(str(cur[key]))
             chain.append(cur)
