@@ -150,7 +150,7 @@ ZONES = TableSchema(
         Column("partial_members", "list", required=False, ref="regions.adcode", max_length=4000,
                doc="region adcodes only partly inside the zone (not also in members); a park there "
                    "is in the zone only when parks.stated_zones says so"),
-        Column("member_notes", "list", required=False, pattern=r"^[0-9]{6}: \S.*$", max_length=4000,
+        Column("member_notes", "list", required=False, pattern=r"^[0-9]{6}: [^;\s\x00-\x1f\x7f]([^;\x00-\x1f\x7f]*[^;\s\x00-\x1f\x7f])?$",
                doc="notes on members as 'ADCODE: text' (text without ';'), e.g. which towns of a "
                    "partial member lie inside"),
         *_SOURCE,

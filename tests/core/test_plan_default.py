@@ -46,6 +46,9 @@ def test_plan_files_are_written_and_valid(default_plan: tuple[Path, Path, str]) 
     status = next(s for s in plan["sections"] if s["key"] == "status")
     targets = {r["year"]: r["target_parks"] for r in status["summary"]["by_year"] if r["target_parks"]}
     assert targets == {2020: 10, 2022: 15, 2025: 20}  # the 11 June 2020 notice
+    by_zone = next(t for t in status["tables"] if t["title_en"] == "By zone")["rows"]
+    # every zone of the 2020 notice counts its parks (prefecture-defined zones expanded to districts)
+    assert by_zone and all(r["parks"] > 0 for r in by_zone), by_zone
     overview = next(s for s in plan["sections"] if s["key"] == "overview")
     assert overview["summary"]["counts"]["regions"] >= 221 + 2
     assert overview["summary"]["firms"] > 0 and overview["summary"]["transactions"] > 0

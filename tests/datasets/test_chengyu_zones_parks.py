@@ -159,3 +159,14 @@ def test_status_with_designation_naming_no_member() -> None:
     assert st.by_year.set_index("year").loc[2022, "designated_parks"] == 12
     assert (st.by_area_type["designated_parks"] == 0).all()
     assert (st.by_zone["designated_parks"] == 0).all()
+
+
+def test_chain_zone_scope_follows_the_park_rule() -> None:
+    """A chains scope of Gaozhu holds the Gaozhu park, not the whole of Yubei and Linshui."""
+    from parklink.chains.scope import ScopeFrames, resolve_scope
+
+    frames = ScopeFrames.from_frames({k: chengyu.load(k) for k in ("regions", "zones", "parks", "designations")})
+    g = resolve_scope("zone:gaozhu", frames)
+    assert g.park_ids == {"sc-gaozhu-new-area"} and not g.adcodes
+    ne = resolve_scope("zone:northeast-sichuan", frames)
+    assert len(ne.adcodes) == 5 + 34 and "511623" in ne.adcodes  # 5 cities and their 34 districts

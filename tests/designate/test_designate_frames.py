@@ -38,13 +38,13 @@ def frames() -> dict[str, pd.DataFrame]:
 def scores(frames: dict[str, pd.DataFrame]) -> pd.Series:
     f = frames
     return score_parks(f["parks"], regions=f["regions"], zones=f["zones"], transport_nodes=f["transport_nodes"],
-                       enterprises=f["enterprises"])
+                       enterprises=f["enterprises"], designations=f["designations"])
 
 
 def test_score_parks_equals_the_evaluation_scores(frames: dict[str, pd.DataFrame], scores: pd.Series) -> None:
     f = frames
     ev = evaluate_parks(f["parks"], regions=f["regions"], zones=f["zones"], transport_nodes=f["transport_nodes"],
-                        enterprises=f["enterprises"], draws=100)
+                        enterprises=f["enterprises"], draws=100, designations=f["designations"])
     pd.testing.assert_series_equal(ev.scores(), scores)
 
 
@@ -58,7 +58,10 @@ def test_existing_years_from_designations(frames: dict[str, pd.DataFrame]) -> No
 def test_candidates_carry_zones_and_no_polar_core(frames: dict[str, pd.DataFrame], scores: pd.Series) -> None:
     cand = candidates_from_frames(frames["parks"], scores, zones=frames["zones"], regions=frames["regions"],
                                   designations=frames["designations"])
-    assert len(cand) == len(frames["parks"])
+    # a park and its parent never compete: Liangjiang New Area (Yufu designated), Lingang ETDZ
+    # (Sanjiang designated) and Chengdu HTZ (its West Park CBZ competes) are not scored
+    assert len(cand) == len(frames["parks"]) - 3
+    assert not {"cq-liangjiang-new-area", "sc-yibin-lingang-etdz", "sc-chengdu-htz"} & set(cand["park_id"])
     kinds = dict(zip(frames["zones"]["zone_id"], frames["zones"]["kind"], strict=True))
     for zs in cand["zones"]:
         assert all(kinds[z] != "polar_core" for z in str(zs).split(";") if z)
@@ -111,7 +114,10 @@ def test_plan_sections_are_json_ready(frames: dict[str, pd.DataFrame]) -> None:
     ev_sec = evaluation_plan_section(f["parks"], f["regions"], f["zones"], f["transport_nodes"], f["enterprises"],
                                      draws=200)
     assert ev_sec.key == "evaluation" and ev_sec.tables
-    assert len(ev_sec.summary["map"]["features"]) == len(f["parks"])
+    # parents standing down for a sub-park are not ranked (no designations given: Liangjiang, Sanjiang, Chengdu HTZ)
+    assert len(ev_sec.summary["map"]["features"]) == len(f["parks"]) - 3
+    shared = {x["properties"]["park_id"] for x in ev_sec.summary["map"]["features"] if x["properties"]["shared_point"]}
+    assert {"cq-konggang-ip", "sc-deyang-etdz", "sc-deyang-htz"} <= shared and "cq-kaizhou-ip" not in shared
     des = designation_plan_section(f["parks"], f["regions"], f["zones"], f["transport_nodes"], f["designations"],
                                    f["targets"], f["enterprises"], explain=False)
     assert des.key == "designation"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from parklink.datasets import chengyu
 from parklink.evaluate.api import score_parks
 from parklink.evaluate.indicators import compute_indicators
-from parklink.programme.parks import parent_child_pairs
+from parklink.programme.parks import evaluation_units, parent_child_pairs
 
 
 def _frames() -> dict[str, object]:
@@ -20,10 +20,28 @@ def test_parent_with_a_candidate_child_is_not_ranked() -> None:
     dm = table.matrix(parks)
     assert not parents & set(dm.alternatives)
     assert len(dm.alternatives) == len(parks) - 3
-    assert any("parent park" in n for n in table.notes)
+    assert any("parent or sub-park stands for them" in n for n in table.notes)
     assert any("share one map point" in n for n in table.notes)
     # indicator values are still computed for the parents (park pages show them)
     assert parents <= set(table.values["park_id"])
+
+
+def test_designated_park_stands_for_its_family() -> None:
+    """Yufu (designated) keeps Liangjiang New Area out; Sanjiang (designated) keeps its Lingang ETDZ out."""
+    parks = chengyu.load("parks")
+    table = compute_indicators(parks, **_frames(), designations=chengyu.load("designations"))  # type: ignore[arg-type]
+    assert set(table.excluded) == {"cq-liangjiang-new-area", "sc-yibin-lingang-etdz", "sc-chengdu-htz"}
+    dm = table.matrix(parks)
+    assert {"cq-liangjiang-yufu", "cq-lianglu-cuntan-bonded-port", "sc-yibin-sanjiang-new-area"} <= set(dm.alternatives)
+
+
+def test_evaluation_units_by_hand() -> None:
+    parent = {"c1": "p", "c2": "p", "g": "c1"}
+    ids = ["p", "c1", "c2", "g", "x"]
+    assert evaluation_units(ids, parent) == ["c2", "g", "x"]
+    assert evaluation_units(ids, parent, ["c1"]) == ["c1", "c2", "x"]  # p and g stand down for c1
+    assert evaluation_units(ids, parent, ["p"]) == ["p", "x"]
+    assert evaluation_units(["p", "c1"], parent, ["p", "c1"]) == ["p", "c1"]  # both designated: both kept
 
 
 def test_parent_alone_is_ranked() -> None:

@@ -97,3 +97,48 @@ def test_stored_zones_and_parks_round_trip(chengyu_url: str) -> None:
         zones = read_frame(s, "zones").set_index("zone_id")
     assert zones.loc["gaozhu", "partial_members"] == "511623;500112"
     assert str(zones.loc["gaozhu", "member_notes"]).startswith("511623: Gaotan")
+
+
+def test_park_filter_and_page_follow_the_zone_rule(chengyu_url: str) -> None:
+    from parklink.web import create_app
+
+    with TestClient(create_app(chengyu_url)) as client:
+        rows = client.get("/api/parks", params={"zone": "northeast-sichuan", "page_size": 200}).json()
+        ids = {r["park_id"] for r in rows["items"]}
+        assert ids == {"sc-yingshan-edz", "sc-kaijiang-edz", "sc-guangan-etdz", "sc-guangyuan-etdz",
+                       "sc-gaozhu-new-area"}
+        rows = client.get("/api/parks", params={"zone": "gaozhu"}).json()
+        ids = {r["park_id"] for r in rows["items"]}
+        assert ids == {"sc-gaozhu-new-area"}
+        park = client.get("/api/parks/cq-liangjiang-yufu").json()
+        assert park["parent_park_id"] == "cq-liangjiang-new-area" and park["shared_point"] is False
+        page = client.get("/parks/cq-konggang-ip?lang=en").text
+        assert "Chuan-Yu Gaozhu New Area" in page and "not counted" in page  # partial district, not stated
+        page = client.get("/parks/cq-liangjiang-yufu?lang=en").text
+        assert "Chongqing Liangjiang New Area" in page  # its parent park
+
+
+def test_api_writes_refuse_parent_cycles_and_ambiguous_zone_members(
+    client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    office = headers["programme_office"]
+    r = client.patch("/api/parks/cq-c", json={"parent_park_id": "cq-b"}, headers=office)
+    assert r.status_code == 200 and r.json()["parent_park_id"] == "cq-b"
+    r = client.patch("/api/parks/cq-b", json={"parent_park_id": "cq-c"}, headers=office)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent_park_id"
+    r = client.patch("/api/parks/cq-b", json={"parent_park_id": "cq-b"}, headers=office)
+    assert r.status_code == 422
+    # status counts cq-b (parent) and cq-c (child) once in every zone holding both
+    zones = {z["zone_id"]: z["parks"] for z in client.get("/api/status").json()["by_zone"]}
+    assert zones == {"core-cq": 1, "test-platform": 2}
+    zone = {"zone_id": "z-new", "name_zh": "新片区", "name_en": "New zone", "kind": "platform",
+            "members": ["510112"], "partial_members": ["510112"], "confidence": "synthetic"}
+    r = client.post("/api/zones", json=zone, headers=office)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "partial_members"
+    zone |= {"members": [], "partial_members": ["500112"], "member_notes": ["500112: two towns"]}
+    r = client.post("/api/zones", json=zone, headers=office)
+    assert r.status_code == 201, r.text
+    body = client.get("/api/zones/z-new").json()
+    assert body["partial_members"] == ["500112"] and body["member_notes"] == ["500112: two towns"]
+    zones = {z["zone_id"]: z for z in client.get("/api/status").json()["by_zone"]}
+    assert zones["z-new"]["parks"] == 0 and zones["z-new"]["undetermined_parks"] == 2

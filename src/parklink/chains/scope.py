@@ -148,14 +148,20 @@ def designation_scope(designation_id: str, frames: ScopeFrames) -> Scope:
 
 
 def zone_scope(zone_id: str, frames: ScopeFrames) -> Scope:
-    """The scope of a named cooperation zone: its member regions and their descendants."""
+    """The scope of a named cooperation zone: its whole member regions and their descendants,
+    plus the parks stated to lie in it (``parks.stated_zones``; the only way a firm of a
+    district that is a *partial* member enters the scope — see :mod:`parklink.programme.zones`)."""
     z = frames.zones
     if z.empty or not (z["zone_id"] == zone_id).any():
         raise NotFoundError(f"unknown zone {zone_id!r} (区域不存在)")
     row = z[z["zone_id"] == zone_id].iloc[0]
     codes = frames.descendants(_split(row.get("members")))
+    parks = frames.parks
+    stated = frozenset(
+        str(pid) for pid, zs in zip(parks["park_id"], parks["stated_zones"], strict=True) if zone_id in _split(zs)
+    ) if not parks.empty and "stated_zones" in parks.columns else frozenset()
     return Scope(f"zone:{zone_id}", "zone", str(row["name_zh"]), str(row["name_en"]),
-                 adcodes=codes, home_province=_home(codes, frames))
+                 adcodes=codes, park_ids=stated, home_province=_home(codes, frames))
 
 
 def _home(codes: Iterable[str], frames: ScopeFrames) -> str | None:

@@ -120,7 +120,7 @@ def plan_section(
         synthetic = evaluation.synthetic
     else:
         scores = score_parks(parks, regions=regions, zones=zones, transport_nodes=transport_nodes,
-                             enterprises=enterprises, travel_time=travel_time)
+                             enterprises=enterprises, travel_time=travel_time, designations=designations)
         synthetic = bool(enterprises is not None and "synthetic" in enterprises.columns
                          and enterprises["synthetic"].fillna(False).astype(bool).any())
     sc = scenario or (Scenario(targets=targets_from_frame(targets)) if len(targets) else Scenario())

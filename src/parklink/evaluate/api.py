@@ -141,11 +141,11 @@ def evaluate_parks(
     indicators: IndicatorTable | None = None,
     replace_indicators: bool = False,
     travel_time: TravelTime | None = None,
+    designations: pd.DataFrame | None = None,
     min_coverage: float = 0.5,
     method: str = "topsis",
     weighting: str = "combined",
     ahp: AHPResult | npt.ArrayLike | pd.DataFrame | None = None,
-    designations: pd.DataFrame | None = None,
     draws: int = 10_000,
     top_k: int = 20,
     seed: int = 20200611,
@@ -153,8 +153,9 @@ def evaluate_parks(
     """Evaluate the parks of the dataset frames with the default indicator system.
 
     ``indicators`` (from :func:`~parklink.evaluate.indicators.read_indicator_table`) extend
-    the default set, or replace it with ``replace_indicators``. ``weighting="programme"``
-    needs ``designations``: the weights are then fitted to the programme's first batch
+    the default set, or replace it with ``replace_indicators``. ``designations`` decide
+    which of a park and its parent is ranked (see :func:`compute_indicators`), and
+    ``weighting="programme"`` fits the weights to the programme's first batch in them
     (:func:`~parklink.evaluate.calibration.programme_weights`). See :func:`evaluate_matrix`.
     """
     table = compute_indicators(
@@ -164,6 +165,7 @@ def evaluate_parks(
         transport_nodes=transport_nodes,
         enterprises=enterprises,
         travel_time=travel_time,
+        designations=designations,
     )
     if indicators is not None:
         table = table.extend(indicators, replace=replace_indicators)
@@ -215,7 +217,7 @@ def score_parks(
     needs ``designations`` (the weights are fitted to the first batch)."""
     table = compute_indicators(
         parks, regions=regions, zones=zones, transport_nodes=transport_nodes, enterprises=enterprises,
-        travel_time=travel_time,
+        travel_time=travel_time, designations=designations,
     )
     dm = table.matrix(parks, min_coverage=min_coverage, source="park indicators")
     res = run_method(dm, method, weights=compute_weights(dm, weighting, programme=_programme(dm, weighting, designations)))

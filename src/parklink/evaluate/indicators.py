@@ -37,7 +37,12 @@ from parklink.evaluate.location import (
     haversine_km,
 )
 from parklink.evaluate.matrix import Criterion, DecisionMatrix
-from parklink.programme.parks import covered, parent_map, shared_point_groups
+from parklink.programme.parks import (
+    designated_ids,
+    evaluation_units,
+    parent_map,
+    shared_point_groups,
+)
 from parklink.programme.zones import park_zones as park_zones
 from parklink.programme.zones import zone_districts
 from parklink.tables import Column, TableSchema
@@ -192,12 +197,16 @@ def compute_indicators(
     enterprises: pd.DataFrame | None = None,
     travel_time: TravelTime | None = None,
     reach_hours: float = 1.0,
+    designations: pd.DataFrame | None = None,
 ) -> IndicatorTable:
     """Compute :data:`DEFAULT_INDICATORS` for every park from the dataset tables.
 
     ``enterprises`` may be the real named firms, the synthetic population or both (the
     result is flagged ``synthetic`` when any row is synthetic). ``reach_hours`` is the
-    travel-time radius of the industrial indicators. Returns an :class:`IndicatorTable`.
+    travel-time radius of the industrial indicators. ``designations`` decide which of a park
+    and its parent is ranked (:func:`parklink.programme.parks.evaluation_units`; the table's
+    ``excluded`` parks keep their values but stay out of the decision matrix). Returns an
+    :class:`IndicatorTable`.
     """
     tt = travel_time or geodesic_travel_time
     p = parks.reset_index(drop=True)
@@ -210,12 +219,14 @@ def compute_indicators(
     if n_area < n:
         notes.append(f"planned_area known for {n_area} of {n} parks; the rest take the median (flagged imputed)")
     chains = [_split(v) for v in p["focus_chains"]]
-    parent = parent_map(p)
-    excluded = tuple(pid for pid in p["park_id"].astype(str) if pid in covered(p["park_id"].astype(str), parent))
+    ids = p["park_id"].astype(str).tolist()
+    units = set(evaluation_units(ids, parent_map(p), designated_ids(designations)))
+    excluded = tuple(pid for pid in ids if pid not in units)
     if excluded:
         notes.append(
-            f"{len(excluded)} parent park(s) not ranked because a sub-park of theirs is a candidate (a park and its "
-            "parent never compete; rank the parent alone by leaving its sub-parks out): " + ", ".join(excluded)
+            f"{len(excluded)} park(s) not ranked because a parent or sub-park stands for them (a park and its "
+            "parent never compete; a designated park stands for its family, otherwise the sub-parks do): "
+            + ", ".join(excluded)
         )
     shared = shared_point_groups(p)
     if shared:

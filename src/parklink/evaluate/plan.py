@@ -9,6 +9,7 @@ import pandas as pd
 from parklink.evaluate.api import Evaluation, evaluate_parks, weights_table
 from parklink.evaluate.calibration import ProgrammeCalibration
 from parklink.evaluate.location import TravelTime
+from parklink.programme.parks import shared_point_flags
 from parklink.report.section import Section, SectionTable
 
 
@@ -17,6 +18,7 @@ def ranking_geojson(ev: Evaluation, parks: pd.DataFrame) -> dict[str, Any]:
     df = ev.to_frame()
     k = ev.robustness.monte_carlo.top_k
     info = {str(r["park_id"]): r for r in parks.to_dict("records")}
+    shared = shared_point_flags(parks)
     feats = []
     for r in df.to_dict("records"):
         pid = str(r["alternative"])
@@ -37,6 +39,8 @@ def ranking_geojson(ev: Evaluation, parks: pd.DataFrame) -> dict[str, Any]:
                     f"p_top_{k}": float(r[f"p_top_{k}"]),
                     "rank_p05": float(r["rank_p05"]),
                     "rank_p95": float(r["rank_p95"]),
+                    # the point is another park's too (host-district seat): not a distinct location
+                    "shared_point": bool(shared.get(pid, False)),
                 },
             }
         )
@@ -106,8 +110,10 @@ def plan_section(
     top_k: int = 20,
     seed: int = 20200611,
     travel_time: TravelTime | None = None,
+    designations: pd.DataFrame | None = None,
 ) -> Section:
-    """Evaluate the parks of the dataset frames and return the plan's ``evaluation`` section."""
+    """Evaluate the parks of the dataset frames and return the plan's ``evaluation`` section
+    (``designations`` decide which of a park and its parent is ranked)."""
     ev = evaluate_parks(
         parks,
         regions=regions,
@@ -120,6 +126,7 @@ def plan_section(
         top_k=top_k,
         seed=seed,
         travel_time=travel_time,
+        designations=designations,
     )
     return evaluation_section(ev, parks, network_times=travel_time is not None)
 

@@ -7,9 +7,12 @@ never counted, evaluated or designated as two units:
 * *Counts* (:func:`count_units`, used by :mod:`parklink.programme.status`): within any
   counted set of parks, a park with a descendant in the same set is not counted — its
   children stand for it. A set holding Liangjiang New Area and two of its sub-parks counts 2.
-* *Evaluation* (:func:`uncovered`, used by :mod:`parklink.evaluate.api`): a parent is an
-  evaluation candidate only when none of its descendants is one; the programme designates
-  the sub-parks (e.g. Liangjiang Yufu), so they are the units that compete.
+* *Evaluation* (:func:`evaluation_units`, used by :mod:`parklink.evaluate.indicators`): a
+  designated park stands for its family — its ancestors and descendants among the
+  candidates are left out (Liangjiang Yufu is designated, so Liangjiang New Area does not
+  compete; Yibin Sanjiang New Area is designated, so its Lingang ETDZ does not). Where no
+  relative is designated, a parent is a candidate only when none of its descendants is one
+  (the sub-parks compete; Chengdu HTZ stands down for its West Park bonded zone).
 * *Designation*: :func:`parent_child_pairs` gives every (ancestor, descendant) pair for the
   "never both" constraint of the designation model.
 
@@ -83,6 +86,39 @@ def uncovered(park_ids: Iterable[str], parent: Mapping[str, str]) -> list[str]:
     ids = list(dict.fromkeys(park_ids))
     drop = covered(ids, parent)
     return [p for p in ids if p not in drop]
+
+
+def designated_ids(designations: pd.DataFrame | None) -> set[str]:
+    """Park ids named as members of any designation not revoked (empty for None)."""
+    if designations is None or len(designations) == 0:
+        return set()
+    from parklink.tables import split_list
+
+    rows = designations
+    if "revoked_year" in rows.columns:
+        rows = rows[rows["revoked_year"].isna()]
+    return {p for v in rows["members"] for p in split_list(v)}
+
+
+def evaluation_units(park_ids: Iterable[str], parent: Mapping[str, str], designated: Iterable[str] = ()) -> list[str]:
+    """The candidates of an evaluation (order kept) so that a park and its parent never compete.
+
+    1. A designated park stands for its family: its ancestors and descendants that are not
+       designated themselves are dropped.
+    2. Among the rest, a park with a remaining descendant is dropped (the sub-parks compete),
+       unless it is designated.
+    """
+    ids = list(dict.fromkeys(park_ids))
+    chosen = set(designated) & set(ids)
+    drop: set[str] = set()
+    for q in chosen:
+        drop.update(a for a in ancestors(q, parent) if a not in chosen)
+    for pid in ids:
+        if any(a in chosen for a in ancestors(pid, parent)) and pid not in chosen:
+            drop.add(pid)
+    rest = [p for p in ids if p not in drop]
+    drop2 = {p for p in covered(rest, parent) if p not in chosen}
+    return [p for p in rest if p not in drop2]
 
 
 def count_units(park_ids: Iterable[str], parent: Mapping[str, str]) -> int:

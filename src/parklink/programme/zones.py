@@ -25,6 +25,7 @@ approximate host-district seat, which cannot tell which side of a zone border a 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -58,7 +59,7 @@ def _region_chain(code: str, parent: Mapping[str, str]) -> list[str]:
     return out
 
 
-def member_notes(zone: Mapping[str, object]) -> dict[str, str]:
+def member_notes(zone: Mapping[Any, Any]) -> dict[str, str]:
     """``ADCODE → note`` from a zone row's ``member_notes`` (``'ADCODE: text'`` elements)."""
     out: dict[str, str] = {}
     for item in split_list(zone.get("member_notes")):

@@ -112,9 +112,18 @@ def map_figure(session: Session, indicator: str = "parks", *, max_parks: int = 5
         name=bi("物流枢纽", "Hubs"), hovertemplate="%{text}<extra></extra>", meta="hubs",
     ))
     designated = {p for _d, p, *_ in members}
+    # parks at one point (host-district seats; parks.shared_point): each hover names the others
+    at_point: dict[tuple[float, float], list[str]] = {}
+    for p in parks:
+        at_point.setdefault((round(p.lon, 5), round(p.lat, 5)), []).append(p.name_zh)
+    texts = []
+    for p in parks:
+        others = [n for n in at_point[(round(p.lon, 5), round(p.lat, 5))] if n != p.name_zh]
+        shared = "<br>" + bi("共用位置点", "shares its point with") + ": " + "、".join(others) if others else ""
+        texts.append(bi(p.name_zh, p.name_en) + shared)
     fig.add_trace(go.Scattergeo(
         lon=[p.lon for p in parks], lat=[p.lat for p in parks], customdata=[p.park_id for p in parks],
-        text=[bi(p.name_zh, p.name_en) for p in parks], mode="markers",
+        text=texts, mode="markers",
         marker={"size": [9 if p.park_id in designated else 6 for p in parks],
                 "color": ["#dc2626" if p.park_id in designated else "#111827" for p in parks],
                 "line": {"width": 0.5, "color": "white"}},

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from parklink import __version__
 from parklink import tables as t
 from parklink.errors import ParklinkError, ValidationError
+from parklink.programme.zones_sql import park_zone_ids
 from parklink.store import models as m
 from parklink.vocab import (
     AREA_TYPE_NAMES,
@@ -225,9 +226,11 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
     designations = registry.fetch_rows(session, "designations", des_ids)
     partner_ids = {p for d in designations for p in d["members"] if p != park_id}
     partners = {p["park_id"]: p for p in registry.fetch_rows(session, "parks", sorted(partner_ids))}
-    zones = session.execute(select(m.Zone.zone_id, m.Zone.name_zh, m.Zone.name_en, m.Zone.kind)
-                            .join(m.ZoneMember, m.ZoneMember.zone_id == m.Zone.zone_id)
-                            .where(m.ZoneMember.adcode == park["adcode"]).order_by(m.Zone.zone_id)).all()
+    inside, partly = park_zone_ids(session, park_id, park["adcode"])
+    zone_cols = (m.Zone.zone_id, m.Zone.name_zh, m.Zone.name_en, m.Zone.kind)
+    zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(inside)).order_by(m.Zone.zone_id)).all()
+    partial_zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(partly))
+                                    .order_by(m.Zone.zone_id)).all()
     enterprises = session.execute(select(m.Enterprise.enterprise_id, m.Enterprise.name_zh, m.Enterprise.name_en,
                                          m.Enterprise.chain, m.Enterprise.leading, m.Enterprise.source_url,
                                          m.Enterprise.confidence)
@@ -239,6 +242,9 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
                              .where(m.ParkInPark.host_park_id == park_id)).all()
     src = (park["source_url"], park["confidence"])
     loc_note = ("区县政府驻地（近似）", "host district seat (approximate)") if park["location_approximate"] else None
+    if park.get("shared_point"):
+        loc_note = ("与其他园区共用位置点（近似）", "point shared with other parks (approximate)")
+    parent = registry.fetch_rows(session, "parks", [park["parent_park_id"]]) if park.get("parent_park_id") else []
     facts = [
         (("中文名称", "Chinese name"), park["name_zh"], None, src),
         (("英文名称", "English name"), park["name_en"], None, src),
@@ -252,12 +258,14 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
         (("区域类型", "Area types"), [AREA_TYPE_NAMES.get(a, (a, a)) for a in park["area_types"]], None, src),
         (("重点产业链", "Focus chains"), [CHAIN_NAMES.get(c, (c, c)) for c in park["focus_chains"]], None, src),
         (("主导产业", "Main industries"), park["industries"], None, src),
+        (("上级园区", "Parent park"), (parent[0]["name_zh"], parent[0]["name_en"]) if parent else None,
+         park.get("parent_park_id"), src),
     ]
     from parklink.store.history import read_history
 
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,
             "history": read_history(session, "parks", park_id, limit=HISTORY_SHOWN),
-            "zones": zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
+            "zones": zones, "partial_zones": partial_zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
             "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES)),
             **_park_analyses(session, park_id, request)}
 

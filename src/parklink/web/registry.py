@@ -311,6 +311,15 @@ def validate_record(session: Session, kind: str, record: Mapping[str, Any], *, c
     checked = validate_table(table, schema, refs=refs, existing_keys=existing, area=province_area())
     if checked.problems:
         raise ValidationError(checked.problems)
+    rows = checked.frame
+    if kind == "parks":  # parent cycles need every stored parent, with this record's in place
+        stored = pd.DataFrame(session.execute(select(m.Park.park_id, m.Park.parent_park_id)).all(),
+                              columns=["park_id", "parent_park_id"])
+        rows = pd.concat([rows[["park_id", "parent_park_id"]],
+                          stored[stored["park_id"] != str(rows["park_id"].iloc[0])]], ignore_index=True)
+    check = KINDS[kind].check
+    if check is not None and (problems := [p for p in check(rows, REQUEST) if p.row == 2]):
+        raise ValidationError(problems)
     return checked.frame
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import ColumnElement, select
 
 from parklink import tables as t
+from parklink.programme.zones_sql import zone_park_ids
 from parklink.store import models as m
 from parklink.web import policy, registry
 from parklink.web.cache import cacheable
@@ -54,8 +55,7 @@ def park_filters(
     if adcode:
         where.append(m.Park.adcode == adcode)
     if zone:
-        members = select(m.ZoneMember.adcode).where(m.ZoneMember.zone_id == zone)
-        where.append(m.Park.adcode.in_(members))
+        where.append(m.Park.park_id.in_(zone_park_ids(zone)))  # districts of the zone, partial rule
     if area_type:
         typed = select(m.ParkAreaType.park_id).where(m.ParkAreaType.area_type == area_type)
         where.append(m.Park.park_id.in_(typed))

@@ -1,0 +1,54 @@
+"""The park rule of :mod:`parklink.programme.zones` as SQL, for the web filters and pages.
+
+A park is in a zone when its host region or one of its ancestors (city, province) is a
+whole member (``zone_member``), or when ``park_stated_zone`` names the zone. Partial
+members (``zone_partial_member``) alone never place a park in a zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from parklink.store import models as m
+
+
+def zone_park_ids(zone_id: str) -> Select[Any]:
+    """``SELECT park_id`` of the parks in ``zone_id`` (regions up to two levels above the host)."""
+    whole = select(m.ZoneMember.adcode).where(m.ZoneMember.zone_id == zone_id)
+    r1 = aliased(m.Region)
+    r2 = aliased(m.Region)
+    parent_in = select(r1.adcode).where(r1.parent_adcode.in_(whole))
+    grandparent_in = select(r1.adcode).join(r2, r2.adcode == r1.parent_adcode).where(r2.parent_adcode.in_(whole))
+    stated = select(m.ParkStatedZone.park_id).where(m.ParkStatedZone.zone_id == zone_id)
+    return select(m.Park.park_id).where(
+        or_(
+            m.Park.adcode.in_(whole),
+            m.Park.adcode.in_(parent_in),
+            m.Park.adcode.in_(grandparent_in),
+            m.Park.park_id.in_(stated),
+        )
+    )
+
+
+def region_chain(session: Session, adcode: str) -> list[str]:
+    """``adcode`` and its ancestors (parent, grandparent, ...)."""
+    out = [adcode]
+    while True:
+        parent = session.scalar(select(m.Region.parent_adcode).where(m.Region.adcode == out[-1]))
+        if parent is None or parent in out:
+            return out
+        out.append(parent)
+
+
+def park_zone_ids(session: Session, park_id: str, adcode: str) -> tuple[list[str], list[str]]:
+    """Zones the park lies in (sorted), and zones whose member is only partly its host
+    region and that the park does not state (it is not counted in those)."""
+    chain = region_chain(session, adcode)
+    whole = set(session.scalars(select(m.ZoneMember.zone_id).where(m.ZoneMember.adcode.in_(chain))))
+    stated = set(session.scalars(select(m.ParkStatedZone.zone_id).where(m.ParkStatedZone.park_id == park_id)))
+    partial = set(session.scalars(select(m.ZonePartialMember.zone_id).where(m.ZonePartialMember.adcode.in_(chain))))
+    inside = whole | stated
+    return sorted(inside), sorted(partial - inside)
