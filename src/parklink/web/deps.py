@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from parklink.store import models as m
+from parklink.store.db import read_only
 from parklink.web.security import LoginLimiter, TokenSigner
 
 SESSION_COOKIE = "parklink_session"
@@ -18,6 +19,8 @@ CSRF_COOKIE = "parklink_csrf"
 LANG_COOKIE = "parklink_lang"
 API_TOKEN_TTL_S = 8 * 3600
 SESSION_TTL_S = 12 * 3600
+#: HTTP methods whose request session is read-only (deferred transaction on SQLite).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -71,7 +74,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     this dependency's teardown, which runs on the loop. The connection is checked out lazily
     by the thread that runs the endpoint.
     """
-    session = web_state(request).sessions()
+    factory = web_state(request).sessions
+    if request.method in READ_METHODS:  # SQLite: a deferred BEGIN, never waiting for writers
+        session = factory(bind=read_only(factory.kw["bind"]))
+    else:  # SQLite: BEGIN IMMEDIATE (store/db.py, docs/store.md "Write concurrency")
+        session = factory()
     try:
         yield session
         session.commit()
@@ -94,8 +101,14 @@ def load_principal(session: Session, user_id: int, fingerprint: str, signer: Tok
     return Principal(user.id, user.username, user.role, parks, user.enterprise_id, user.display_name)
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller (dependency form of :func:`principal_of`)."""
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller (dependency form of :func:`principal_of`).
+
+    A plain function, so FastAPI runs it in the thread pool: it is the request's first
+    statement, and on SQLite a write request's ``BEGIN IMMEDIATE`` may wait for the write
+    lock — on the event loop that wait would stall every request, including the one
+    holding the lock, whose commit runs on the loop (docs/store.md, "Write concurrency").
+    """
     return principal_of(request, session)
 
 
