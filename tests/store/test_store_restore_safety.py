@@ -30,7 +30,7 @@ from .test_store_backup import populate, write_firms
 def table_hashes(url: str) -> dict[str, str]:
     """SHA-256 of every table's rows (ordered by primary key), the data version excluded."""
     out: dict[str, str] = {}
-    with session_scope(url, readonly=True) as s:
+    with session_scope(url) as s:
         for table in m.Base.metadata.sorted_tables:
             rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
             kept = [repr(tuple(r)) for r in rows if not (table.name == "meta" and r[0] == "data_version")]
@@ -298,7 +298,7 @@ def test_good_backup_restores_both(world: dict[str, object]) -> None:
     report = restore(good, url=url, firm_root=firms)
     assert report.firm_files == 2
     assert sorted(p.name for p in (firms / "transactions").iterdir()) == ["part-00000.parquet"]
-    with session_scope(url, readonly=True) as s:
+    with session_scope(url) as s:
         assert "after the backup" not in set(s.scalars(select(m.Park.name_en)))
     assert sorted(p.name for p in data.iterdir()) == ["firms"]
 

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parklink.errors import ParklinkError, ValidationError
+from parklink.firmdata import publish_lock
 from parklink.store.backup_check import (
     FORMAT,
     NOT_BACKED_UP,
@@ -182,11 +183,11 @@ def _swap(verified: Verified, path: Path, url: str | None, staging: Path | None,
             rows = _replace_tables(session, verified)
             session.flush()
             if staging is not None and firm_root is not None:
-                if firm_root.exists() or firm_root.is_symlink():
+                with publish_lock(firm_root):  # no transactions import publishes meanwhile
                     old = firm_root.with_name(f".restore-old-{uuid.uuid4().hex[:12]}")
                     firm_root.rename(old)
-                staging.rename(firm_root)
-                swapped = True
+                    staging.rename(firm_root)
+                    swapped = True
     except IntegrityError as exc:
         _undo(swapped, old, firm_root)
         raise ValidationError.single(

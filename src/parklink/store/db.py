@@ -88,7 +88,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     """Emit the SQLite BEGIN: IMMEDIATE for writers (the default), deferred for readers."""
-    mode = conn.get_execution_options().get(BEGIN_OPTION, "immediate")
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":  # no transaction at all (e.g. a checkpoint)
+        return
+    mode = options.get(BEGIN_OPTION, "immediate")
     if mode != "immediate":
         conn.exec_driver_sql("BEGIN")
         return
