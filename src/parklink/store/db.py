@@ -36,7 +36,7 @@ from parklink.settings import get_settings
 from parklink.store import version as _version  # noqa: F401  (installs the data-version session events)
 
 #: Seconds a SQLite statement waits for a lock held by another connection (busy handler).
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 30.0
 #: Extra attempts of a ``BEGIN IMMEDIATE`` that timed out, after a pause of 50-250 ms.
 BEGIN_RETRIES = 2
 #: The seconds a client is told to wait (``Retry-After``) when the database stayed busy.
