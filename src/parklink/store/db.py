@@ -4,12 +4,13 @@ Write concurrency on SQLite (docs/store.md, "Write concurrency"): every connecti
 in WAL mode (readers never block the writer and vice versa) with a busy timeout of
 :data:`BUSY_TIMEOUT_S`; pysqlite's own transaction handling is switched off and SQLAlchemy
 emits the ``BEGIN`` itself (the "serializable isolation / savepoints" recipe of the
-SQLAlchemy SQLite dialect documentation), so a transaction is one real SQLite transaction
-from its first statement to its commit. Write transactions start with ``BEGIN IMMEDIATE``:
-they take the write lock up front (waiting in the busy handler), so a transaction that read
-first can never fail with ``SQLITE_BUSY`` when it then writes. Read-only sessions
+SQLAlchemy SQLite dialect documentation). Write transactions start with ``BEGIN IMMEDIATE``
+just before their first statement that is not a plain read (a write, a SAVEPOINT, DDL):
+they take the write lock before writing (waiting in the busy handler), so no write can
+fail with ``SQLITE_BUSY`` half-way, savepoints included; the reads before it run in
+autocommit, so a session never holds the lock while it only reads. Read-only sessions
 (:func:`read_only`, :func:`session_scope` with ``readonly=True``) start a deferred ``BEGIN``
-and never wait for writers. A ``BEGIN IMMEDIATE`` that still finds the database locked after
+(one consistent snapshot) and never wait for writers. A ``BEGIN IMMEDIATE`` that still finds the database locked after
 the busy timeout is retried :data:`BEGIN_RETRIES` times with a short jittered pause; after
 that :class:`DatabaseBusyError` is raised (HTTP 503 with ``Retry-After`` in the web app).
 On PostgreSQL, serialisation failures, deadlocks and lock time-outs count as "busy" too
@@ -86,17 +87,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_PENDING = "parklink_begin_pending"
+#: Statements a write session runs before its transaction begins (autocommit reads).
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    """Emit the SQLite BEGIN: IMMEDIATE for writers (the default), deferred for readers."""
+    """SQLAlchemy began a transaction: note how SQLite's BEGIN is to be emitted, lazily.
+
+    Read-only sessions emit a deferred ``BEGIN`` before their first statement. Write
+    sessions emit ``BEGIN IMMEDIATE`` before their first statement that is not a plain read
+    (INSERT/UPDATE/DELETE, SAVEPOINT, DDL, ...); reads before it run in autocommit (as
+    pysqlite's own transaction handling did), so a write session holds the write lock only
+    from its first write to its commit and a read never waits for a writer.
+    """
     options = conn.get_execution_options()
     if options.get("isolation_level") == "AUTOCOMMIT":  # no transaction at all (e.g. a checkpoint)
         return
-    mode = options.get(BEGIN_OPTION, "immediate")
-    if mode != "immediate":
-        conn.exec_driver_sql("BEGIN")
+    conn.info[_PENDING] = options.get(BEGIN_OPTION, "immediate")
+
+
+def _sqlite_before_execute(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+    mode = conn.info.get(_PENDING)
+    if mode is None:
         return
+    if mode == "immediate" and statement.lstrip().upper().startswith(_READS):
+        return  # still no transaction: an autocommit read
+    del conn.info[_PENDING]
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
+    if mode != "immediate":
+        dbapi.execute("BEGIN")
+        return
     for attempt in range(BEGIN_RETRIES + 1):
         try:
             dbapi.execute("BEGIN IMMEDIATE")
@@ -107,6 +129,14 @@ def _sqlite_begin(conn: Connection) -> None:
             if attempt == BEGIN_RETRIES:
                 raise DatabaseBusyError(busy_message(exc)) from exc
             time.sleep(0.05 + random.random() * 0.2)
+
+
+def _sqlite_end(conn: Connection) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+def _sqlite_checkin(_dbapi: Any, record: Any) -> None:
+    record.info.pop(_PENDING, None)
 
 
 def database_url(url: str | None = None) -> str:
@@ -129,6 +159,10 @@ def get_engine(url: str | None = None) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_execute)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine.pool, "checkin", _sqlite_checkin)
     return engine
 
 

@@ -101,14 +101,8 @@ def load_principal(session: Session, user_id: int, fingerprint: str, signer: Tok
     return Principal(user.id, user.username, user.role, parks, user.enterprise_id, user.display_name)
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller (dependency form of :func:`principal_of`).
-
-    A plain function, so FastAPI runs it in the thread pool: it is the request's first
-    statement, and on SQLite a write request's ``BEGIN IMMEDIATE`` may wait for the write
-    lock — on the event loop that wait would stall every request, including the one
-    holding the lock, whose commit runs on the loop (docs/store.md, "Write concurrency").
-    """
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller (dependency form of :func:`principal_of`)."""
     return principal_of(request, session)
 
 
