@@ -5,6 +5,12 @@ Layout of a dataset root::
     ROOT/firms.parquet            one row per firm, columns of tables.ENTERPRISES
     ROOT/transactions/*.parquet   supplier -> buyer purchases, columns of tables.TRANSACTIONS
 
+``ROOT/transactions`` is either a folder or, once a transactions import has published, a
+symbolic link to the current generation ``ROOT/.transactions.gen/<id>/``: an import writes a
+whole new generation (the parts kept, hard-linked, plus its own) and switches the link with
+one atomic rename, so readers see the old set or the new set, never a part of it. Imports
+serialise on :func:`publish_lock`.
+
 Integer firm keys (optional, an index written with the data): ``firms.parquet`` may carry
 ``firm_key`` (int32, the row's position, firms sorted by ``enterprise_id``) and every
 transactions part ``supplier_key`` / ``buyer_key`` (the firm_key of each side, null when
@@ -22,6 +28,9 @@ on Spark (``PARKLINK_ENGINE=spark``, master ``PARKLINK_SPARK_MASTER``, default `
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +116,30 @@ def with_keys_metadata(table: pa.Table, fingerprint: str) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
+@contextmanager
+def publish_lock(folder: Path) -> Iterator[None]:
+    """Hold the exclusive publish lock of the firm dataset whose root is ``folder``.
+
+    An advisory ``flock`` on the folder itself (no lock file is written, so a rejected import
+    leaves the folder byte for byte as it was); released when the block ends or the process
+    dies. Transactions imports hold it from their duplicate check against the published
+    parts until their parts are published; a restore holds it while swapping the folder.
+    Blocks until the lock is free. On systems without ``fcntl`` it is a no-op.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def _fingerprint_of(path: Path, *key_columns: str) -> str | None:
     """The key fingerprint in the footer of ``path`` when it also has ``key_columns``."""
     import pyarrow.parquet as pq
@@ -136,8 +169,10 @@ class FirmDataset:
 
     @property
     def transactions_glob(self) -> str:
-        """Glob matching every transactions part."""
-        return str(self.transactions_dir / "*.parquet")
+        """Glob matching every transactions part, in the current generation: the link
+        ``transactions`` is resolved once, so a reader sees one published set even if an
+        import publishes the next generation meanwhile (``ingest.transactions``)."""
+        return str(self.transactions_dir.resolve() / "*.parquet")
 
     def exists(self) -> bool:
         """True when both the firms file and at least one transactions part exist."""
@@ -227,7 +262,7 @@ def firm_tables(con: Any, dataset: FirmDataset) -> tuple[ir.Table, ir.Table]:
     dataset.require()
     firms = con.read_parquet(str(dataset.firms_path), table_name="firms")
     name = con.name if hasattr(con, "name") else "duckdb"
-    source = dataset.transactions_glob if name == "duckdb" else str(dataset.transactions_dir)
+    source = dataset.transactions_glob if name == "duckdb" else str(dataset.transactions_dir.resolve())
     # parts written before and after keys existed may differ in columns: match them by name
     kwargs = {"union_by_name": True} if name == "duckdb" else {}
     transactions = con.read_parquet(source, table_name="transactions", **kwargs)

@@ -21,8 +21,8 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "seeded.sqlite"
     url = f"sqlite:///{path}"
     init_default(url, firm_root=None, progress=False)
-    with get_engine(url).connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # outside any transaction
     get_engine(url).dispose()
     return path
 
@@ -34,8 +34,8 @@ def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "empty.sqlite"
     url = f"sqlite:///{path}"
     upgrade(url)
-    with get_engine(url).connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    with get_engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # outside any transaction
     get_engine(url).dispose()
     return path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -88,10 +89,15 @@ def test_restore_of_a_broken_backup_changes_nothing(db_url: str, tmp_path: Path)
     backup(good, url=db_url)
     broken = tmp_path / "broken.zip"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        park = src.read("tables/park.jsonl").replace(b'"510112"', b'"519999"')  # unknown region: FK
+        manifest = json.loads(src.read("manifest.json"))
+        manifest["sha256"]["tables/park.jsonl"] = hashlib.sha256(park).hexdigest()  # consistent, yet invalid
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "tables/park.jsonl":
-                data = data.replace(b'"510112"', b'"519999"')  # unknown region: FK violation on insert
+                data = park
+            elif item.filename == "manifest.json":
+                data = json.dumps(manifest).encode()
             dst.writestr(item, data)
     with pytest.raises(ValidationError, match="violates the schema"):
         restore(broken, url=db_url)

@@ -3,16 +3,24 @@
 The file is read in chunks (pyarrow's streaming CSV reader, Parquet ``iter_batches``,
 openpyxl read-only), each chunk is validated (types, ranges, supplier/buyer ids against
 the firms Parquet and the registry's enterprises) and written as a Parquet part into a
-hidden staging folder inside ``transactions_dir``. Duplicate keys (supplier, buyer, year)
-within the file and, in append mode, against the existing parts are found afterwards by
-DuckDB over the staged parts (out-of-core hash aggregation). Only when the whole file
-passed are the parts moved into ``transactions_dir`` by ``os.replace`` (atomic renames on
-one file system); otherwise the staging folder is deleted and nothing changes. Memory is
-bounded by the chunk size and the set of enterprise ids.
+hidden staging folder next to ``transactions_dir``. Memory is bounded by the chunk size and
+the set of enterprise ids.
+
+Then, holding the dataset's publish lock (:func:`parklink.firmdata.publish_lock`, so two
+imports never check and publish at the same time), duplicate keys (supplier, buyer, year)
+within the file and, in append mode, against the published parts are found by DuckDB over
+the parts (out-of-core hash aggregation). Only when the whole file passed is it published,
+as a set: a new generation folder ``.<name>.gen/<id>/`` gets the kept parts (hard links, in
+append mode) and the new ones, and the link ``transactions_dir`` is switched to it by one
+atomic rename (:func:`_switch`). Readers see the old set or the new one, never a mix; the
+previous generation is kept until the next publish so a reader that resolved it can finish.
+Otherwise the staging folder is deleted and nothing changes.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
 import time
@@ -28,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parklink.errors import Problem, ValidationError
-from parklink.firmdata import BUYER_KEY, SUPPLIER_KEY, FirmKeys, with_keys_metadata
+from parklink.firmdata import BUYER_KEY, SUPPLIER_KEY, FirmKeys, publish_lock, with_keys_metadata
 from parklink.ingest.readers import iter_text_chunks
 from parklink.ingest.validate import reasons, validate_table
 from parklink.ingest.writers import arrow_schema
@@ -145,9 +153,10 @@ def import_transactions_file(
     """
     t0 = time.perf_counter()
     label = file or path.name
-    transactions_dir.mkdir(parents=True, exist_ok=True)
+    parent = transactions_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:12]
-    staging = transactions_dir / f".staging-{token}"
+    staging = parent / f".{transactions_dir.name}.staging-{token}"
     staging.mkdir()
     parts = _Parts(staging)
     problems: list[Problem] = []
@@ -180,44 +189,97 @@ def import_transactions_file(
                 parts.add(table, checked.rows)
         if parts.count == 0 and not problems:
             problems.append(Problem(label, None, None, None, reasons.HEADER_ONLY))
-        if len(problems) < MAX_PROBLEMS:
-            existing = sorted(transactions_dir.glob("*.parquet")) if mode == "append" else []
-            dups = _duplicates(parts, existing, label, MAX_PROBLEMS - len(problems) + 1)
-            problems = sorted([*problems, *dups], key=lambda p: (p.row or 0))
-        if problems:
-            if truncated or len(problems) > MAX_PROBLEMS:
-                problems = problems[:MAX_PROBLEMS]
-                problems.append(Problem(label, None, None, None,
-                                        f"stopped after {MAX_PROBLEMS} problems (问题过多，已截断)"))
-            raise ValidationError(problems)
-        _publish(parts, transactions_dir, token, mode)
+        with publish_lock(parent):  # the check against the published parts and the publish: one step
+            if len(problems) < MAX_PROBLEMS:
+                existing = _published(transactions_dir) if mode == "append" else []
+                dups = _duplicates(parts, existing, label, MAX_PROBLEMS - len(problems) + 1)
+                problems = sorted([*problems, *dups], key=lambda p: (p.row or 0))
+            if problems:
+                if truncated or len(problems) > MAX_PROBLEMS:
+                    problems = problems[:MAX_PROBLEMS]
+                    problems.append(Problem(label, None, None, None,
+                                            f"stopped after {MAX_PROBLEMS} problems (问题过多，已截断)"))
+                raise ValidationError(problems)
+            _publish(parts, transactions_dir, token, mode)
         return parts.count, time.perf_counter() - t0
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _published(folder: Path) -> list[Path]:
+    """The published parts of ``folder`` (through the generation link, if it is one)."""
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
 def _publish(parts: _Parts, target: Path, token: str, mode: str) -> None:
-    """Move the staged parts into ``target`` (replace mode: the old parts go only on success)."""
-    old = sorted(target.glob("*.parquet")) if mode == "replace" else []
-    aside = target / f".replaced-{token}"
-    moved_old: list[tuple[Path, Path]] = []
-    moved_new: list[Path] = []
+    """Publish the staged parts as a new generation of ``target`` (append: with the kept parts).
+
+    The generation is complete before the one atomic switch of ``target``; on an error before
+    the switch it is deleted and ``target`` is unchanged.
+    """
+    gens = target.parent / f".{target.name}.gen"
+    gens.mkdir(exist_ok=True)
+    new = gens / token
+    new.mkdir()
     try:
-        if old:
-            aside.mkdir()
-            for p in old:
-                dest = aside / p.name
-                os.replace(p, dest)
-                moved_old.append((dest, p))
+        if mode == "append":
+            for p in _published(target):
+                try:
+                    os.link(p, new / p.name)  # same data, no copy
+                except OSError:
+                    shutil.copy2(p, new / p.name)
         for i, p in enumerate(parts.paths):
-            dest = target / f"part-{token}-{i:06d}.parquet"
-            os.replace(p, dest)
-            moved_new.append(dest)
-    except OSError:
-        for p in moved_new:
-            p.unlink(missing_ok=True)
-        for src, dest in moved_old:
-            os.replace(src, dest)
+            os.replace(p, new / f"part-{token}-{i:06d}.parquet")
+        previous = target.resolve() if target.is_symlink() else None
+        _switch(target, Path(gens.name) / token)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
         raise
+    keep = {token} | ({previous.name} if previous is not None and previous.parent == gens.resolve() else set())
+    for old in gens.iterdir():  # generations older than the previous one: no reader can be in them
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _switch(target: Path, link: Path) -> None:
+    """Make ``target`` a symbolic link to ``link`` (relative to ``target``'s folder) atomically.
+
+    A link (or nothing) at ``target`` is replaced by ``os.replace`` of a new link. A real
+    folder (a dataset written by ``generate`` or a restore) is exchanged with the new link by
+    ``renameat2(RENAME_EXCHANGE)`` (Linux) and then deleted; where that call is missing it is
+    moved aside first, the one case with a moment in which ``target`` does not exist.
+    """
+    tmp = target.parent / f".{target.name}.link-{uuid.uuid4().hex[:12]}"
+    os.symlink(link, tmp, target_is_directory=True)
+    try:
+        if target.is_symlink() or not target.exists():
+            os.replace(tmp, target)
+            return
+        if _exchange(tmp, target):  # tmp is now the old folder
+            shutil.rmtree(tmp)
+            return
+        aside = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
+        target.rename(aside)
+        os.replace(tmp, target)
+        shutil.rmtree(aside)
     finally:
-        shutil.rmtree(aside, ignore_errors=True)
+        if tmp.is_symlink():
+            tmp.unlink()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` atomically (Linux ``renameat2`` with RENAME_EXCHANGE);
+    False when the system or file system cannot."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))

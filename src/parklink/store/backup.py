@@ -1,36 +1,56 @@
-"""Lossless backup and restore of the whole database (and the firm-level Parquet set).
+"""Lossless backup and an all-or-nothing restore of the whole database and firm Parquet set.
 
 A backup is a zip file::
 
-    manifest.json          format, alembic revision, created, row counts, files
+    manifest.json          format, alembic revision, created, row counts, SHA-256 of every
+                           member, the list of firm files
     tables/<table>.jsonl   one JSON object per row, every table of the schema
-    firms/...              the firm-level Parquet dataset, when included
+    firms/...              the firm-level Parquet dataset (firms.parquet, transactions/*.parquet)
 
 It is database-neutral: a backup taken from SQLite restores into PostgreSQL and back.
-Restore runs in one transaction (all or nothing) and then swaps the firm files in.
+
+A restore first verifies the whole archive (:mod:`parklink.store.backup_check`: member
+names, manifest, every table's lines, row counts and checksums, every Parquet file), writing
+the firm files into a staging folder next to the firm folder. Only then does it replace the
+tables in one database transaction and, before that transaction commits, swap the staging
+folder in for the firm folder by two renames; if the commit fails the renames are undone.
+Any failure changes nothing and removes the staging folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 import tempfile
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Date, DateTime, delete, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parklink.errors import ParklinkError, ValidationError
+from parklink.firmdata import publish_lock
+from parklink.store.backup_check import (
+    FORMAT,
+    NOT_BACKED_UP,
+    Verified,
+    backed_up_tables,
+    check_member_names,
+    encode_value,
+    read_manifest,
+    read_tables,
+    stage_firms,
+)
 from parklink.store.db import current_revision, head_revision, session_scope, upgrade
 from parklink.store.models import Base
 from parklink.store.version import data_version, keep_data_version
 
-FORMAT = "parklink-backup/1"
+__all__ = ["FORMAT", "NOT_BACKED_UP", "BackupReport", "backup", "restore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,128 +63,167 @@ class BackupReport:
     firm_files: int
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
-
-
-def _decoder(column: Any) -> Any:
-    if isinstance(column.type, DateTime):
-        return lambda v: None if v is None else dt.datetime.fromisoformat(v)
-    if isinstance(column.type, Date):
-        return lambda v: None if v is None else dt.date.fromisoformat(v)
-    return lambda v: v
-
-
-#: Tables a backup leaves out: cached analysis jobs (recomputable; a restore empties them).
-NOT_BACKED_UP = frozenset({"analysis_job"})
+def _firm_files(firm_root: Path) -> list[tuple[Path, str]]:
+    """(file, name in the zip) of the firm dataset: firms.parquet and transactions/*.parquet
+    (the transactions folder may be a link to its current generation; it is followed)."""
+    out: list[tuple[Path, str]] = []
+    if (firm_root / "firms.parquet").is_file():
+        out.append((firm_root / "firms.parquet", "firms/firms.parquet"))
+    tx = firm_root / "transactions"
+    if tx.is_dir():
+        out += [(p, f"firms/transactions/{p.name}") for p in sorted(tx.glob("*.parquet")) if p.is_file()]
+    return out
 
 
 def backup(path: Path, *, url: str | None = None, firm_root: Path | None = None) -> BackupReport:
     """Write every table (and the firm Parquet files under ``firm_root``) to the zip ``path``.
 
-    Cached analysis jobs (:data:`NOT_BACKED_UP`) are left out.
+    Cached analysis jobs (:data:`NOT_BACKED_UP`) are left out. The manifest records each
+    table's row count and the SHA-256 of every member, which a restore verifies. The zip is
+    written to ``path.partial`` and renamed when complete.
     """
     revision = current_revision(url)
     if revision is None:
         raise ParklinkError("the database has no parklink schema; run 'parklink db init' first")
     rows: dict[str, int] = {}
-    firm_files = 0
+    sums: dict[str, str] = {}
+    files: list[str] = []
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with session_scope(url) as session:
-            for table in Base.metadata.sorted_tables:
-                if table.name in NOT_BACKED_UP:
-                    continue
+        with session_scope(url, readonly=True) as session:
+            for table in backed_up_tables():
                 result = session.execute(select(table))
                 lines = [
-                    json.dumps({k: _encode(v) for k, v in row._mapping.items()}, ensure_ascii=False)
+                    json.dumps({k: encode_value(v) for k, v in row._mapping.items()}, ensure_ascii=False)
                     for row in result
                 ]
                 rows[table.name] = len(lines)
-                zf.writestr(f"tables/{table.name}.jsonl", "\n".join(lines))
+                data = "\n".join(lines).encode("utf-8")
+                sums[f"tables/{table.name}.jsonl"] = hashlib.sha256(data).hexdigest()
+                zf.writestr(f"tables/{table.name}.jsonl", data)
         if firm_root is not None and firm_root.is_dir():
-            for file in sorted(firm_root.rglob("*.parquet")):
-                zf.write(file, f"firms/{file.relative_to(firm_root).as_posix()}")
-                firm_files += 1
+            for file, name in _firm_files(firm_root):
+                digest = hashlib.sha256()
+                with file.open("rb") as src:
+                    while chunk := src.read(1 << 20):
+                        digest.update(chunk)
+                zf.write(file, name)
+                sums[name] = digest.hexdigest()
+                files.append(name)
         manifest = {
             "format": FORMAT,
             "revision": revision,
             "created": dt.datetime.now(dt.UTC).isoformat(),
             "rows": rows,
-            "firm_files": firm_files,
+            "firm_files": files,
+            "sha256": sums,
         }
         zf.writestr("manifest.json", json.dumps(manifest, indent=2))
     tmp.replace(path)
-    return BackupReport(path, revision, rows, firm_files)
-
-
-def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
-    try:
-        manifest: dict[str, Any] = json.loads(zf.read("manifest.json"))
-    except KeyError:
-        raise ValidationError.single(str(path), "not a parklink backup (no manifest.json)") from None
-    if manifest.get("format") != FORMAT:
-        raise ValidationError.single(
-            str(path), f"unsupported backup format {manifest.get('format')!r}; expected {FORMAT}"
-        )
-    return manifest
+    return BackupReport(path, revision, rows, len(files))
 
 
 def restore(path: Path, *, url: str | None = None, firm_root: Path | None = None) -> BackupReport:
-    """Replace the database content (and firm files) with the backup at ``path``.
+    """Replace the database content (and the firm files under ``firm_root``) with the backup.
 
-    The schema is first upgraded to the backup's revision (older backups are accepted
-    as long as the revision is known); the data swap is one transaction.
+    All or nothing: the whole archive is verified first (see
+    :mod:`parklink.store.backup_check`); then the tables are replaced in one transaction and
+    the firm folder is swapped in just before it commits. Any problem raises
+    :class:`ValidationError` naming the member, line and reason, and then neither the
+    database nor the firm folder changed and no staging folder is left. A backup without
+    firm files leaves the firm folder as it is. The backup's schema revision must be this
+    parklink's head revision.
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (FileNotFoundError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise ValidationError.single(str(path), f"cannot open backup: {exc}") from exc
+    staging: Path | None = None
     with zf:
-        manifest = _read_manifest(zf, path)
-        revision = str(manifest["revision"])
+        if "manifest.json" not in zf.namelist():
+            raise ValidationError.single(str(path), "not a parklink backup (no manifest.json)")
+        check_member_names(zf, path)
+        manifest = read_manifest(zf, path)
+        revision = manifest["revision"]
         if revision != head_revision():
             raise ValidationError.single(
                 str(path),
                 f"backup is at schema revision {revision}, this parklink is at {head_revision()}; "
                 "restore it with the matching parklink version, then upgrade",
             )
-        upgrade(url)
-        rows: dict[str, int] = {}
+        records = read_tables(zf, path, manifest)
+        has_firms = any(n.startswith("firms/") for n in zf.namelist())
         try:
-            rows = _swap_tables(zf, url)
-        except IntegrityError as exc:
-            raise ValidationError.single(
-                str(path), f"backup content violates the schema's constraints: {exc.orig}"
-            ) from exc
-        firm_files = _restore_firms(zf, firm_root) if firm_root is not None else 0
-    return BackupReport(path, revision, rows, firm_files)
+            names: list[str] = []
+            if has_firms or manifest.get("firm_files"):
+                if firm_root is not None:  # next to the firm folder: the swap is a rename
+                    firm_root.parent.mkdir(parents=True, exist_ok=True)
+                    staging = firm_root.parent / f".restore-{uuid.uuid4().hex[:12]}"
+                    staging.mkdir()
+                else:  # verified all the same, then dropped
+                    staging = Path(tempfile.mkdtemp(prefix=".restore-"))
+                names = stage_firms(zf, path, manifest, staging)
+            verified = Verified(manifest, revision, records, names)
+            upgrade(url)
+            rows = _swap(verified, path, url, staging if firm_root is not None else None, firm_root)
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+    return BackupReport(path, revision, rows, len(names))
 
 
-def _swap_tables(zf: zipfile.ZipFile, url: str | None) -> dict[str, int]:
-    """Delete every row and insert the backup's, in one transaction."""
+def _swap(verified: Verified, path: Path, url: str | None, staging: Path | None,
+          firm_root: Path | None) -> dict[str, int]:
+    """Replace every table in one transaction; swap the firm folder in just before commit."""
+    old: Path | None = None
+    swapped = False
+    try:
+        with session_scope(url) as session:
+            rows = _replace_tables(session, verified)
+            session.flush()
+            if staging is not None and firm_root is not None:
+                with publish_lock(firm_root):  # no transactions import publishes meanwhile
+                    old = firm_root.with_name(f".restore-old-{uuid.uuid4().hex[:12]}")
+                    firm_root.rename(old)
+                    staging.rename(firm_root)
+                    swapped = True
+    except IntegrityError as exc:
+        _undo(swapped, old, firm_root)
+        raise ValidationError.single(
+            str(path), f"backup content violates the schema's constraints: {exc.orig}"
+        ) from exc
+    except BaseException:
+        _undo(swapped, old, firm_root)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return rows
+
+
+def _undo(swapped: bool, old: Path | None, firm_root: Path | None) -> None:
+    """Put the previous firm folder back after a failed commit."""
+    if firm_root is None:
+        return
+    if swapped:
+        shutil.rmtree(firm_root, ignore_errors=True)
+    if old is not None and old.exists():
+        old.rename(firm_root)
+
+
+def _replace_tables(session: Session, verified: Verified) -> dict[str, int]:
+    """Delete every row and insert the backup's (the data version moves past the old one)."""
     rows: dict[str, int] = {}
-    with session_scope(url) as session:
-        before = data_version(session)
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(delete(table))
-        for table in Base.metadata.sorted_tables:
-            name = f"tables/{table.name}.jsonl"
-            raw = zf.read(name).decode("utf-8") if name in zf.namelist() else ""
-            decoders = {c.name: _decoder(c) for c in table.columns}
-            records = [
-                {k: decoders[k](v) for k, v in json.loads(line).items() if k in decoders}
-                for line in raw.splitlines()
-                if line.strip()
-            ]
-            if records:
-                session.execute(insert(table), records)
-            rows[table.name] = len(records)
-        keep_data_version(session, before)  # the commit bumps it: never a version seen before
-        _reset_sequences(session)
+    before = data_version(session)
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(delete(table))
+    for table in backed_up_tables():
+        records = verified.records[table.name]
+        if records:
+            session.execute(insert(table), records)
+        rows[table.name] = len(records)
+    keep_data_version(session, before)  # the commit bumps it: never a version seen before
+    _reset_sequences(session)
     return rows
 
 
@@ -181,25 +240,3 @@ def _reset_sequences(session: Session) -> None:
                     text("SELECT setval(pg_get_serial_sequence(:t, :c), :v)"),
                     {"t": table.name, "c": pk[0].name, "v": int(top)},
                 )
-
-
-def _restore_firms(zf: zipfile.ZipFile, firm_root: Path) -> int:
-    names = [n for n in zf.namelist() if n.startswith("firms/") and n.endswith(".parquet")]
-    if not names:
-        return 0
-    firm_root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=firm_root.parent))
-    for name in names:
-        target = staging / name.removeprefix("firms/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zf.open(name) as src, target.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-    old = firm_root.with_name(firm_root.name + ".old")
-    if firm_root.exists():
-        if old.exists():
-            shutil.rmtree(old)
-        firm_root.rename(old)
-    staging.rename(firm_root)
-    if old.exists():
-        shutil.rmtree(old)
-    return len(names)

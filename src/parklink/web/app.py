@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +28,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parklink import __version__
 from parklink.errors import ConfigError, NotFoundError, ParklinkError, ValidationError
 from parklink.settings import Settings, get_settings
+from parklink.store.db import (
+    RETRY_AFTER_S,
+    DatabaseBusyError,
+    busy_message,
+    get_engine,
+    is_busy_error,
+    is_initialised,
+    redact,
+)
 from parklink.store.db import database_url as resolve_url
-from parklink.store.db import get_engine, is_initialised, redact
 from parklink.web.cache import ResponseCacheMiddleware
 from parklink.web.deps import WRITE_METHODS, WebState, guard_writes, write_guard_error
 from parklink.web.registry import ConflictError
@@ -139,8 +149,27 @@ def _install_handlers(app: FastAPI) -> None:
                            "value": None if value is None or isinstance(value, dict) else str(value)[:200]})
         return JSONResponse({"detail": "validation failed (校验未通过)", "errors": errors}, status_code=422)
 
+    async def _busy(request: Request, exc: Exception) -> Response:
+        """A write that could not get the database (lock / conflict): 503 + Retry-After, never 500."""
+        if not isinstance(exc, DatabaseBusyError | SqlTimeoutError) and not is_busy_error(exc):
+            log.error("database error: %s", exc)
+            return JSONResponse({"detail": "internal error", "errors": []}, status_code=500)
+        log.warning("database busy (503): %s", type(exc).__name__)
+        detail = busy_message(exc)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if _wants_html(request):
+            page = error_page(request, 503, detail)
+            page.headers.update(headers)
+            return page
+        return JSONResponse({"detail": detail, "errors": []}, status_code=503, headers=headers)
+
+    app.add_exception_handler(DBAPIError, _busy)
+    app.add_exception_handler(SqlTimeoutError, _busy)
+
     @app.exception_handler(ParklinkError)
     async def _parklink(request: Request, exc: ParklinkError) -> Response:
+        if isinstance(exc, DatabaseBusyError):
+            return await _busy(request, exc)
         if isinstance(exc, ConflictError):
             status, detail, errors = 409, "conflict (冲突)", _problems(exc)
         elif isinstance(exc, ValidationError):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from parklink.store import models as m
+from parklink.store.db import read_only
 from parklink.web.security import LoginThrottle, TokenClaims, TokenSigner
 
 SESSION_COOKIE = "parklink_session"
@@ -20,6 +21,8 @@ CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "parklink_lang"
 API_TOKEN_TTL_S = 8 * 3600
 SESSION_TTL_S = 12 * 3600
+#: HTTP methods whose request session is read-only (deferred transaction on SQLite).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -75,7 +78,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     this dependency's teardown, which runs on the loop. The connection is checked out lazily
     by the thread that runs the endpoint.
     """
-    session = web_state(request).sessions()
+    factory = web_state(request).sessions
+    if request.method in READ_METHODS:  # SQLite: a deferred BEGIN, never waiting for writers
+        session = factory(bind=read_only(factory.kw["bind"]))
+    else:  # SQLite: BEGIN IMMEDIATE (store/db.py, docs/store.md "Write concurrency")
+        session = factory()
     try:
         yield session
         session.commit()
