@@ -259,13 +259,13 @@ def _check_xlsx_archive(path: Path, file: str) -> None:
                         total += len(chunk)
                         if total > XLSX_MAX_UNCOMPRESSED:
                             raise ValidationError.single(
-                                file, "the workbook expands to more than "
+                                file, "the .xlsx workbook expands to more than "
                                 f"{XLSX_MAX_UNCOMPRESSED >> 30} GiB (Excel文件解压后过大)")
                         if xml:
                             window = (tail + chunk).lower()
                             if any(m in window for m in _DTD_MARKERS):
                                 raise ValidationError.single(
-                                    file, f"the workbook part {info.filename} declares a DTD or "
+                                    file, f"the .xlsx part {info.filename} declares a DTD or "
                                     "XML entities, which are not allowed (Excel文件含不允许的XML实体声明)")
                             tail = window[-16:]
     except ValidationError:
