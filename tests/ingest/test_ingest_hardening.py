@@ -599,3 +599,12 @@ def test_transactions_csv_export_is_neutralised_and_round_trips(tmp_path: Path) 
     got = sorted(zip(*[pq.read_table(back).column(c).to_pylist()
                        for c in ("supplier_id", "buyer_id", "year")], strict=True))
     assert got == [("+c3", "d4", 2021), ("-a1", "@b2", 2020)]
+
+
+def test_openpyxl_parses_workbook_parts_with_defusedxml() -> None:
+    import openpyxl.xml
+    import openpyxl.xml.functions as functions
+
+    assert openpyxl.xml.DEFUSEDXML
+    assert functions.fromstring.__module__.startswith("defusedxml")
+
