@@ -65,3 +65,39 @@ def counts() -> Callable[[str], dict[str, int]]:
             return count_rows(session)
 
     return _counts
+
+
+def state_hash(url: str, firm_root: Path | None = None) -> str:
+    """SHA-256 over every row of every table of the database at ``url`` (ordered by primary
+    key) and every file (name and bytes) under ``firm_root``: equal hashes, nothing written."""
+    import hashlib
+
+    from sqlalchemy import create_engine, inspect, text
+
+    digest = hashlib.sha256()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            insp = inspect(conn)
+            for table in sorted(insp.get_table_names()):
+                pk = insp.get_pk_constraint(table).get("constrained_columns") or []
+                cols = [c["name"] for c in insp.get_columns(table)]
+                order = ", ".join(f'"{c}"' for c in (pk or cols))
+                digest.update(f"\x00{table}\x00".encode())
+                query = f'SELECT * FROM "{table}" ORDER BY {order}'  # noqa: S608 - names from the inspector
+                for row in conn.execute(text(query)):
+                    digest.update(repr(tuple(row)).encode())
+    finally:
+        engine.dispose()
+    if firm_root is not None and firm_root.exists():
+        for p in sorted(firm_root.rglob("*")):
+            digest.update(str(p.relative_to(firm_root)).encode())
+            if p.is_file():
+                digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def state() -> Callable[..., str]:
+    """:func:`state_hash` as a fixture."""
+    return state_hash

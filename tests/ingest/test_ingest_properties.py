@@ -84,6 +84,9 @@ def frames(draw: st.DrawFn, schema: TableSchema) -> pd.DataFrame:
         for i in range(n):
             if cols["seat_lon"][i] is None or cols["seat_lat"][i] is None:
                 cols["seat_lon"][i] = cols["seat_lat"][i] = None
+    if schema.kind == "transport_links":  # a link joins two different nodes
+        cols["to_node"] = [t if t != f else f + "x"
+                           for f, t in zip(cols["from_node"], cols["to_node"], strict=True)]
     frame = pd.DataFrame(cols)
     if len(schema.key) > 1:
         frame = frame.drop_duplicates(subset=list(schema.key), ignore_index=True)

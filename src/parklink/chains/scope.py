@@ -224,7 +224,7 @@ def resolve_scope(spec: str, frames: ScopeFrames) -> Scope:
             return zone_scope(ident, frames)
         if kind in ("city", "region", "district"):
             return region_scope(ident, frames)
-    if text.isdigit() and len(text) == 6:
+    if text.isascii() and text.isdigit() and len(text) == 6:
         return region_scope(text, frames)
     by_id: tuple[tuple[pd.DataFrame, str, _Resolver], ...] = (
         (frames.parks, "park_id", park_scope),

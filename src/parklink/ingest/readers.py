@@ -200,7 +200,7 @@ def _read_csv(path: Path, file: str) -> TextTable:
     header: list[str] | None = None
     try:
         for number, rec in enumerate(reader, start=1):
-            cells = [restore(c.strip()) or None for c in rec]
+            cells = [restore(c.strip()).strip() or None for c in rec]
             if header is None:
                 header = [c or "" for c in cells]
                 continue
@@ -259,13 +259,13 @@ def _check_xlsx_archive(path: Path, file: str) -> None:
                         total += len(chunk)
                         if total > XLSX_MAX_UNCOMPRESSED:
                             raise ValidationError.single(
-                                file, "the workbook expands to more than "
+                                file, "the .xlsx workbook expands to more than "
                                 f"{XLSX_MAX_UNCOMPRESSED >> 30} GiB (Excel文件解压后过大)")
                         if xml:
                             window = (tail + chunk).lower()
                             if any(m in window for m in _DTD_MARKERS):
                                 raise ValidationError.single(
-                                    file, f"the workbook part {info.filename} declares a DTD or "
+                                    file, f"the .xlsx part {info.filename} declares a DTD or "
                                     "XML entities, which are not allowed (Excel文件含不允许的XML实体声明)")
                             tail = window[-16:]
     except ValidationError:
@@ -312,7 +312,7 @@ def _iter_xlsx(path: Path, file: str, sheet: str | None) -> Iterator[tuple[int, 
                 values = next(rows, None)
             except Exception as exc:  # the worksheet XML is parsed lazily, row by row
                 raise ValidationError.single(
-                    file, f"the worksheet cannot be read after row {number} "
+                    file, f"the .xlsx worksheet cannot be read at row {number + 1} "
                     f"({type(exc).__name__}: {str(exc)[:200]}) (工作表无法读取)",
                     row=number + 1) from exc
             if values is None:
@@ -479,7 +479,8 @@ def _chunk_from_columns(
     for (_, name), arr in zip(names, columns, strict=True):
         text, bad = _arrow_text(arr)
         problems += [Problem(file, int(rows[i]), name, None, NOT_UTF8) for i in bad]
-        cleaned = _clean_text(restore_array(text) if csv_cells else text)
+        cleaned = _clean_text(restore_array(pc.utf8_trim_whitespace(text)) if csv_cells
+                              else text)
         blank &= pc.is_null(cleaned).to_numpy(zero_copy_only=False)
         cols[name] = cleaned
     frame = pd.DataFrame({k: pd.Series(pa.chunked_array([v]) if isinstance(v, pa.Array) else v,
@@ -565,7 +566,7 @@ def _iter_csv_exact(path: Path, file: str, codec: str, bom: bool, header: list[s
             next(reader, None)
             for rec in reader:
                 number += 1
-                cells = [restore(c.strip()) or None for c in rec]
+                cells = [restore(c.strip()).strip() or None for c in rec]
                 for i in unnamed:
                     if i not in reported and i < len(cells) and cells[i] is not None:
                         reported.add(i)

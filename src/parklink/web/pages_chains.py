@@ -313,7 +313,7 @@ def chain_page(
     """
     principal = _principal(request, session)
     row = _chain_or_404(session, chain)
-    year_n = int(year) if year and year.strip().isdigit() and 1990 <= int(year) <= 2100 else None
+    year_n = int(year) if year and year.strip().isascii() and year.strip().isdigit() and 1990 <= int(year) <= 2100 else None
     lang = page_lang(request)
     tpl = chain_template(session, chain)
     d = layout(tpl)

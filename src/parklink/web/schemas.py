@@ -62,7 +62,7 @@ def _field(col: t.Column, *, mode: Literal["out", "create", "update"]) -> tuple[
             kw["pattern"] = col.pattern
         if constrained and col.type == "str":
             kw["min_length"] = 1
-            kw["max_length"] = 2000
+            kw["max_length"] = col.max_length or 2000
     required = mode == "create" and col.required
     if mode == "out":
         if col.type == "list":

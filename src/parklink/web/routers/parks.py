@@ -86,7 +86,7 @@ def list_parks(
     chain: Annotated[str | None, Query(pattern="^(" + "|".join(t.CHAINS) + ")$")] = None,
     level: Annotated[str | None, Query(pattern="^(" + "|".join(t.PARK_LEVELS) + ")$")] = None,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(t.PARK_KINDS) + ")$")] = None,
-    adcode: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    adcode: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the name or id")] = None,
     designated: Annotated[bool | None, Query(description="member of an active designation")] = None,
 ) -> JSONBytes:

@@ -51,7 +51,7 @@ def list_regions(
     sort: SortQ = None,
     province: Annotated[str | None, Query(pattern="^(SC|CQ)$")] = None,
     level: Annotated[str | None, Query(pattern="^(" + "|".join(t.REGION_LEVELS) + ")$")] = None,
-    parent: Annotated[str | None, Query(pattern=r"^\d{6}$", description="parent adcode")] = None,
+    parent: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="parent adcode")] = None,
     zone: Annotated[str | None, Query(max_length=64, description="regions in this zone")] = None,
 ) -> JSONBytes:
     """Provinces, cities and districts/counties, filtered and paginated."""
@@ -85,7 +85,7 @@ def list_zones(
     sort: SortQ = None,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(t.ZONE_KINDS) + ")$")] = None,
     province: Annotated[str | None, Query(pattern="^(SC|CQ)$", description="zones with a member region in this province")] = None,
-    adcode: Annotated[str | None, Query(pattern=r"^\d{6}$", description="zones containing this region")] = None,
+    adcode: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="zones containing this region")] = None,
 ) -> JSONBytes:
     """Cooperation zones, platforms and polar cores."""
     where: list[ColumnElement[bool]] = []
