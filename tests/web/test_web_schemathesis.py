@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,13 +94,32 @@ def _stateless(web_url: str, server_log: _ErrorLog, examples: int) -> None:
     assert not server_log.records, "\n".join(server_log.records[:20])
 
 
+def _restore(pristine: str, target: str) -> None:
+    """Copy the database ``pristine`` into ``target`` through SQLite's online backup API
+    (safe while the application holds connections to ``target``)."""
+    src, dst = sqlite3.connect(pristine), sqlite3.connect(target, timeout=30)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 def _stateful(web_url: str, server_log: _ErrorLog, examples: int, steps: int) -> None:
     app, office = _app_and_office(web_url)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     calls: list[int] = []
+    target = web_url.removeprefix("sqlite:///")
+    pristine = target + ".pristine"
+    _restore(target, pristine)
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # every scenario starts from the same database: the rules Hypothesis can choose
+            # depend on earlier responses, so leftover rows would make generation inconsistent
+            _restore(pristine, target)
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": office}
 
@@ -108,8 +128,6 @@ def _stateful(web_url: str, server_log: _ErrorLog, examples: int, steps: int) ->
             if response.status_code >= 500:
                 failures.append(_describe(case, response))
 
-    # generate only: the database keeps the state of earlier scenarios, so a replay (shrink)
-    # would see other bundles (Hypothesis reports that as flaky data generation)
     Workflow.run(settings=settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
                                    phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
     assert calls, "the state machine made no call"
