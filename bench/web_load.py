@@ -269,8 +269,9 @@ def main() -> None:
         wait_up(base)
         n = args.parks - 1
         pages = max(1, args.parks // 50)
-        for path in ("/", "/parks", "/parks/bench-00001", "/api/parks?page_size=50", "/api/parks/bench-00001",
-                     "/api/health"):  # warm up (the park page's once-per-data-version analyses included)
+        # warm up; not the park page: its evaluation of every park (once per data version and
+        # worker) is part of what its p99 measures
+        for path in ("/", "/parks", "/api/parks?page_size=50", "/api/parks/bench-00001", "/api/health"):
             for _ in range(3):
                 urllib.request.urlopen(base + path, timeout=170).read()
         cases = [
@@ -301,7 +302,8 @@ def main() -> None:
         for label, _, _ in cases[1:]:
             r = results[label]
             limit = P99_HTML_MS if "HTML" in label else P99_API_MS
-            verdict = "met" if r["p99"] < limit and r["errors"] == 0 else "NOT met"
+            done = r["rps"] > 0 and r["p99"] > 0  # no completed request is not a pass
+            verdict = "met" if done and r["p99"] < limit and r["errors"] == 0 else "NOT met"
             print(f"  {label}: vs target 1,000 req/s: {r['rps'] / TARGET_RPS:.1f}x; "
                   f"vs /api/health baseline: {r['rps'] / health:.1f}x; p99 {r['p99']:.1f} ms "
                   f"(< {limit:.0f} ms, 0 errors: {verdict})")
