@@ -22,6 +22,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +40,7 @@ from parklink.store.db import (
 )
 from parklink.store.db import database_url as resolve_url
 from parklink.web.cache import ResponseCacheMiddleware
-from parklink.web.deps import WRITE_METHODS, WebState, guard_writes, write_guard_error
+from parklink.web.deps import WRITE_METHODS, WebState, guard_writes, write_refusal
 from parklink.web.registry import ConflictError
 from parklink.web.routers.common import ERRORS
 from parklink.web.security import LoginThrottle, TokenSigner, load_secret
@@ -110,11 +111,6 @@ def _guarded(request: Request) -> bool:
     return request.url.path.startswith(GUARDED_PREFIXES)
 
 
-def _guard_error(request: Request) -> StarletteHTTPException | None:
-    with request.app.state.web.sessions() as session:
-        return write_guard_error(request, session)
-
-
 #: Errors any route may answer before it runs, documented on every API operation.
 PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (400, 405)}
 
@@ -136,9 +132,7 @@ def _install_handlers(app: FastAPI) -> None:
         # a malformed body (not JSON) is refused before the dependencies run: still answer
         # an anonymous or CSRF-less write with 401/403 first, never reveal validation
         if request.method in WRITE_METHODS and _guarded(request):
-            from starlette.concurrency import run_in_threadpool
-
-            refused = await run_in_threadpool(_guard_error, request)
+            refused = await run_in_threadpool(write_refusal, request)
             if refused is not None:
                 return await _http(request, refused)
         errors = []

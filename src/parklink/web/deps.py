@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from parklink.store import models as m
 from parklink.store.db import read_only
@@ -250,8 +251,18 @@ def write_guard_error(request: Request, session: Session) -> HTTPException | Non
     return None
 
 
-def guard_writes(request: Request, session: SessionDep) -> None:
+def write_refusal(request: Request) -> HTTPException | None:
+    """:func:`write_guard_error` on a database session of its own (closed before returning)."""
+    with web_state(request).sessions() as session:
+        return write_guard_error(request, session)
+
+
+async def guard_writes(request: Request) -> None:
     """Router dependency of the registry, user and scenario routers: authenticate (and check
-    CSRF) every write before its body is validated (see :func:`write_guard_error`)."""
-    if (error := write_guard_error(request, session)) is not None:
+    CSRF) every write before its body is validated (see :func:`write_guard_error`). Reads
+    return at once, on the event loop, without a database session or a thread hop; writes
+    check in the thread pool (database reads never block the event loop)."""
+    if request.method not in WRITE_METHODS or request.url.path in ANONYMOUS_WRITES:
+        return
+    if (error := await run_in_threadpool(write_refusal, request)) is not None:
         raise error

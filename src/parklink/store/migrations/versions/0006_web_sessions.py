@@ -1,4 +1,4 @@
-"""server-side web sessions (revocable API tokens and page sessions)
+"""server-side web sessions (revocable API tokens and page sessions); park list order index
 
 Revision ID: 0006
 Revises: 0005
@@ -34,9 +34,13 @@ def upgrade() -> None:
     with op.batch_alter_table("web_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_web_session_expires"), ["expires"], unique=False)
         batch_op.create_index(batch_op.f("ix_web_session_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("park", schema=None) as batch_op:
+        batch_op.create_index("ix_park_list_order", ["province", "name_en", "park_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("park", schema=None) as batch_op:
+        batch_op.drop_index("ix_park_list_order")
     with op.batch_alter_table("web_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_session_user_id"))
         batch_op.drop_index(batch_op.f("ix_web_session_expires"))
