@@ -49,10 +49,17 @@ def stored_scenario_lookup(database: str | None = None) -> ScenarioLookup:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``designate`` command to ``app``."""
+    """Add the ``designate`` command group to ``app``: ``parklink designate [options]`` runs a
+    scenario; ``parklink designate next`` plans the next batch (:mod:`parklink.designate.next_cli`)."""
+    from parklink.designate.next_cli import register_next
 
-    @app.command("designate")
+    group = typer.Typer(help="示范园区认定 Demonstration-park designation (MILP on HiGHS)")
+    register_next(group)
+    app.add_typer(group, name="designate")
+
+    @group.callback(invoke_without_command=True)
     def designate_cmd(
+        ctx: typer.Context,
         scenario: Annotated[str, typer.Option(
             "--scenario", "-s", help=f"情景 scenario: built-in ({', '.join(BUILTIN_SCENARIOS)}) or a JSON file")] = "programme",
         compare_to: Annotated[str | None, typer.Option(
@@ -73,7 +80,10 @@ def register(app: typer.Typer) -> None:
         """示范园区认定 Choose demonstration parks by target year (MILP on HiGHS), with explanations.
 
         Scenarios (情景) are looked up among the built-ins, then the database, then as JSON files.
+        `parklink designate next` plans the next batch from the real designations instead.
         """
+        if ctx.invoked_subcommand is not None:
+            return
         from parklink.designate.api import (
             compare,
             compare_summary,

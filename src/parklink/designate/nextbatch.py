@@ -185,8 +185,9 @@ class NextBatchModel:
     free: IntArray  # candidate positions that are decisions (not yet designated)
     fixed: IntArray  # candidate positions already designated
     x: IntArray  # variable index per free candidate
-    y: IntArray  # variable index per new–new pair (designations count)
+    y: IntArray  # variable index per row of ``ypairs`` (designations count only)
     edges: pd.DataFrame  # new–new partner edges: a, b (candidate positions), hours
+    ypairs: pd.DataFrame  # the edges that may merge two new parks into one designation
     hours: FloatArray  # hours[i, j] for i in SC rows, j in CQ rows of cand (see sc_pos/cq_pos)
     sc_pos: IntArray
     cq_pos: IntArray
@@ -279,7 +280,10 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     edges = pd.DataFrame({"a": edges_a, "b": edges_b, "hours": edges_h}, dtype=object)
     edges = edges.astype({"a": np.int64, "b": np.int64, "hours": np.float64})
     use_y = rules.count == "designations"
-    ne = len(edges) if use_y else 0
+    coop = (cand["kind"] == "cooperation_area").to_numpy()
+    # a cross-border cooperation area is one designation by itself: never merged into a pair
+    ypairs = edges[~coop[edges["a"].to_numpy()] & ~coop[edges["b"].to_numpy()]].reset_index(drop=True)
+    ne = len(ypairs) if use_y else 0
     nx = len(free)
     nv = nx + ne
     x = np.arange(nx, dtype=np.int64)
@@ -291,8 +295,8 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     if use_y:
         rows.add("size", f"new designations = {size}", np.concatenate([x, y]),
                  np.concatenate([ones, -np.ones(ne)]), lb=size, ub=size)
-        a_cols = xcol[edges["a"].to_numpy()]
-        b_cols = xcol[edges["b"].to_numpy()]
+        a_cols = xcol[ypairs["a"].to_numpy()]
+        b_cols = xcol[ypairs["b"].to_numpy()]
         for p in range(nx):
             inc = np.flatnonzero((a_cols == p) | (b_cols == p))
             if len(inc):
@@ -375,7 +379,7 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
             rows.add("forced_in", f"in {pin}", [xcol[pos[pin]]], [1.0], lb=1.0)
     for pout in rules.forced_out:
         rows.add("forced_out", f"out {pout}", [xcol[pos[pout]]], [1.0], ub=0.0)
-    return NextBatchModel(cand=cand, free=free, fixed=fixed, x=x, y=y, edges=edges, hours=hours,
+    return NextBatchModel(cand=cand, free=free, fixed=fixed, x=x, y=y, edges=edges, ypairs=ypairs, hours=hours,
                           sc_pos=sc_pos, cq_pos=cq_pos, rows=rows, rules=rules, size=size, nv=nv)
 
 
