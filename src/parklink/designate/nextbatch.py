@@ -46,7 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from parklink.errors import InfeasibleError, Problem, ValidationError
-from parklink.evaluate.location import TravelTime, geodesic_travel_time
+from parklink.evaluate.location import TravelTime, geodesic_travel_time_within
 from parklink.optim import Model, Solution
 
 FloatArray = npt.NDArray[np.float64]
@@ -222,14 +222,19 @@ def prepare_candidates(frame: pd.DataFrame, *, source: str = "candidates") -> pd
     return cand
 
 
-def _hours(cand: pd.DataFrame, travel_time: TravelTime | None) -> tuple[FloatArray, IntArray, IntArray]:
+def _hours(cand: pd.DataFrame, travel_time: TravelTime | None,
+           max_hours: float) -> tuple[FloatArray, IntArray, IntArray]:
+    """Hours between every SC (rows) and CQ (columns) candidate; with the default geodesic
+    times, pairs beyond ``max_hours`` are ``inf`` (only reach matters to the model)."""
     sc = np.flatnonzero((cand["province"] == "SC").to_numpy())
     cq = np.flatnonzero((cand["province"] == "CQ").to_numpy())
     xy = cand[["lon", "lat"]].to_numpy(dtype=np.float64)
     if len(sc) == 0 or len(cq) == 0:
         return np.zeros((len(sc), len(cq))), sc.astype(np.int64), cq.astype(np.int64)
-    tt = travel_time or geodesic_travel_time
-    h = np.asarray(tt(xy[sc], xy[cq]), dtype=np.float64)
+    if travel_time is None:
+        h = geodesic_travel_time_within(xy[sc], xy[cq], max_hours)
+    else:
+        h = np.asarray(travel_time(xy[sc], xy[cq]), dtype=np.float64)
     return h, sc.astype(np.int64), cq.astype(np.int64)
 
 
@@ -252,7 +257,7 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     fixed = np.flatnonzero(designated).astype(np.int64)
     xcol = np.full(n, -1, dtype=np.int64)
     xcol[free] = np.arange(len(free))
-    hours, sc_pos, cq_pos = _hours(cand, travel_time)
+    hours, sc_pos, cq_pos = _hours(cand, travel_time, rules.max_pair_hours)
     reach = hours <= rules.max_pair_hours
     # partner structure: per free park, fixed partners in reach, and nearest free partners
     k = max(int(rules.pair_candidates), 1)
@@ -297,11 +302,12 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
                  np.concatenate([ones, -np.ones(ne)]), lb=size, ub=size)
         a_cols = xcol[ypairs["a"].to_numpy()]
         b_cols = xcol[ypairs["b"].to_numpy()]
-        for p in range(nx):
-            inc = np.flatnonzero((a_cols == p) | (b_cols == p))
-            if len(inc):
-                rows.add("pair_matching", f"pairs of {ids[free[p]]} ≤ 1", np.concatenate([y[inc], [x[p]]]),
-                         np.concatenate([np.ones(len(inc)), [-1.0]]), ub=0.0)
+        inc = sp.csr_matrix((np.ones(2 * ne), (np.concatenate([a_cols, b_cols]), np.tile(np.arange(ne), 2))),
+                            shape=(nx, ne))
+        for p in np.flatnonzero(np.diff(inc.indptr)):
+            e_idx = inc.indices[inc.indptr[p]:inc.indptr[p + 1]]
+            rows.add("pair_matching", f"pairs of {ids[free[p]]} ≤ 1", np.concatenate([y[e_idx], [x[p]]]),
+                     np.concatenate([np.ones(len(e_idx)), [-1.0]]), ub=0.0)
     else:
         rows.add("size", f"new parks = {size}", allx, ones, lb=size, ub=size)
     prov = cand["province"].to_numpy()[free]
