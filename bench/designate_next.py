@@ -30,7 +30,12 @@ import pandas as pd
 import pulp
 
 from parklink.designate.next_api import plan_next_batch
-from parklink.designate.nextbatch import NextBatchRules, build_next_model, prepare_candidates, to_highs
+from parklink.designate.nextbatch import (
+    NextBatchRules,
+    build_next_model,
+    prepare_candidates,
+    to_highs,
+)
 
 AREA_TYPES = ("critical_development", "transport_node", "adjacent")
 CHAINS = ("auto", "moto", "electronics", "biomed")
