@@ -118,7 +118,7 @@ def test_rules_are_validated() -> None:
 
 def _random(seed: int) -> tuple[pd.DataFrame, NextBatchRules]:
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(6, 13))
+    n = int(rng.integers(6, 16))  # ≤ 15 candidates
     n_fixed = int(rng.integers(0, 4))
     prov = rng.choice(["SC", "CQ"], n)
     cand = pd.DataFrame({
@@ -156,6 +156,8 @@ def _brute(cand: pd.DataFrame, r: NextBatchRules) -> float | None:
     zones = {z for z in cand["zones"] if z}
     best: float | None = None
     for k in range(len(free) + 1):
+        if k < r.size or k > 2 * r.size:  # a batch of S designations has S to 2S parks
+            continue
         for s in itertools.combinations(free, k):
             on = set(s)
             if r.count == "parks":
