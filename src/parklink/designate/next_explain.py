@@ -156,7 +156,8 @@ def proposal_table(nm: NextBatchModel, model: Model, sol: Solution, *, lifts: pd
     """One row per proposed park: score, rank among the free candidates, partner, the groups
     that needed it, the best park left out with the objective change if swapped (re-solved
     with the pick forced out and that park forced in; the ``swaps`` best-scored left-out
-    parks are tried) and a one-sentence reason in Chinese and English."""
+    parks that can be chosen at all are tried; empty when none of them gives a feasible batch)
+    and a one-sentence reason in Chinese and English."""
     vals = sol.value(np.arange(nm.nv))
     xv = vals[nm.x] > 0.5
     cand = nm.cand
@@ -168,7 +169,10 @@ def proposal_table(nm: NextBatchModel, model: Model, sol: Solution, *, lifts: pd
     on = set(nm.free[xv].tolist()) | set(nm.fixed.tolist())
     forced_out = set(nm.rules.forced_out)
     ids = cand["park_id"].astype(str).to_numpy()
-    left = [int(k) for k in order if not xv[k] and ids[nm.free[k]] not in forced_out]
+    # parks that can never be chosen (no partner within reach under the pairing rule) are not tried
+    lonely = {nm.rows.name[r].removeprefix("partner for ") for r, g in enumerate(nm.rows.group)
+              if g == "pairing" and len(nm.rows.entries[r][0]) <= 1}
+    left = [int(k) for k in order if not xv[k] and ids[nm.free[k]] not in forced_out | lonely]
     rows = []
     for k in np.flatnonzero(xv):
         i = int(nm.free[k])
