@@ -73,8 +73,8 @@ def relaxation_table(nm: NextBatchModel, em: Model, es: Solution, lo: IntArray, 
                     else r.min_per_province.get(item, 0))
             other = PROVINCE_NAMES["CQ" if item == "SC" else "SC"]
             el = _eligible(nm, item)
-            zh = f"{pz}需要至少 {need} 个新园区，仅得 {got} 个（差 {s:g}）"
-            en = f"needs at least {need} new {pe} parks, gets {got} (short by {s:g})"
+            zh = f"{pz}需要至少 {need} 个新园区，仅得 {got} 个（差 {max(need - got, 0)}）"
+            en = f"needs at least {need} new {pe} parks, gets {got} (short by {max(need - got, 0)})"
             if r.require_pairing:
                 zh += f"；{pz}只有 {el} 个候选园区在 {r.max_pair_hours:g} 小时内有{other[0]}伙伴"
                 en += f"; only {el} {pe} candidates have a {other[1]} partner within {r.max_pair_hours:g} h"
@@ -85,8 +85,9 @@ def relaxation_table(nm: NextBatchModel, em: Model, es: Solution, lo: IntArray, 
         elif fam == "area_type":
             share = r.area_type_min_share.get(item, 0.0)
             need = math.ceil(share * n_new - 1e-9)
-            zh = f"区域类型 {item} 需要至少 {need} 个新园区（差 {s:g}）"
-            en = f"area type {item} needs at least {need} of the new parks (short by {s:g})"
+            got = int(sum(item in set(nm.cand["area_types"].iloc[c]) for c in chosen))
+            zh = f"区域类型 {item} 需要至少 {need} 个新园区，仅得 {got} 个（差 {max(need - got, 0)}）"
+            en = f"area type {item} needs at least {need} of the new parks, gets {got} (short by {max(need - got, 0)})"
         elif fam == "zone":
             z = name.removeprefix("zone ").removesuffix(" ≥ 1")
             zh = f"区域 {z} 无法由新园区代表"
