@@ -3,6 +3,7 @@
 Main entry points::
 
     from parklink.designate import Scenario, designate, designate_from_frames, compare, historical_check
+    from parklink.designate import NextBatchRules, plan_next_batch_from_frames   # the next batch
 """
 
 from parklink.designate.api import (
@@ -22,6 +23,13 @@ from parklink.designate.model import (
     pair_edges,
     validate_candidates,
 )
+from parklink.designate.next_api import (
+    NextBatchResult,
+    history_before,
+    plan_next_batch,
+    plan_next_batch_from_frames,
+)
+from parklink.designate.nextbatch import NextBatchInfeasibleError, NextBatchRules
 from parklink.designate.plan import designation_section, plan_geojson, plan_section
 from parklink.designate.scenario import BUILTIN_SCENARIOS, PROGRAMME_TARGETS, Scenario
 
@@ -30,6 +38,9 @@ __all__ = [
     "PROGRAMME_TARGETS",
     "DesignationResult",
     "HistoricalCheck",
+    "NextBatchInfeasibleError",
+    "NextBatchResult",
+    "NextBatchRules",
     "Scenario",
     "candidates_from_frames",
     "compare",
@@ -40,8 +51,11 @@ __all__ = [
     "existing_years",
     "group_label",
     "historical_check",
+    "history_before",
     "pair_edges",
     "plan_geojson",
+    "plan_next_batch",
+    "plan_next_batch_from_frames",
     "plan_section",
     "targets_from_frame",
     "validate_candidates",

@@ -54,6 +54,7 @@ _D = DesignationConfig()
 
 
 def designate_cmd(
+    ctx: typer.Context,
     scenario: Annotated[str, typer.Option(
         "--scenario", "-s", help=f"情景 scenario: built-in ({', '.join(BUILTIN_SCENARIOS)}) or a JSON file")] = "programme",
     compare_to: Annotated[str | None, typer.Option(
@@ -78,7 +79,10 @@ def designate_cmd(
     """示范园区认定 Choose demonstration parks by target year (MILP on HiGHS), with explanations.
 
     Scenarios (情景) are looked up among the built-ins, then the database, then as JSON files.
+    `parklink designate next` plans the next batch from the real designations instead.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from parklink.configs import DesignationConfig, EvaluationConfig
     from parklink.designate.api import compare, compare_summary, historical_check
     from parklink.evaluate.cli import write_excel, write_json
@@ -152,5 +156,11 @@ def designate_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``designate`` command to ``app``."""
-    app.command("designate")(designate_cmd)
+    """Add the ``designate`` command group to ``app``: ``parklink designate [options]`` runs a
+    scenario; ``parklink designate next`` plans the next batch (:mod:`parklink.designate.next_cli`)."""
+    from parklink.designate.next_cli import register_next
+
+    group = typer.Typer(help="示范园区认定 Demonstration-park designation (MILP on HiGHS)")
+    register_next(group)
+    group.callback(invoke_without_command=True)(designate_cmd)
+    app.add_typer(group, name="designate")

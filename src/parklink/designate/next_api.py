@@ -239,7 +239,8 @@ def plan_next_batch_from_frames(frames: Mapping[str, pd.DataFrame], rules: NextB
     nodes = frames["transport_nodes"]
     ent = frames.get("enterprises")
     scores = score_parks(parks, regions=regions, zones=zones, transport_nodes=nodes, enterprises=ent,
-                         travel_time=travel_time, method=method, weighting=weighting)
+                         travel_time=travel_time, method=method, weighting=weighting,
+                         designations=frames.get("designations"))
     history = history_before(frames["designations"], rules.year)
     if rules.target is None:
         t = frames.get("targets")

@@ -73,8 +73,8 @@ def relaxation_table(nm: NextBatchModel, em: Model, es: Solution, lo: IntArray, 
                     else r.min_per_province.get(item, 0))
             other = PROVINCE_NAMES["CQ" if item == "SC" else "SC"]
             el = _eligible(nm, item)
-            zh = f"{pz}需要至少 {need} 个新园区，仅得 {got} 个（差 {s:g}）"
-            en = f"needs at least {need} new {pe} parks, gets {got} (short by {s:g})"
+            zh = f"{pz}需要至少 {need} 个新园区，仅得 {got} 个（差 {max(need - got, 0)}）"
+            en = f"needs at least {need} new {pe} parks, gets {got} (short by {max(need - got, 0)})"
             if r.require_pairing:
                 zh += f"；{pz}只有 {el} 个候选园区在 {r.max_pair_hours:g} 小时内有{other[0]}伙伴"
                 en += f"; only {el} {pe} candidates have a {other[1]} partner within {r.max_pair_hours:g} h"
@@ -85,8 +85,9 @@ def relaxation_table(nm: NextBatchModel, em: Model, es: Solution, lo: IntArray, 
         elif fam == "area_type":
             share = r.area_type_min_share.get(item, 0.0)
             need = math.ceil(share * n_new - 1e-9)
-            zh = f"区域类型 {item} 需要至少 {need} 个新园区（差 {s:g}）"
-            en = f"area type {item} needs at least {need} of the new parks (short by {s:g})"
+            got = int(sum(item in set(nm.cand["area_types"].iloc[c]) for c in chosen))
+            zh = f"区域类型 {item} 需要至少 {need} 个新园区，仅得 {got} 个（差 {max(need - got, 0)}）"
+            en = f"area type {item} needs at least {need} of the new parks, gets {got} (short by {max(need - got, 0)})"
         elif fam == "zone":
             z = name.removeprefix("zone ").removesuffix(" ≥ 1")
             zh = f"区域 {z} 无法由新园区代表"
@@ -156,7 +157,8 @@ def proposal_table(nm: NextBatchModel, model: Model, sol: Solution, *, lifts: pd
     """One row per proposed park: score, rank among the free candidates, partner, the groups
     that needed it, the best park left out with the objective change if swapped (re-solved
     with the pick forced out and that park forced in; the ``swaps`` best-scored left-out
-    parks are tried) and a one-sentence reason in Chinese and English."""
+    parks that can be chosen at all are tried; empty when none of them gives a feasible batch)
+    and a one-sentence reason in Chinese and English."""
     vals = sol.value(np.arange(nm.nv))
     xv = vals[nm.x] > 0.5
     cand = nm.cand
@@ -168,7 +170,10 @@ def proposal_table(nm: NextBatchModel, model: Model, sol: Solution, *, lifts: pd
     on = set(nm.free[xv].tolist()) | set(nm.fixed.tolist())
     forced_out = set(nm.rules.forced_out)
     ids = cand["park_id"].astype(str).to_numpy()
-    left = [int(k) for k in order if not xv[k] and ids[nm.free[k]] not in forced_out]
+    # parks that can never be chosen (no partner within reach under the pairing rule) are not tried
+    lonely = {nm.rows.name[r].removeprefix("partner for ") for r, g in enumerate(nm.rows.group)
+              if g == "pairing" and len(nm.rows.entries[r][0]) <= 1}
+    left = [int(k) for k in order if not xv[k] and ids[nm.free[k]] not in forced_out | lonely]
     rows = []
     for k in np.flatnonzero(xv):
         i = int(nm.free[k])

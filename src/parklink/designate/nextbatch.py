@@ -46,7 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from parklink.errors import InfeasibleError, Problem, ValidationError
-from parklink.evaluate.location import TravelTime, geodesic_travel_time
+from parklink.evaluate.location import TravelTime, geodesic_travel_time_within
 from parklink.optim import Model, Solution
 
 FloatArray = npt.NDArray[np.float64]
@@ -185,8 +185,9 @@ class NextBatchModel:
     free: IntArray  # candidate positions that are decisions (not yet designated)
     fixed: IntArray  # candidate positions already designated
     x: IntArray  # variable index per free candidate
-    y: IntArray  # variable index per new–new pair (designations count)
+    y: IntArray  # variable index per row of ``ypairs`` (designations count only)
     edges: pd.DataFrame  # new–new partner edges: a, b (candidate positions), hours
+    ypairs: pd.DataFrame  # the edges that may merge two new parks into one designation
     hours: FloatArray  # hours[i, j] for i in SC rows, j in CQ rows of cand (see sc_pos/cq_pos)
     sc_pos: IntArray
     cq_pos: IntArray
@@ -221,14 +222,19 @@ def prepare_candidates(frame: pd.DataFrame, *, source: str = "candidates") -> pd
     return cand
 
 
-def _hours(cand: pd.DataFrame, travel_time: TravelTime | None) -> tuple[FloatArray, IntArray, IntArray]:
+def _hours(cand: pd.DataFrame, travel_time: TravelTime | None,
+           max_hours: float) -> tuple[FloatArray, IntArray, IntArray]:
+    """Hours between every SC (rows) and CQ (columns) candidate; with the default geodesic
+    times, pairs beyond ``max_hours`` are ``inf`` (only reach matters to the model)."""
     sc = np.flatnonzero((cand["province"] == "SC").to_numpy())
     cq = np.flatnonzero((cand["province"] == "CQ").to_numpy())
     xy = cand[["lon", "lat"]].to_numpy(dtype=np.float64)
     if len(sc) == 0 or len(cq) == 0:
         return np.zeros((len(sc), len(cq))), sc.astype(np.int64), cq.astype(np.int64)
-    tt = travel_time or geodesic_travel_time
-    h = np.asarray(tt(xy[sc], xy[cq]), dtype=np.float64)
+    if travel_time is None:
+        h = geodesic_travel_time_within(xy[sc], xy[cq], max_hours)
+    else:
+        h = np.asarray(travel_time(xy[sc], xy[cq]), dtype=np.float64)
     return h, sc.astype(np.int64), cq.astype(np.int64)
 
 
@@ -251,7 +257,7 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     fixed = np.flatnonzero(designated).astype(np.int64)
     xcol = np.full(n, -1, dtype=np.int64)
     xcol[free] = np.arange(len(free))
-    hours, sc_pos, cq_pos = _hours(cand, travel_time)
+    hours, sc_pos, cq_pos = _hours(cand, travel_time, rules.max_pair_hours)
     reach = hours <= rules.max_pair_hours
     # partner structure: per free park, fixed partners in reach, and nearest free partners
     k = max(int(rules.pair_candidates), 1)
@@ -279,7 +285,10 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     edges = pd.DataFrame({"a": edges_a, "b": edges_b, "hours": edges_h}, dtype=object)
     edges = edges.astype({"a": np.int64, "b": np.int64, "hours": np.float64})
     use_y = rules.count == "designations"
-    ne = len(edges) if use_y else 0
+    coop = (cand["kind"] == "cooperation_area").to_numpy()
+    # a cross-border cooperation area is one designation by itself: never merged into a pair
+    ypairs = edges[~coop[edges["a"].to_numpy()] & ~coop[edges["b"].to_numpy()]].reset_index(drop=True)
+    ne = len(ypairs) if use_y else 0
     nx = len(free)
     nv = nx + ne
     x = np.arange(nx, dtype=np.int64)
@@ -291,13 +300,14 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
     if use_y:
         rows.add("size", f"new designations = {size}", np.concatenate([x, y]),
                  np.concatenate([ones, -np.ones(ne)]), lb=size, ub=size)
-        a_cols = xcol[edges["a"].to_numpy()]
-        b_cols = xcol[edges["b"].to_numpy()]
-        for p in range(nx):
-            inc = np.flatnonzero((a_cols == p) | (b_cols == p))
-            if len(inc):
-                rows.add("pair_matching", f"pairs of {ids[free[p]]} ≤ 1", np.concatenate([y[inc], [x[p]]]),
-                         np.concatenate([np.ones(len(inc)), [-1.0]]), ub=0.0)
+        a_cols = xcol[ypairs["a"].to_numpy()]
+        b_cols = xcol[ypairs["b"].to_numpy()]
+        inc = sp.csr_matrix((np.ones(2 * ne), (np.concatenate([a_cols, b_cols]), np.tile(np.arange(ne), 2))),
+                            shape=(nx, ne))
+        for p in np.flatnonzero(np.diff(inc.indptr)):
+            e_idx = inc.indices[inc.indptr[p]:inc.indptr[p + 1]]
+            rows.add("pair_matching", f"pairs of {ids[free[p]]} ≤ 1", np.concatenate([y[e_idx], [x[p]]]),
+                     np.concatenate([np.ones(len(e_idx)), [-1.0]]), ub=0.0)
     else:
         rows.add("size", f"new parks = {size}", allx, ones, lb=size, ub=size)
     prov = cand["province"].to_numpy()[free]
@@ -375,7 +385,7 @@ def build_next_model(cand: pd.DataFrame, rules: NextBatchRules, *, size: int,
             rows.add("forced_in", f"in {pin}", [xcol[pos[pin]]], [1.0], lb=1.0)
     for pout in rules.forced_out:
         rows.add("forced_out", f"out {pout}", [xcol[pos[pout]]], [1.0], ub=0.0)
-    return NextBatchModel(cand=cand, free=free, fixed=fixed, x=x, y=y, edges=edges, hours=hours,
+    return NextBatchModel(cand=cand, free=free, fixed=fixed, x=x, y=y, edges=edges, ypairs=ypairs, hours=hours,
                           sc_pos=sc_pos, cq_pos=cq_pos, rows=rows, rules=rules, size=size, nv=nv)
 
 

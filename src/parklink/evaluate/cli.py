@@ -42,6 +42,11 @@ SHEET_TITLES: dict[str, tuple[str, str]] = {
     "explanations": ("强制入选/排除", "objective change if forced out / in"),
     "compare": ("情景对比", "scenario comparison"),
     "historical_check": ("历史检验", "historical check (first batch)"),
+    "proposal": ("下一批建议名单", "next batch: proposed parks with reasons"),
+    "counts": ("累计数量（两种口径）", "cumulative counts in parks and designations"),
+    "history": ("已认定园区（固定）", "designations so far (fixed history)"),
+    "constraints": ("约束及其取值", "constraint rows and activities"),
+    "relaxation": ("最小放宽", "smallest relaxation (infeasible rules)"),
 }
 
 
