@@ -175,3 +175,11 @@ def test_route_command_within_stated_ranges() -> None:
 def test_parameters_validate_vehicle() -> None:
     with pytest.raises(Exception, match="vehicle"):
         Parameters(vehicle="bicycle").check()
+
+
+def test_regions_without_expressway_stops(dataset: dict[str, object]) -> None:
+    regions = dataset["regions"]
+    few = regions[regions["adcode"].astype(str).isin(["510104", "510105", "500103"])]  # type: ignore[index]
+    net = build_network(regions=few)
+    assert not net.links["link_id"].str.startswith("expressway.").any()
+    assert net.explain["expressways"]["included"].sum() == 0

@@ -155,7 +155,7 @@ def route_factors(frame: pd.DataFrame, coords: pd.DataFrame) -> pd.DataFrame:
         raw = stated / total if spans else np.nan
         rows.append({"route": route, "code": grp["code"].iloc[0], "links": len(grp), "gc_km": round(total, 1),
                      "stated_km": stated, "raw_factor": raw})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["route", "code", "links", "gc_km", "stated_km", "raw_factor"])
     ok = out["raw_factor"].to_numpy(float)
     on_line = ok[np.isfinite(ok) & (ok >= 1.0)]
     default = float(np.median(on_line)) if len(on_line) else 1.2
