@@ -37,9 +37,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
-from parklink.errors import ConfigError, InfeasibleError, NotFoundError, ValidationError
+from parklink.errors import ConfigError, NotFoundError, ValidationError
 from parklink.logistics.access import (
     _times_from,
     attach_points,
@@ -48,7 +47,7 @@ from parklink.logistics.access import (
 )
 from parklink.logistics.network import Network, split_modes
 from parklink.logistics.routing import many_to_many
-from parklink.optim import Model
+from parklink.logistics.sitemodels import LocationSolution, mclp, p_median
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -100,106 +99,6 @@ def get_function(name: str) -> LogisticsFunction:
         raise ConfigError(f"unknown logistics function {name!r}; expected one of {', '.join(FUNCTIONS)} "
                           f"(aliases: {', '.join(ALIASES)})")
     return FUNCTIONS[key]
-
-
-@dataclass(frozen=True, eq=False)
-class LocationSolution:
-    """Solution of one location model on a cost matrix (indices refer to its rows/columns)."""
-
-    model: str
-    p: int
-    selected: tuple[int, ...]
-    assignment: tuple[int, ...]
-    objective: float
-    covered_weight_share: float
-    status: str
-    mip_gap: float
-    seconds: float
-
-
-def _check(cost: FloatArray, weights: FloatArray, p: int) -> None:
-    if cost.ndim != 2 or cost.shape[0] != len(weights):
-        raise ValueError("cost must be (n_demand × n_sites) and weights of length n_demand")
-    if not 1 <= p <= cost.shape[1]:
-        raise ConfigError(f"p must be between 1 and the number of candidate sites ({cost.shape[1]}); got {p}")
-
-
-def p_median(
-    cost: npt.ArrayLike, weights: npt.ArrayLike, p: int, *, time_limit: float = 60.0, mip_gap: float = 0.0
-) -> LocationSolution:
-    """Solve the p-median problem (module docstring) with HiGHS; ``inf`` costs forbid assignments."""
-    c = np.asarray(cost, float)
-    w = np.asarray(weights, float)
-    _check(c, w, p)
-    n, m = c.shape
-    allowed = np.isfinite(c)
-    if not allowed.any(axis=1).all():
-        bad = int(np.flatnonzero(~allowed.any(axis=1))[0])
-        raise InfeasibleError(f"demand point {bad} cannot reach any candidate site", ["assignment"])
-    ii, jj = np.nonzero(allowed)
-    model = Model("p_median", sense="min")
-    y = model.add_binaries(m, name="open")
-    x = model.add_vars(len(ii), name="assign", lb=0.0, ub=1.0, obj=w[ii] * c[ii, jj])
-    k = len(ii)
-    nv = m + k
-    assign = sp.csr_matrix((np.ones(k), (ii, x)), shape=(n, nv))
-    model.add_rows("assignment", rows=assign, lb=1.0, ub=1.0)
-    link = sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
-                          (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([x, y[jj]]))), shape=(k, nv))
-    model.add_rows("open_before_assign", rows=link, ub=0.0)
-    model.add_row("p_sites", y, np.ones(m), lb=float(p), ub=float(p))
-    sol = model.solve(time_limit=time_limit, mip_gap=mip_gap)
-    if not sol.feasible:
-        raise InfeasibleError(f"p-median has no solution (status {sol.status})", ["p_sites"])
-    open_ = np.flatnonzero(sol.value(y) > 0.5)
-    xv = sol.value(x)
-    best = np.full(n, -1, np.int64)
-    share = np.zeros(n)
-    for a, i, j in zip(xv, ii, jj, strict=True):
-        if a > share[i]:
-            share[i], best[i] = a, j
-    return LocationSolution("p_median", p, tuple(int(j) for j in open_), tuple(int(b) for b in best),
-                            float(sol.objective), 1.0, sol.status, float(sol.mip_gap), float(sol.seconds))
-
-
-def mclp(
-    cost: npt.ArrayLike,
-    weights: npt.ArrayLike,
-    service: float,
-    p: int,
-    *,
-    time_limit: float = 60.0,
-    mip_gap: float = 0.0,
-) -> LocationSolution:
-    """Solve the maximal covering location problem (module docstring) with HiGHS.
-
-    A demand point is covered by a site when ``cost <= service``.
-    """
-    c = np.asarray(cost, float)
-    w = np.asarray(weights, float)
-    _check(c, w, p)
-    n, m = c.shape
-    a = (c <= service).astype(float)
-    model = Model("mclp", sense="max")
-    y = model.add_binaries(m, name="open")
-    z = model.add_vars(n, name="covered", lb=0.0, ub=1.0, obj=w)
-    nv = m + n
-    ai, aj = np.nonzero(a)
-    rows = sp.csr_matrix((np.concatenate([-np.ones(len(ai)), np.ones(n)]),
-                          (np.concatenate([ai, np.arange(n)]), np.concatenate([y[aj], z]))), shape=(n, nv))
-    model.add_rows("coverage", rows=rows, ub=0.0)
-    model.add_row("p_sites", y, np.ones(m), lb=float(p), ub=float(p))
-    sol = model.solve(time_limit=time_limit, mip_gap=mip_gap)
-    if not sol.feasible:
-        raise InfeasibleError(f"MCLP has no solution (status {sol.status})", ["p_sites"])
-    open_ = np.flatnonzero(sol.value(y) > 0.5)
-    sub = np.where(np.isfinite(c[:, open_]), c[:, open_], np.inf) if len(open_) else np.full((n, 1), np.inf)
-    best = np.where(np.isfinite(sub.min(axis=1)), open_[np.argmin(sub, axis=1)] if len(open_) else -1, -1)
-    covered = (a[:, open_].sum(axis=1) > 0) if len(open_) else np.zeros(n, bool)
-    total = float(w.sum())
-    return LocationSolution("mclp", p, tuple(int(j) for j in open_), tuple(int(b) for b in best),
-                            float(sol.objective), float(w[covered].sum() / total) if total > 0 else 0.0,
-                            sol.status, float(sol.mip_gap), float(sol.seconds))
 
 
 @dataclass(frozen=True, eq=False)

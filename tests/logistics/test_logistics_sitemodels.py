@@ -1,0 +1,122 @@
+"""LSCP, backup LSCP, p-center, capacitated p-median and predefined sites equal spopt (PuLP + CBC)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pulp
+import pytest
+from spopt.locate import LSCP, LSCPB, MCLP, PCenter, PMedian
+
+from parklink.errors import ConfigError, InfeasibleError
+from parklink.logistics.sitemodels import capacitated_p_median, lscp, lscp_backup, mclp, p_center, p_median
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+CBC = pulp.PULP_CBC_CMD(msg=False)
+
+
+def _instance(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Demand and sites scattered in a 100 × 100 square; Euclidean costs rounded to 0.01."""
+    rng = np.random.default_rng(seed)
+    dem = rng.uniform(0, 100, (n, 2))
+    sites = rng.uniform(0, 100, (m, 2))
+    cost = np.sqrt(((dem[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2)).round(2)
+    return cost, rng.integers(1, 50, n).astype(float)
+
+
+def _radius(cost: np.ndarray, quantile: float = 0.35) -> float:
+    """A service standard under which every demand point is within reach of some site."""
+    return float(max(np.quantile(cost, quantile), cost.min(axis=1).max()))
+
+
+CASES = [(seed, n, m) for seed, n, m in ((1, 12, 5), (2, 20, 6), (3, 30, 8), (4, 15, 7), (5, 25, 9))]
+BIG = (42, 220, 16)  # a real-world-sized instance: ≥ 200 demand points × 16 sites
+
+
+def _pre(m: int) -> np.ndarray:
+    return np.array([0, m - 1])
+
+
+@pytest.mark.parametrize("case", [*CASES, BIG])
+@pytest.mark.parametrize("with_pre", [False, True])
+def test_lscp_and_backup_equal_spopt(case: tuple[int, int, int], with_pre: bool) -> None:
+    cost, _ = _instance(*case)
+    r = _radius(cost)
+    pre = _pre(cost.shape[1]) if with_pre else None
+    ours = lscp(cost, r, predefined=pre)
+    ref = LSCP.from_cost_matrix(cost, r, predefined_facilities_arr=pre).solve(CBC)
+    assert ours.objective == pytest.approx(ref.problem.objective.value())
+    assert (cost[:, list(ours.selected)] <= r).any(axis=1).all()
+    if pre is not None:
+        assert set(pre.tolist()) <= set(ours.selected)
+    back = lscp_backup(cost, r, predefined=pre)
+    refb = LSCPB.from_cost_matrix(cost, r, CBC, predefined_facilities_arr=pre).solve(CBC)
+    single = int(((cost <= r).sum(axis=1) < 2).sum())  # spopt counts points that cannot be covered twice
+    assert back.objective + single == pytest.approx(refb.problem.objective.value())
+    assert len(back.selected) == len(ours.selected)
+    twice = ((cost[:, list(back.selected)] <= r).sum(axis=1) >= 2).sum()
+    assert back.objective == pytest.approx(twice)  # the objective is what the sites achieve
+
+
+@pytest.mark.parametrize("case", [*CASES, BIG])
+@pytest.mark.parametrize("with_pre", [False, True])
+def test_p_center_equals_spopt(case: tuple[int, int, int], with_pre: bool) -> None:
+    cost, _ = _instance(*case)
+    p = 3
+    pre = _pre(cost.shape[1]) if with_pre else None
+    ours = p_center(cost, p, predefined=pre)
+    if case == BIG:  # CBC needs minutes on the big p-center: compare with brute force instead
+        from itertools import combinations
+        m = cost.shape[1]
+        fixed = set() if pre is None else set(pre.tolist())
+        best = min(cost[:, list(s)].min(axis=1).max() for s in combinations(range(m), p) if fixed <= set(s))
+        assert ours.objective == pytest.approx(best)
+    else:
+        ref = PCenter.from_cost_matrix(cost, p, predefined_facilities_arr=pre).solve(CBC)
+        assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-7)
+    assert ours.objective == pytest.approx(cost[:, list(ours.selected)].min(axis=1).max())
+
+
+@pytest.mark.parametrize("case", [*CASES, BIG])
+@pytest.mark.parametrize("with_pre", [False, True])
+def test_capacitated_p_median_equals_spopt(case: tuple[int, int, int], with_pre: bool) -> None:
+    cost, w = _instance(*case)
+    m = cost.shape[1]
+    p = 4
+    cap = np.full(m, np.ceil(1.4 * w.sum() / p))
+    pre = _pre(m) if with_pre else None
+    ours = capacitated_p_median(cost, w, p, cap, predefined=pre)
+    ref = PMedian.from_cost_matrix(cost, w, p, predefined_facilities_arr=pre, facility_capacities=cap).solve(CBC)
+    assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-6)
+    load = np.bincount(np.asarray(ours.assignment), weights=w, minlength=m)
+    assert (load <= cap + 1e-6).all()
+    assert ours.objective == pytest.approx(float((w * cost[np.arange(len(w)), list(ours.assignment)]).sum()), rel=1e-6)
+    free = p_median(cost, w, p, predefined=pre)
+    assert ours.objective >= free.objective - 1e-6  # capacities can only cost more
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_predefined_sites_in_p_median_and_mclp(case: tuple[int, int, int]) -> None:
+    cost, w = _instance(*case)
+    m = cost.shape[1]
+    pre = _pre(m)
+    r = _radius(cost, 0.2)
+    ours = p_median(cost, w, 3, predefined=pre)
+    ref = PMedian.from_cost_matrix(cost, w, 3, predefined_facilities_arr=pre).solve(CBC)
+    assert ours.objective == pytest.approx(ref.problem.objective.value(), rel=1e-6)
+    assert set(pre.tolist()) <= set(ours.selected)
+    cov = mclp(cost, w, r, 3, predefined=pre)
+    refc = MCLP.from_cost_matrix(cost, w, r, 3, predefined_facilities_arr=pre).solve(CBC)
+    assert cov.objective == pytest.approx(refc.problem.objective.value(), rel=1e-6)
+    mask = np.zeros(m, bool)
+    mask[pre] = True
+    assert p_median(cost, w, 3, predefined=mask).objective == pytest.approx(ours.objective)
+
+
+def test_user_errors() -> None:
+    cost, w = _instance(7, 10, 4)
+    with pytest.raises(ConfigError):
+        p_center(cost, 2, predefined=[0, 1, 2])
+    with pytest.raises(InfeasibleError):
+        lscp(cost, 0.001)
+    with pytest.raises(InfeasibleError):
+        capacitated_p_median(cost, w, 2, np.full(4, 1.0))
