@@ -8,7 +8,14 @@ import pytest
 from spopt.locate import LSCP, LSCPB, MCLP, PCenter, PMedian
 
 from parklink.errors import ConfigError, InfeasibleError
-from parklink.logistics.sitemodels import capacitated_p_median, lscp, lscp_backup, mclp, p_center, p_median
+from parklink.logistics.sitemodels import (
+    capacitated_p_median,
+    lscp,
+    lscp_backup,
+    mclp,
+    p_center,
+    p_median,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 CBC = pulp.PULP_CBC_CMD(msg=False)
@@ -120,3 +127,60 @@ def test_user_errors() -> None:
         lscp(cost, 0.001)
     with pytest.raises(InfeasibleError):
         capacitated_p_median(cost, w, 2, np.full(4, 1.0))
+
+
+@pytest.mark.slow
+def test_recommend_sites_models_keep_and_tradeoff(dataset: dict[str, object]) -> None:
+    from parklink.datasets import chengyu, synthetic
+    from parklink.logistics.location import FUNCTIONS, recommend_sites
+    from parklink.logistics.network import build_network
+    from parklink.logistics.tradeoff import covered, weighted_cost
+
+    net = build_network(**dataset)  # type: ignore[arg-type]
+    firms = synthetic.generate_firms(dataset["regions"], chengyu.load("chain_segments"), n_firms=600, seed=3,  # type: ignore[arg-type]
+                                     parks=dataset["parks"])  # type: ignore[arg-type]
+    firms = firms[firms["province"] != "OUT"]
+    for key in ("supporting_processing", "logistics_trade"):
+        assert key in FUNCTIONS
+        base = recommend_sites(net, firms, key, p=3)
+        cost = base.explain["cost_cny_per_t"].to_numpy()
+        hours = base.explain["time_h"].to_numpy()
+        w = base.explain["demand"]["weight"].to_numpy()
+        t = base.tradeoff
+        # both ends are the two optimal solutions, measured by each other's objective
+        assert t["p_median_cost"].iloc[0] == pytest.approx(base.p_median.objective, rel=1e-6)
+        mc_cov = covered(hours, w, base.mclp.selected, base.function.service_h)
+        assert t["covered_share"].iloc[-1] * w.sum() == pytest.approx(mc_cov, rel=1e-6)
+        assert t["p_median_cost"].iloc[-1] == pytest.approx(weighted_cost(cost, w, base.mclp.selected), rel=1e-9)
+        # along the frontier cost rises and coverage rises (Pareto order), within the two optima
+        assert (t["p_median_cost"].diff().dropna() >= -1e-6).all()
+        assert (t["covered_share"].diff().dropna() >= -1e-9).all()
+        assert "p-median" in base.why and "MCLP" in base.why and "最大覆盖" in base.why
+    ids = base.sites["park_id"].tolist()
+    kept = ids[-1]
+    for model in ("lscp", "lscp-b", "pcenter", "cpmedian"):
+        rec = recommend_sites(net, firms, key, p=3, model=model, keep=(kept,), capacity_factor=2.0)
+        assert rec.extra is not None and rec.sites.loc[rec.sites["park_id"] == kept, "extra"].all()
+        assert rec.sites.loc[rec.sites["park_id"] == kept, "p_median"].all()
+        assert rec.sites.loc[rec.sites["park_id"] == kept, "mclp"].all()
+    with pytest.raises(ConfigError):
+        recommend_sites(net, firms, key, model="gravity")
+
+
+@pytest.mark.parametrize("case", CASES[2:])
+def test_tradeoff_frontier_on_random_instances(case: tuple[int, int, int]) -> None:
+    from parklink.logistics.tradeoff import covered, tradeoff, weighted_cost
+
+    cost, w = _instance(*case)
+    hours = cost / 50.0
+    service = float(np.quantile(hours, 0.15))
+    pm, mc = p_median(cost, w, 3), mclp(hours, w, service, 3)
+    t = tradeoff(cost, hours, w, service, pm, mc, points=3)
+    assert t["p_median_cost"].iloc[0] == pytest.approx(pm.objective, rel=1e-6)
+    assert t["covered_share"].iloc[-1] * w.sum() == pytest.approx(mc.objective, rel=1e-6)
+    assert t["p_median_cost"].iloc[-1] == pytest.approx(weighted_cost(cost, w, mc.selected))
+    assert (t["p_median_cost"].diff().dropna() >= -1e-6).all()
+    assert (t["covered_share"].diff().dropna() >= -1e-9).all()
+    # every frontier point is no worse than the p-median optimum and no better than the MCLP optimum
+    assert (t["cost_vs_optimum"] >= -1e-9).all() and (t["coverage_vs_optimum"] <= 1e-9).all()
+    assert covered(hours, w, pm.selected, service) <= mc.objective + 1e-9

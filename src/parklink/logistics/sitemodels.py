@@ -169,6 +169,36 @@ def p_median(cost: npt.ArrayLike, weights: npt.ArrayLike, p: int, *, predefined:
     return _finish("p_median", p, sol, y, c, w, None, sol.objective, _assignment_of(sol, x, ii, jj, len(c)))
 
 
+def p_median_with_coverage(cost: npt.ArrayLike, weights: npt.ArrayLike, p: int, cover_cost: npt.ArrayLike,
+                           service: float, min_covered: float, *, predefined: npt.ArrayLike | None = None,
+                           time_limit: float = 60.0, mip_gap: float = 0.0) -> LocationSolution:
+    """p-median subject to a coverage floor: ``Σ w_i z_i ≥ min_covered``, ``z_i ≤ Σ_j [cover_cost_ij ≤ service] y_j``.
+
+    The ε-constraint method (Haimes et al. 1971) on the two objectives of p-median and MCLP:
+    sweeping ``min_covered`` from the p-median's coverage to the MCLP optimum traces their
+    Pareto frontier. ``cover_cost`` (e.g. hours) may differ from ``cost`` (e.g. CNY/t).
+    """
+    c, w = _arrays(cost, weights)
+    h = np.asarray(cover_cost, float)
+    pre = _predefined(predefined, c.shape[1])
+    _check_p(p, c.shape[1], pre)
+    model, y, x, ii, jj = _assignment_model("p_median_coverage", c, w[:, None] * np.where(np.isfinite(c), c, 0.0), p,
+                                            pre, binary=False)
+    n = c.shape[0]
+    z = model.add_vars(n, name="covered", lb=0.0, ub=1.0)
+    nv = int(z[-1]) + 1
+    ai, aj = np.nonzero(h <= service)
+    rows = sp.csr_matrix((np.concatenate([-np.ones(len(ai)), np.ones(n)]),
+                          (np.concatenate([ai, np.arange(n)]), np.concatenate([y[aj], z]))), shape=(n, nv))
+    model.add_rows("coverage", rows=rows, ub=0.0)
+    model.add_row("coverage_floor", z, w, lb=float(min_covered))
+    sol = model.solve(time_limit=time_limit, mip_gap=mip_gap)
+    if not sol.feasible:
+        raise InfeasibleError(f"no {p} sites reach the coverage floor {min_covered:g} (status {sol.status})",
+                              ["coverage_floor"])
+    return _finish("p_median_coverage", p, sol, y, c, w, None, sol.objective, _assignment_of(sol, x, ii, jj, len(c)))
+
+
 def capacitated_p_median(cost: npt.ArrayLike, weights: npt.ArrayLike, p: int, capacities: npt.ArrayLike, *,
                          predefined: npt.ArrayLike | None = None, time_limit: float = 60.0,
                          mip_gap: float = 0.0) -> LocationSolution:
@@ -290,4 +320,4 @@ def lscp_backup(cost: npt.ArrayLike, service: float, *, predefined: npt.ArrayLik
 
 
 __all__ = ["MODELS", "LocationSolution", "capacitated_p_median", "lscp", "lscp_backup", "mclp", "p_center",
-           "p_median"]
+           "p_median", "p_median_with_coverage"]
