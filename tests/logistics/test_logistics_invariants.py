@@ -23,9 +23,9 @@ def test_symmetric_where_links_are_bidirectional(chengyu_network: Network) -> No
     assert no_water.links["bidirectional"].all()
     d = od_matrix(no_water, cargo="container", cache=False).values
     np.testing.assert_allclose(d, d.T, rtol=1e-12)
-    # the waterway is directed (barges are slower upstream): bulk OD is not symmetric
-    w = od_matrix(chengyu_network, ["port.yibin"], ["port.wanzhou-xintian"], cargo="bulk", weight="time", cache=False)
-    back = od_matrix(chengyu_network, ["port.wanzhou-xintian"], ["port.yibin"], cargo="bulk", weight="time", cache=False)
+    # the waterway is directed (barges are slower upstream): the bulk generalised cost is not symmetric
+    w = od_matrix(chengyu_network, ["port.yibin"], ["port.wanzhou-xintian"], cargo="bulk", weight="gc", cache=False)
+    back = od_matrix(chengyu_network, ["port.wanzhou-xintian"], ["port.yibin"], cargo="bulk", weight="gc", cache=False)
     assert route(chengyu_network, "port.yibin", "port.wanzhou-xintian", cargo="bulk").modes == ("water",)
     assert w.values[0, 0] < back.values[0, 0]
 

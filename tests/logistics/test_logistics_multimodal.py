@@ -23,7 +23,7 @@ def _corridor(mk: SimpleNamespace, road_km: float, rail_km: float) -> Network:
     links = [mk.link("ab", "a", "b", "road", road_km, road_km / 60.0, 0.45 * road_km),
              mk.link("a1", "a", "t1", "road", 1.0, 1.0 / 60.0, 0.45),
              mk.link("b2", "t2", "b", "road", 1.0, 1.0 / 60.0, 0.45),
-             mk.link("r", "t1", "t2", "rail", rail_km, rail_km / 35.0, 0.15 * rail_km)]
+             mk.link("r", "t1", "t2", "rail", rail_km, rail_km / 35.0, 0.155 * rail_km)]
     return Network.from_frames(*mk.frames(nodes, links), params=P)
 
 
@@ -33,7 +33,7 @@ def _hand_costs(cargo: str, road_km: float, rail_km: float) -> tuple[float, floa
     if cargo == "electronics":
         vot += 2_000_000.0 * 0.01 / 168
     road_rate = {"bulk": 0.35, "container": 0.45, "electronics": 0.80, "vehicles": 0.60}[cargo]
-    rail_rate = {"bulk": 0.10, "container": 0.15, "electronics": 0.25, "vehicles": 0.25}[cargo]
+    rail_rate = {"bulk": 0.10, "container": 0.155, "electronics": 0.25, "vehicles": 0.25}[cargo]
     handling = 25.0 * {"bulk": 0.6, "container": 1.0, "electronics": 1.5, "vehicles": 1.2}[cargo]
     all_road = road_rate * road_km + vot * road_km / 60.0
     access = 2 * (road_rate * 1.0 + vot / 60.0)

@@ -147,10 +147,14 @@ def register(app: typer.Typer) -> None:
         function: Annotated[str, typer.Option("--function", "-f", help="物流功能 Logistics function: trade, bonded, supporting, assembly.")] = "bonded",
         p: Annotated[int, typer.Option("--p", help="选址数量 Number of sites to choose.")] = 3,
         links: LinksOpt = None,
+        model: Annotated[str, typer.Option("--model", "-m", help="模型 Model: pmedian, mclp, lscp, lscp-b, pcenter, cpmedian (p-median and MCLP always run).")] = "pmedian",
+        keep: Annotated[list[str] | None, typer.Option("--keep", help="保留园区 Park id that must be a site (repeatable).")] = None,
+        capacity_factor: Annotated[float, typer.Option("--capacity-factor", help="容量系数 cpmedian: site capacity = factor × total demand / p.")] = 1.5,
     ) -> None:
-        """物流选址 Logistics-site location: p-median and maximal covering (HiGHS) among candidate parks."""
+        """物流选址 Logistics-site location: p-median, MCLP, LSCP, backup LSCP, p-center, capacitated p-median (HiGHS)."""
         from parklink.errors import NotFoundError
         from parklink.logistics.location import get_function, recommend_sites
+        from parklink.logistics.sitemodels import MODELS
 
         with user_errors():
             fn = get_function(function)
@@ -160,7 +164,8 @@ def register(app: typer.Typer) -> None:
                 firms = firms[firms["province"].astype(str) != "OUT"]
             if firms is None:
                 raise NotFoundError("没有企业数据 no firm data: run 'parklink db init' or 'parklink generate'")
-            rec = recommend_sites(net, firms, fn, p=p)
+            rec = recommend_sites(net, firms, fn, p=p, model=model, keep=tuple(keep or ()),
+                                  capacity_factor=capacity_factor)
             console.print(f"[bold]{bi(fn.name_zh, fn.name_en)}[/] · {bi('货类', 'cargo')} {fn.cargo} · p = {rec.p}")
             if inputs.synthetic_firms:
                 console.print(bi("注意：需求来自合成企业数据", "Note: demand comes from synthetic firms") + ".")
@@ -169,7 +174,21 @@ def register(app: typer.Typer) -> None:
                 f"MCLP {bi('覆盖率', 'covered share')}: {rec.mclp.covered_weight_share:.1%} "
                 f"({bi('服务标准', 'service standard')} {fn.service_h:g} h)"
             )
-            table = rec.sites[["park_id", "name_zh", "p_median", "mclp", "demand_assigned_cny_m",
-                               "mean_gc_cny_per_t", "demand_within_service_cny_m", "reason"]]
+            cols = ["park_id", "name_zh", "p_median", "mclp", "demand_assigned_cny_m", "mean_gc_cny_per_t",
+                    "demand_within_service_cny_m", "reason"]
+            if rec.extra is not None:
+                zh_m, en_m = MODELS[model]
+                console.print(f"{bi(zh_m, en_m)} {bi('目标值', 'objective')}: {rec.extra.objective:,.2f} · "
+                              f"{bi('选址', 'sites')}: {', '.join(rec.sites.loc[rec.sites['extra'], 'park_id'])} · "
+                              f"{bi('服务标准内可达需求', 'demand reachable within the standard')}: "
+                              f"{rec.extra.covered_weight_share:.1%}")
+                cols.insert(4, "extra")
+            table = rec.sites[cols].rename(columns={"extra": model})
             table = table.sort_values(["p_median", "mclp"], ascending=False).round(2)
             console.print(frame_table(table, bi("候选园区", "Candidate parks")))
+            console.print(rec.why)
+            trade = rec.tradeoff.copy()
+            for col, spec in (("cost_vs_optimum", "+.1%"), ("covered_share", ".1%"), ("coverage_vs_optimum", "+.1%")):
+                trade[col] = [format(float(v), spec) for v in trade[col]]
+            trade["p_median_cost"] = trade["p_median_cost"].round(0)
+            console.print(frame_table(trade, bi("成本与覆盖的折中", "Cost–coverage trade-off")))

@@ -30,6 +30,7 @@ cost of the function's cargo profile; coverage uses least travel time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
-from parklink.errors import ConfigError, InfeasibleError, NotFoundError, ValidationError
+from parklink.errors import ConfigError, NotFoundError, ValidationError
 from parklink.logistics.access import (
     _times_from,
     attach_points,
@@ -48,7 +48,17 @@ from parklink.logistics.access import (
 )
 from parklink.logistics.network import Network, split_modes
 from parklink.logistics.routing import many_to_many
-from parklink.optim import Model
+from parklink.logistics.sitemodels import (
+    MODELS,
+    LocationSolution,
+    capacitated_p_median,
+    lscp,
+    lscp_backup,
+    mclp,
+    p_center,
+    p_median,
+)
+from parklink.logistics.tradeoff import tradeoff, why_text
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -103,106 +113,6 @@ def get_function(name: str) -> LogisticsFunction:
 
 
 @dataclass(frozen=True, eq=False)
-class LocationSolution:
-    """Solution of one location model on a cost matrix (indices refer to its rows/columns)."""
-
-    model: str
-    p: int
-    selected: tuple[int, ...]
-    assignment: tuple[int, ...]
-    objective: float
-    covered_weight_share: float
-    status: str
-    mip_gap: float
-    seconds: float
-
-
-def _check(cost: FloatArray, weights: FloatArray, p: int) -> None:
-    if cost.ndim != 2 or cost.shape[0] != len(weights):
-        raise ValueError("cost must be (n_demand × n_sites) and weights of length n_demand")
-    if not 1 <= p <= cost.shape[1]:
-        raise ConfigError(f"p must be between 1 and the number of candidate sites ({cost.shape[1]}); got {p}")
-
-
-def p_median(
-    cost: npt.ArrayLike, weights: npt.ArrayLike, p: int, *, time_limit: float = 60.0, mip_gap: float = 0.0
-) -> LocationSolution:
-    """Solve the p-median problem (module docstring) with HiGHS; ``inf`` costs forbid assignments."""
-    c = np.asarray(cost, float)
-    w = np.asarray(weights, float)
-    _check(c, w, p)
-    n, m = c.shape
-    allowed = np.isfinite(c)
-    if not allowed.any(axis=1).all():
-        bad = int(np.flatnonzero(~allowed.any(axis=1))[0])
-        raise InfeasibleError(f"demand point {bad} cannot reach any candidate site", ["assignment"])
-    ii, jj = np.nonzero(allowed)
-    model = Model("p_median", sense="min")
-    y = model.add_binaries(m, name="open")
-    x = model.add_vars(len(ii), name="assign", lb=0.0, ub=1.0, obj=w[ii] * c[ii, jj])
-    k = len(ii)
-    nv = m + k
-    assign = sp.csr_matrix((np.ones(k), (ii, x)), shape=(n, nv))
-    model.add_rows("assignment", rows=assign, lb=1.0, ub=1.0)
-    link = sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
-                          (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([x, y[jj]]))), shape=(k, nv))
-    model.add_rows("open_before_assign", rows=link, ub=0.0)
-    model.add_row("p_sites", y, np.ones(m), lb=float(p), ub=float(p))
-    sol = model.solve(time_limit=time_limit, mip_gap=mip_gap)
-    if not sol.feasible:
-        raise InfeasibleError(f"p-median has no solution (status {sol.status})", ["p_sites"])
-    open_ = np.flatnonzero(sol.value(y) > 0.5)
-    xv = sol.value(x)
-    best = np.full(n, -1, np.int64)
-    share = np.zeros(n)
-    for a, i, j in zip(xv, ii, jj, strict=True):
-        if a > share[i]:
-            share[i], best[i] = a, j
-    return LocationSolution("p_median", p, tuple(int(j) for j in open_), tuple(int(b) for b in best),
-                            float(sol.objective), 1.0, sol.status, float(sol.mip_gap), float(sol.seconds))
-
-
-def mclp(
-    cost: npt.ArrayLike,
-    weights: npt.ArrayLike,
-    service: float,
-    p: int,
-    *,
-    time_limit: float = 60.0,
-    mip_gap: float = 0.0,
-) -> LocationSolution:
-    """Solve the maximal covering location problem (module docstring) with HiGHS.
-
-    A demand point is covered by a site when ``cost <= service``.
-    """
-    c = np.asarray(cost, float)
-    w = np.asarray(weights, float)
-    _check(c, w, p)
-    n, m = c.shape
-    a = (c <= service).astype(float)
-    model = Model("mclp", sense="max")
-    y = model.add_binaries(m, name="open")
-    z = model.add_vars(n, name="covered", lb=0.0, ub=1.0, obj=w)
-    nv = m + n
-    ai, aj = np.nonzero(a)
-    rows = sp.csr_matrix((np.concatenate([-np.ones(len(ai)), np.ones(n)]),
-                          (np.concatenate([ai, np.arange(n)]), np.concatenate([y[aj], z]))), shape=(n, nv))
-    model.add_rows("coverage", rows=rows, ub=0.0)
-    model.add_row("p_sites", y, np.ones(m), lb=float(p), ub=float(p))
-    sol = model.solve(time_limit=time_limit, mip_gap=mip_gap)
-    if not sol.feasible:
-        raise InfeasibleError(f"MCLP has no solution (status {sol.status})", ["p_sites"])
-    open_ = np.flatnonzero(sol.value(y) > 0.5)
-    sub = np.where(np.isfinite(c[:, open_]), c[:, open_], np.inf) if len(open_) else np.full((n, 1), np.inf)
-    best = np.where(np.isfinite(sub.min(axis=1)), open_[np.argmin(sub, axis=1)] if len(open_) else -1, -1)
-    covered = (a[:, open_].sum(axis=1) > 0) if len(open_) else np.zeros(n, bool)
-    total = float(w.sum())
-    return LocationSolution("mclp", p, tuple(int(j) for j in open_), tuple(int(b) for b in best),
-                            float(sol.objective), float(w[covered].sum() / total) if total > 0 else 0.0,
-                            sol.status, float(sol.mip_gap), float(sol.seconds))
-
-
-@dataclass(frozen=True, eq=False)
 class SiteRecommendation:
     """Recommended sites for one logistics function under both models, with the evidence."""
 
@@ -212,6 +122,9 @@ class SiteRecommendation:
     p_median: LocationSolution
     mclp: LocationSolution
     explain: Mapping[str, pd.DataFrame] = field(default_factory=dict, compare=False)
+    extra: LocationSolution | None = None
+    tradeoff: pd.DataFrame = field(default_factory=pd.DataFrame)
+    why: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate park: chosen by p-median / MCLP, demand served, mean cost."""
@@ -226,6 +139,10 @@ class SiteRecommendation:
             "mclp_sites": self.sites.loc[self.sites["mclp"], "park_id"].tolist(),
             "p_median_objective": self.p_median.objective, "mclp_covered_share": self.mclp.covered_weight_share,
             "service_h": self.function.service_h,
+            "extra_model": None if self.extra is None else self.extra.model,
+            "extra_sites": [] if self.extra is None else self.sites.loc[self.sites["extra"], "park_id"].tolist(),
+            "extra_objective": None if self.extra is None else self.extra.objective,
+            "tradeoff": self.tradeoff.to_dict(orient="records"), "why": self.why,
         }
 
 
@@ -315,14 +232,25 @@ def recommend_sites(
     p: int = 3,
     transactions: pd.DataFrame | None = None,
     time_limit: float = 60.0,
+    model: str = "pmedian",
+    keep: Sequence[str] = (),
+    capacity_factor: float = 1.5,
 ) -> SiteRecommendation:
     """Recommend ``p`` parks for a logistics function by p-median (cost) and MCLP (coverage).
 
     Demand: :func:`firm_demand` for the function's chains; costs: least generalised cost
     (CNY/t) of the function's cargo profile; coverage: least travel time within the
-    function's service standard (hours). Raises :class:`NotFoundError` when no park is
-    eligible or no firm demand exists, :class:`ConfigError` for a bad ``p``.
+    function's service standard (hours). Both models always run, with their trade-off
+    (:func:`parklink.logistics.tradeoff.tradeoff`); ``model`` adds one more of
+    :data:`parklink.logistics.sitemodels.MODELS` (``lscp``, ``lscp-b``, ``pcenter`` on
+    hours within the service standard; ``cpmedian`` on cost with every site's capacity
+    = ``capacity_factor`` × total demand / p, an assumption). ``keep``: park ids that must
+    be among the sites (existing logistics parks kept) in every model. Raises
+    :class:`NotFoundError` when no park is eligible, no firm demand exists or a kept park
+    is not a candidate, :class:`ConfigError` for a bad ``p`` or model.
     """
+    if model not in MODELS:
+        raise ConfigError(f"unknown location model {model!r}; expected one of {', '.join(MODELS)}")
     fn = function if isinstance(function, LogisticsFunction) else get_function(function)
     cands = candidate_parks(network, fn)
     eligible = cands[cands["eligible"]].reset_index(drop=True)
@@ -342,11 +270,19 @@ def recommend_sites(
     if not reach.all():
         cost, hours, w = cost[reach], hours[reach], w[reach]
         demand = demand.iloc[np.flatnonzero(reach)].reset_index(drop=True)
-    pm = p_median(cost, w, pp, time_limit=time_limit)
-    mc = mclp(hours, w, fn.service_h, pp, time_limit=time_limit)
+    ids = eligible["park_id"].astype(str).tolist()
+    missing = [k for k in keep if k not in ids]
+    if missing:
+        raise NotFoundError(f"保留园区不是候选 kept park(s) not eligible for {fn.name_en}: {', '.join(missing)}")
+    pre = np.array([ids.index(k) for k in keep], np.int64)
+    pm = p_median(cost, w, pp, predefined=pre, time_limit=time_limit)
+    mc = mclp(hours, w, fn.service_h, pp, predefined=pre, time_limit=time_limit)
+    extra = _extra_model(model, cost, hours, w, pp, fn.service_h, pre, capacity_factor, time_limit)
     table = eligible.copy()
     table["p_median"] = np.isin(np.arange(len(eligible)), pm.selected)
     table["mclp"] = np.isin(np.arange(len(eligible)), mc.selected)
+    table["extra"] = np.isin(np.arange(len(eligible)), extra.selected) if extra is not None else False
+    table["kept"] = np.isin(np.arange(len(eligible)), pre)
     assign = np.asarray(pm.assignment)
     table["demand_assigned_cny_m"] = [float(w[assign == j].sum()) for j in range(len(eligible))]
     with np.errstate(invalid="ignore"):
@@ -356,4 +292,30 @@ def recommend_sites(
     explain = {"candidates": cands, "demand": demand,
                "cost_cny_per_t": pd.DataFrame(cost, index=demand["node_id"], columns=sites),
                "time_h": pd.DataFrame(hours, index=demand["node_id"], columns=sites)}
-    return SiteRecommendation(fn, pp, table, pm, mc, explain)
+    trade = tradeoff(cost, hours, w, fn.service_h, pm, mc, predefined=pre, labels=ids, time_limit=time_limit)
+    return SiteRecommendation(fn, pp, table, pm, mc, explain, extra, trade, why_text(fn.service_h, trade))
+
+
+def _extra_model(model: str, cost: FloatArray, hours: FloatArray, w: FloatArray, p: int, service: float,
+                 pre: npt.NDArray[np.int64], capacity_factor: float, time_limit: float) -> LocationSolution | None:
+    """The additional model asked for (None for the two that always run)."""
+    if model in ("lscp", "lscp-b"):
+        # demand no candidate reaches within the standard cannot be covered by any site set:
+        # the covering models run on the rest (the CLI reports how much was left out)
+        ok = (hours <= service).any(axis=1)
+        if not ok.any():
+            raise NotFoundError(f"no demand point lies within {service:g} h of a candidate park")
+        solve = lscp if model == "lscp" else lscp_backup
+        sol = solve(hours[ok], service, predefined=pre, time_limit=time_limit)
+        open_ = np.asarray(sol.selected, np.int64)
+        near = open_[np.argmin(hours[:, open_], axis=1)]
+        share = float(w[ok].sum() / w.sum()) if w.sum() > 0 else 0.0
+        return dataclasses.replace(sol, assignment=tuple(int(j) for j in near), covered_weight_share=share)
+    if model == "pcenter":
+        return p_center(hours, p, predefined=pre, time_limit=time_limit)
+    if model == "cpmedian":
+        if capacity_factor < 1.0:
+            raise ConfigError("capacity factor must be at least 1 (p sites must hold the total demand)")
+        cap = np.full(cost.shape[1], capacity_factor * float(w.sum()) / p)
+        return capacitated_p_median(cost, w, p, cap, predefined=pre, time_limit=time_limit)
+    return None

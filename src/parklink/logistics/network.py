@@ -34,6 +34,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from parklink.errors import ValidationError
+from parklink.logistics.expressways import expressway_links
 from parklink.logistics.layers import (
     RAIL_FACT_URL,
     RAIL_LINES,
@@ -73,13 +74,19 @@ def build_network(
     boundaries: Mapping[str, Any] | None = None,
     params: Parameters = DEFAULT_PARAMETERS,
     rail_lines: Mapping[str, tuple[str, str, bool, tuple[RailStop, ...]]] = RAIL_LINES,
+    as_of: int | None = None,
+    expressways: pd.DataFrame | None = None,
 ) -> Network:
     """Build the approximate multimodal network from dataset frames (see the module docstring).
 
-    ``regions`` per ``parklink.tables.REGIONS`` (district rows with seat points are used);
-    ``parks`` per ``PARKS``; ``transport_nodes`` per ``TRANSPORT_NODES``; ``boundaries`` a
-    GeoJSON FeatureCollection with property ``adcode``. Distances are great-circle km ×
-    the mode's detour factor; times = km / speed; costs = km × container tariff.
+    A pure function of its arguments. ``regions`` per ``parklink.tables.REGIONS`` (district
+    rows with seat points are used); ``parks`` per ``PARKS``; ``transport_nodes`` per
+    ``TRANSPORT_NODES``; ``boundaries`` a GeoJSON FeatureCollection with property ``adcode``;
+    ``as_of`` a year: only expressway links open by then (``None``: today's network);
+    ``expressways`` an expressway link table (default: the shipped ``expressways.csv``; an
+    empty frame leaves the layer out). Ordinary-road distances are great-circle km × the
+    calibrated detour factor, times = km / speed; costs = km × container tariff. Expressway
+    speeds follow ``params.vehicle`` (see :mod:`parklink.logistics.expressways`).
     """
     params.check()
     p = params
@@ -159,6 +166,15 @@ def build_network(
             links.append(local)
 
     hub_frame = pd.DataFrame(hub_rows, columns=list(NODE_COLUMNS))
+
+    # expressways between seats (and sourced hub points) along the stated alignments
+    if expressways is None or len(expressways):
+        coords = pd.DataFrame({"lon": seat_xy[:, 0], "lat": seat_xy[:, 1]}, index=pd.Index(seat_ids))
+        if len(hub_frame):
+            coords = pd.concat([coords, hub_frame.set_index("node_id")[["lon", "lat"]].astype(float)])
+        fast, fast_explain = expressway_links(coords, p, as_of=as_of, frame=expressways)
+        links.append(fast)
+        explain["expressways"] = fast_explain
     hub_modes = hub_frame["modes"].map(split_modes) if len(hub_frame) else pd.Series(dtype=object)
 
     # rail lines
@@ -216,6 +232,7 @@ __all__ = [
     "build_network",
     "densify_with_local_roads",
     "haversine_km",
+    "iter_rows",
     "neighbour_pairs",
     "read_links",
     "read_nodes",

@@ -37,6 +37,11 @@ REFERENCE_CARGO = "container"
 """Imported links carry one ``cost_cny_per_t``; it is read as the container-profile cost."""
 
 _ASSUME = "assumption"
+_FACTS = "shared/reference/freight-facts.md"
+_CALIBRATED = (
+    "calibrated: least squares on log time and log distance against the stated road figures "
+    "(parklink.logistics.calibration; freight facts §2), a third of the pairs held out"
+)
 _BALLOU = (
     "Ballou, Rahardja & Sakai (2002), Selected country circuity factors for road travel "
     "distance estimation, Transportation Research A 36(9):843-848 (range 1.1-1.6); "
@@ -49,11 +54,23 @@ _TRUCK_LIMIT = (
 )
 
 
+_ROAD_RATES = {"bulk": 0.35, "container": 0.45, "electronics": 0.80, "vehicles": 0.60}
+_RAIL_RATES = {"bulk": 0.10, "container": 0.155, "electronics": 0.25, "vehicles": 0.25}
+WATER_SHARE_OF_RAIL = 0.55
+WATER_SHARE_OF_ROAD = 0.135
+"""Midpoints of the stated ranges "water costs 50–60% of rail and 12–15% of road" (freight facts §5)."""
+
+
+def water_rate(rail: float, road: float) -> float:
+    """Water tariff derived from the rail and road tariffs: mean of 55% of rail and 13.5% of road."""
+    return round((WATER_SHARE_OF_RAIL * rail + WATER_SHARE_OF_ROAD * road) / 2.0, 3)
+
+
 def _rates() -> dict[str, dict[str, float]]:
     return {
-        "road": {"bulk": 0.35, "container": 0.45, "electronics": 0.80, "vehicles": 0.60},
-        "rail": {"bulk": 0.10, "container": 0.15, "electronics": 0.25, "vehicles": 0.25},
-        "water": {"bulk": 0.03, "container": 0.05, "electronics": 0.08, "vehicles": 0.07},
+        "road": dict(_ROAD_RATES),
+        "rail": dict(_RAIL_RATES),
+        "water": {c: water_rate(_RAIL_RATES[c], _ROAD_RATES[c]) for c in _ROAD_RATES},
         "air": {"electronics": 2.00},
     }
 
@@ -80,12 +97,12 @@ class Parameters:
     """
 
     speed_kmh: dict[str, float] = field(
-        default_factory=lambda: {"road": 60.0, "rail": 35.0, "air": 500.0}
+        default_factory=lambda: {"road": 62.9, "rail": 35.0, "air": 500.0}
     )
     water_speed_down_kmh: float = 14.0
     water_speed_up_kmh: float = 9.0
     detour: dict[str, float] = field(
-        default_factory=lambda: {"road": 1.3, "rail": 1.25, "water": 1.35, "air": 1.05}
+        default_factory=lambda: {"road": 1.10, "rail": 1.25, "water": 1.35, "air": 1.05}
     )
     rate: dict[str, dict[str, float]] = field(default_factory=_rates)
     allowed_modes: dict[str, tuple[str, ...]] = field(default_factory=_allowed)
@@ -110,6 +127,9 @@ class Parameters:
     obsolescence_per_week: dict[str, float] = field(
         default_factory=lambda: {"electronics": 0.01}
     )
+    vehicle: str = "truck"
+    expressway_truck_kmh: float = 100.0
+    expressway_default_kmh: float = 100.0
     connector_speed_kmh: float = 30.0
     min_connector_km: float = 1.0
     local_radius_km: float = 15.0
@@ -124,6 +144,10 @@ class Parameters:
         for mode in ("road", "rail", "air"):
             if self.speed_kmh.get(mode, 0.0) <= 0:
                 raise ConfigError(f"speed of mode {mode!r} must be positive")
+        if self.vehicle not in ("truck", "car"):
+            raise ConfigError(f"vehicle must be 'truck' or 'car'; got {self.vehicle!r}")
+        if self.expressway_truck_kmh <= 0 or self.expressway_default_kmh <= 0:
+            raise ConfigError("expressway speeds must be positive")
         if self.water_speed_down_kmh <= 0 or self.water_speed_up_kmh <= 0:
             raise ConfigError("barge speeds must be positive")
         for cargo in CARGO_PROFILES:
@@ -175,23 +199,38 @@ class Parameters:
             rows.append((zh, en, mode, cargo, float(value), unit, src, conf))
 
         speed_src = {
-            "road": _TRUCK_LIMIT,
-            "rail": "assumption: average commercial speed of freight trains incl. stops and marshalling",
-            "air": "assumption: block speed of short regional sectors",
+            "road": ("ordinary roads (fallback layer between neighbouring seats); " + _CALIBRATED, "calibrated"),
+            "rail": ("assumption: average commercial speed of freight trains incl. stops and marshalling; checked "
+                     f"against {_FACTS} §3b: Chengdu–Qinzhou 1,669 km in ~55 h (30 km/h, confirmed), Chongqing–"
+                     "Duisburg 11,179 km in 11–12 days (39–42 km/h, likely)", _ASSUME),
+            "air": ("assumption: block speed of short regional sectors", _ASSUME),
         }
         for mode, v in self.speed_kmh.items():
-            add("速度", "speed", mode, "*", v, "km/h", speed_src.get(mode, _ASSUME), _ASSUME)
+            src, conf = speed_src.get(mode, (_ASSUME, _ASSUME))
+            add("速度", "speed", mode, "*", v, "km/h", src, conf)
+        add("高速公路货车限速", "expressway truck speed cap", "road", "*", self.expressway_truck_kmh, "km/h",
+            _TRUCK_LIMIT, "likely")
+        add("高速公路缺省设计速度", "expressway default design speed", "road", "*", self.expressway_default_kmh,
+            "km/h", "assumption: used where the reference gives no design speed (listed in the expressway "
+            "explain table)", _ASSUME)
         add("下水航速", "barge speed downstream", "water", "*", self.water_speed_down_kmh, "km/h",
-            "assumption: laden barge/container ship with the Yangtze current", _ASSUME)
+            "assumption: laden barge/container ship with the Yangtze current (no freight barge speed found; "
+            f"{_FACTS} §4: the Wanzhou–Shanghai liner takes 10 days, ~9 km/h door to door incl. the Three "
+            "Gorges locks)", _ASSUME)
         add("上水航速", "barge speed upstream", "water", "*", self.water_speed_up_kmh, "km/h",
-            "assumption: laden barge/container ship against the current (Three Gorges reservoir)", _ASSUME)
+            "assumption: laden barge/container ship against the current (Three Gorges reservoir); the "
+            f"Zhoushan–Wanzhou river-sea ship took ~16 days upstream ({_FACTS} §4, likely)", _ASSUME)
         for mode, v in self.detour.items():
-            src = _BALLOU if mode == "road" else "assumption: network km per great-circle km"
-            add("绕行系数", "detour factor", mode, "*", v, "km/km", src, _ASSUME)
+            if mode == "road":
+                add("绕行系数", "detour factor", mode, "*", v, "km/km",
+                    "ordinary roads; " + _CALIBRATED + "; fit bounded to 1.1–1.6 (" + _BALLOU + ")", "calibrated")
+            else:
+                add("绕行系数", "detour factor", mode, "*", v, "km/km",
+                    "assumption: network km per great-circle km", _ASSUME)
         for mode, by_cargo in self.rate.items():
             for cargo, v in by_cargo.items():
-                add("运价", "tariff", mode, cargo, v, "CNY/(t·km)",
-                    "assumption: order of magnitude of market rates; replace with local tariffs", _ASSUME)
+                src, conf = _tariff_source(mode, cargo)
+                add("运价", "tariff", mode, cargo, v, "CNY/(t·km)", src, conf)
         for mode, v in self.handling_time_h.items():
             add("换装时间", "handling time per transfer", mode, "*", v, "h",
                 "assumption: terminal dwell incl. customs-free transshipment", _ASSUME)
@@ -223,6 +262,19 @@ class Parameters:
             rows,
             columns=["name_zh", "name_en", "mode", "cargo", "value", "unit", "source", "confidence"],
         )
+
+
+def _tariff_source(mode: str, cargo: str) -> tuple[str, str]:
+    """(source, confidence) of one tariff."""
+    if mode == "rail" and cargo == "container":
+        return (f"{_FACTS} §5: national average rail basic freight price 0.1551 CNY/t·km (2016, ipoipo.cn)", "likely")
+    if mode == "water":
+        return (f"derived: mean of {WATER_SHARE_OF_RAIL:.0%} of the rail and {WATER_SHARE_OF_ROAD:.1%} of the road "
+                f"tariff ({_FACTS} §5: water costs 50–60% of rail and 12–15% of road; CCTV 2023, likely)", "derived")
+    if mode == "road":
+        return ("assumption: no road freight rate found; consistent with 'rail price is less than 25% of the road "
+                f"price' ({_FACTS} §5, c. 2009: rail 0.1031 → road > 0.41 CNY/t·km)", _ASSUME)
+    return ("assumption: order of magnitude of market rates; replace with local tariffs", _ASSUME)
 
 
 def check_cargo(cargo: str) -> str:
