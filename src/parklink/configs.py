@@ -59,7 +59,7 @@ def config_hash(kind: str, config: Any) -> str:
 def _check(field_name: str, value: Any, allowed: tuple[Any, ...]) -> list[Problem]:
     if value in allowed:
         return []
-    return [Problem("configuration", None, field_name, value,
+    return [Problem("configuration", None, field_name, None if value is None else str(value),
                     f"unknown {field_name.replace('_', ' ')}; expected one of {', '.join(map(str, allowed))}")]
 
 
@@ -95,9 +95,9 @@ class EvaluationConfig:
         problems += _check("weighting", self.weighting, (*WEIGHTINGS, "ahp", "given"))
         problems += _check("travel_time", self.travel_time, TRAVEL_TIME_SOURCES)
         if not 1 <= self.draws <= MAX_DRAWS:
-            problems.append(Problem("configuration", None, "draws", self.draws, f"expected 1..{MAX_DRAWS}"))
+            problems.append(Problem("configuration", None, "draws", str(self.draws), f"expected 1..{MAX_DRAWS}"))
         if self.top_k < 1:
-            problems.append(Problem("configuration", None, "top_k", self.top_k, "expected ≥ 1"))
+            problems.append(Problem("configuration", None, "top_k", str(self.top_k), "expected ≥ 1"))
         if self.weights is not None:
             total = sum(w for _k, w in self.weights)
             if total <= 0 or any(w < 0 for _k, w in self.weights):

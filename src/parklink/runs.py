@@ -107,8 +107,8 @@ class EvaluationRun:
             **self.meta,
             "method": self.evaluation.result.method, "weighting": self.evaluation.weights.method,
             "synthetic": bool(self.evaluation.synthetic),
-            "parks": [{"park_id": str(r.park_id), "rank": int(r.rank), "score": float(r.score)}
-                      for r in df[["park_id", "rank", "score"]].itertuples()],
+            "parks": [{"park_id": str(pid), "rank": int(rank), "score": float(score)}
+                      for pid, rank, score in zip(df["park_id"], df["rank"], df["score"], strict=True)],
         }
 
 
@@ -222,8 +222,9 @@ class DesignationRun:
         """Designated parks: ``park_id`` and ``year``, sorted (the comparable answer)."""
         plan = self.result.plan
         d = plan[plan["designated"].astype(bool)]
-        return sorted(({"park_id": str(r.park_id), "year": None if pd.isna(r.year) else int(r.year)}
-                       for r in d[["park_id", "year"]].itertuples()), key=lambda x: x["park_id"])
+        out: list[dict[str, Any]] = [{"park_id": str(pid), "year": None if pd.isna(year) else int(year)}
+                                     for pid, year in zip(d["park_id"], d["year"], strict=True)]
+        return sorted(out, key=lambda x: str(x["park_id"]))
 
 
 def designate(inputs: Inputs, config: DesignationConfig | None = None, *,

@@ -45,7 +45,7 @@ def ranking_geojson(ev: Evaluation, parks: pd.DataFrame) -> dict[str, Any]:
 def evaluation_section(ev: Evaluation, parks: pd.DataFrame, *, rows: int = 30) -> Section:
     """A plan :class:`Section` from a finished evaluation."""
     k = ev.robustness.monte_carlo.top_k
-    rank = ev.to_frame().drop(columns=["alternative"]).head(rows)
+    rank = ev.to_frame().rename(columns={"alternative": "park_id"}).head(rows)
     c = ev.robustness.correlations
     base = ev.robustness.base
     corr = pd.DataFrame(
