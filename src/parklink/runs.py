@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -34,6 +34,7 @@ from parklink.configs import (
 )
 from parklink.errors import ValidationError
 from parklink.inputs import Inputs
+from parklink.results import Result, frozen_tables
 
 if TYPE_CHECKING:
     from parklink.chains.diagnosis import ChainDiagnosis
@@ -47,25 +48,6 @@ __all__ = [
     "ChainsRun", "DesignationRun", "EvaluationRun", "Result", "RouteRun", "designate", "diagnose_chains",
     "evaluate", "find_route", "frozen_tables", "park_scores",
 ]
-
-
-@runtime_checkable
-class Result(Protocol):
-    """The protocol of every analysis result."""
-
-    def to_frame(self) -> pd.DataFrame:
-        """The main table (rows carry ids)."""
-
-    def explain(self) -> Mapping[str, pd.DataFrame]:
-        """Intermediate tables, read-only."""
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready key figures."""
-
-
-def frozen_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
-    """A read-only mapping of copies of ``tables`` (changing a copy leaves the result intact)."""
-    return MappingProxyType({k: v.copy() for k, v in tables.items()})
 
 
 def _meta(inputs: Inputs, fp: Fingerprint, config: Any) -> dict[str, Any]:
