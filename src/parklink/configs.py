@@ -59,7 +59,7 @@ def config_hash(kind: str, config: Any) -> str:
 def _check(field_name: str, value: Any, allowed: tuple[Any, ...]) -> list[Problem]:
     if value in allowed:
         return []
-    return [Problem("configuration", None, field_name, value,
+    return [Problem("configuration", None, field_name, None if value is None else str(value),
                     f"unknown {field_name.replace('_', ' ')}; expected one of {', '.join(map(str, allowed))}")]
 
 

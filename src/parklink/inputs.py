@@ -243,13 +243,15 @@ def embedded_inputs(*, firm_root: Path | None = None) -> Inputs:
 def session_inputs(session: Session, *, firm_root: Path | None = None) -> Inputs:
     """The bundle read in ``session`` (one transaction: frames and data version agree);
     the embedded dataset when the database holds no regions and no parks."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, inspect, select
 
     from parklink.store import models as m
     from parklink.store.db import redact
     from parklink.store.io import read_frame
     from parklink.store.version import data_version
 
+    if not inspect(session.connection()).has_table(m.Region.__tablename__):
+        return embedded_inputs(firm_root=firm_root)  # schema not created yet: an empty database
     n = (session.scalar(select(func.count()).select_from(m.Region)) or 0) + (
         session.scalar(select(func.count()).select_from(m.Park)) or 0)
     if not n:
@@ -264,22 +266,24 @@ def read_inputs(url: str | None = None, *, firm_root: Path | None = None) -> Inp
     """The bundle of the database ``url`` (default: the configured one) and the firm dataset
     under ``firm_root`` (default: ``PARKLINK_DATA_DIR/firms``).
 
-    Falls back to the embedded dataset when the database is empty, or when no ``url`` was
-    given and the default database cannot be opened (not created yet); an explicit ``url``
-    that fails raises.
+    Falls back to the embedded dataset when the database is empty (no regions and no parks,
+    or no tables yet), or when no ``url`` was given and the default SQLite file does not
+    exist; a database that cannot be read raises ConfigError.
     """
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from parklink.store.db import session_scope
+    from parklink.errors import ConfigError
+    from parklink.store.db import database_url, redact, session_scope
 
+    resolved = database_url(url)
+    if url is None:
+        parsed = make_url(resolved)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            return embedded_inputs(firm_root=firm_root)  # the default database was never created
     try:
-        with session_scope(url) as session:
+        with session_scope(resolved) as session:
             return session_inputs(session, firm_root=firm_root)
     except SQLAlchemyError as exc:
-        if url is not None:
-            from parklink.errors import ConfigError
-            from parklink.store.db import redact
-
-            raise ConfigError(f"cannot read the database {redact(url)} (数据库无法读取; run 'parklink db init'): "
-                              f"{type(exc).__name__}") from None
-        return embedded_inputs(firm_root=firm_root)
+        raise ConfigError(f"cannot read the database {redact(resolved)} (数据库无法读取; run 'parklink db init'): "
+                          f"{type(exc).__name__}") from None

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -76,7 +77,7 @@ def evaluation_designation_hook(inputs: Inputs) -> list[Section] | None:
         return None
     ev = evaluate(inputs, EvaluationConfig())
     evaluation = evaluation_section(ev.evaluation, parks)
-    evaluation = _with_fingerprint(evaluation, ev.summary())
+    evaluation = _with_fingerprint(evaluation, {**ev.summary(), "parks": ev.scores_json()["parks"]})
     cfg = plan_designation_config(inputs)
     try:
         run = designate(inputs, cfg, scores=(ev.evaluation.scores(), bool(ev.evaluation.synthetic)))
@@ -88,7 +89,7 @@ def evaluation_designation_hook(inputs: Inputs) -> list[Section] | None:
         if run.synthetic:
             designation = Section(designation.key, designation.title_zh, designation.title_en, designation.summary,
                                   designation.tables, designation.notes, True)
-        designation = _with_fingerprint(designation, run.summary())
+        designation = _with_fingerprint(designation, {**run.summary(), "designated": run.designated()})
     except InfeasibleError as exc:
         designation = Section(
             key="designation",
@@ -118,8 +119,9 @@ def calibration_hook(inputs: Inputs) -> Section | None:
     return calibration_section(run.calibration, {k: run.summary()[k] for k in ("fingerprint", "config", "source")})
 
 
-def _with_fingerprint(section: Section, summary: Mapping[str, object]) -> Section:
-    extra: dict[str, object] = {k: summary[k] for k in ("fingerprint", "config", "source") if k in summary}
+def _with_fingerprint(section: Section, summary: dict[str, Any]) -> Section:
+    extra: dict[str, Any] = {k: summary[k] for k in ("fingerprint", "config", "source", "parks", "designated")
+                             if k in summary}
     return Section(section.key, section.title_zh, section.title_en, {**section.summary, **extra}, section.tables,
                    section.notes, section.synthetic)
 

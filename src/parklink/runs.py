@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,6 +35,7 @@ from parklink.configs import (
 )
 from parklink.errors import ValidationError
 from parklink.inputs import Inputs
+from parklink.results import Result, frozen_tables
 
 if TYPE_CHECKING:
     from parklink.chains.diagnosis import ChainDiagnosis
@@ -49,25 +50,6 @@ __all__ = [
     "CalibrationRun", "ChainsRun", "DesignationRun", "EvaluationRun", "Result", "RouteRun", "calibrate", "designate", "diagnose_chains",
     "evaluate", "find_route", "frozen_tables", "park_scores",
 ]
-
-
-@runtime_checkable
-class Result(Protocol):
-    """The protocol of every analysis result."""
-
-    def to_frame(self) -> pd.DataFrame:
-        """The main table (rows carry ids)."""
-
-    def explain(self) -> Mapping[str, pd.DataFrame]:
-        """Intermediate tables, read-only."""
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready key figures."""
-
-
-def frozen_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
-    """A read-only mapping of copies of ``tables`` (changing a copy leaves the result intact)."""
-    return MappingProxyType({k: v.copy() for k, v in tables.items()})
 
 
 def _meta(inputs: Inputs, fp: Fingerprint, config: Any) -> dict[str, Any]:
@@ -109,8 +91,8 @@ class EvaluationRun:
             **self.meta,
             "method": self.evaluation.result.method, "weighting": self.evaluation.weights.method,
             "synthetic": bool(self.evaluation.synthetic),
-            "parks": [{"park_id": str(r["park_id"]), "rank": int(r["rank"]), "score": float(r["score"])}
-                      for r in df[["park_id", "rank", "score"]].to_dict("records")],
+            "parks": [{"park_id": str(pid), "rank": int(rank), "score": float(score)}
+                      for pid, rank, score in zip(df["park_id"], df["rank"], df["score"], strict=True)],
         }
 
 
@@ -267,8 +249,9 @@ class DesignationRun:
         """Designated parks: ``park_id`` and ``year``, sorted (the comparable answer)."""
         plan = self.result.plan
         d = plan[plan["designated"].astype(bool)]
-        return sorted(({"park_id": str(r["park_id"]), "year": None if pd.isna(r["year"]) else int(r["year"])}
-                       for r in d[["park_id", "year"]].to_dict("records")), key=lambda x: x["park_id"])
+        out: list[dict[str, Any]] = [{"park_id": str(pid), "year": None if pd.isna(year) else int(year)}
+                                     for pid, year in zip(d["park_id"], d["year"], strict=True)]
+        return sorted(out, key=lambda x: str(x["park_id"]))
 
 
 def designate(inputs: Inputs, config: DesignationConfig | None = None, *,

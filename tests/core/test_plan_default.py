@@ -69,9 +69,32 @@ def test_plan_checks_the_evaluation_against_the_real_batches(default_plan: tuple
     _data, out, _ = default_plan
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     cal = next(s for s in plan["sections"] if s["key"] == "calibration")
-    holdout = next(t for t in cal["tables"] if t["key"] == "holdout")
+    holdout = next(t for t in cal["tables"] if t["key"] == "calibration.holdout")
     assert [r["rule"] for r in holdout["rows"]] == [
         "calibrated", "programme_topsis", "combined", "equal", "largest", "random"]
     assert cal["summary"]["n_train_positive"] == 18 and cal["summary"]["n_holdout_positive"] == 5
     assert cal["summary"]["fingerprint"]["digest"]
     assert cal["summary"]["verdict"] in cal["notes"]
+
+
+#: Columns that identify a row (registry ids, codes, or the key of a parameter / method).
+ID_COLUMNS = {"park_id", "designation_id", "zone_id", "scope_id", "segment_id", "park_a", "province", "area_type",
+              "item", "kind", "file", "year", "mode", "key", "group", "alternative", "method/weighting",
+              "perturbation", "constraint_group", "rule", "criterion"}
+
+
+def test_plan_tables_have_stable_keys_and_ids(default_plan: tuple[Path, Path, str]) -> None:
+    _, out, _ = default_plan
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["inputs"]["source"] == "database" and plan["inputs"]["data_version"].startswith("db:")
+    keys = [t["key"] for s in plan["sections"] for t in s["tables"]]
+    assert len(keys) == len(set(keys))  # unique
+    for s in plan["sections"]:
+        for t in s["tables"]:
+            assert t["key"].startswith(s["key"] + ".") and re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", t["key"]), t["key"]
+            assert ID_COLUMNS & set(t["columns"]) or t["key"] == "logistics.parameters", (t["key"], t["columns"])
+    assert {"evaluation.park_ranking_with_robustness", "designation.designation_plan", "status.by_zone",
+            "chains.gaps"} <= set(keys)
+    for key in ("evaluation", "designation"):
+        fp = next(s for s in plan["sections"] if s["key"] == key)["summary"]["fingerprint"]
+        assert fp["data_version"] == plan["inputs"]["data_version"] and len(fp["digest"]) == 16

@@ -94,14 +94,16 @@ def section_from_result(result: ChainDiagnosis, links: pd.DataFrame, *,
             "build": "建链 build", "supplement": "补链 supplement", "extend": "延链 extend",
             "strengthen": "强链 strengthen"}
     ov = overview[[c for c in cols if c in overview.columns]].rename(columns=cols)
+    ov.insert(0, "designation_id", overview["designation_id"].to_numpy())  # ids beside the labels
+    ov.insert(1, "scope_id", overview["scope_id"].to_numpy())
     top = gaps.sort_values(["scope_id", "chain", "priority"], ascending=[True, True, False])
     top = top.groupby(["scope_id", "chain"]).head(top_gaps)
     gap_t = top.assign(scope=top["scope_id"].map(names))[[
-        "designation_id", "scope", "chain", "name_zh", "name_en", "gap_zh", "gap_type",
+        "designation_id", "scope_id", "scope", "chain", "segment_id", "name_zh", "name_en", "gap_zh", "gap_type",
         "action_zh", "action", "n_firms", "local_demand_kcny", "feasibility", "priority"]]
     tg = result.targets.merge(top[["scope_id", "segment_id"]], on=["scope_id", "segment_id"])
     tg = tg.assign(scope=tg["scope_id"].map(names))[[
-        "scope", "segment_id", "rank", "enterprise_id", "province", "score", "reason"]]
+        "scope_id", "scope", "segment_id", "rank", "enterprise_id", "province", "score", "reason"]]
     fl = result.flows[result.flows["cross_border"]].groupby(
         ["year", "direction", "chain"], as_index=False)[["value_kcny", "n_tx"]].sum()
     summary: dict[str, Any] = {"year": result.year, "engine": result.engine,
@@ -116,11 +118,11 @@ def section_from_result(result: ChainDiagnosis, links: pd.DataFrame, *,
         summary=summary,
         tables=(
             SectionTable("示范园区及伙伴园区产业链概况", "Chains of each demonstration park and "
-                         "its partner", ov, note),
+                         "its partner", ov, note, key="overview"),
             SectionTable("主要缺口与行动（建链/补链/延链/强链）", "Main gaps and actions "
-                         "(build / supplement / extend / strengthen)", gap_t, note),
-            SectionTable("联合招商目标", "Joint investment-promotion targets", tg, note),
-            SectionTable("川渝跨省采购流量", "Sichuan↔Chongqing purchase flows", fl, note),
+                         "(build / supplement / extend / strengthen)", gap_t, note, key="gaps"),
+            SectionTable("联合招商目标", "Joint investment-promotion targets", tg, note, key="targets"),
+            SectionTable("川渝跨省采购流量", "Sichuan↔Chongqing purchase flows", fl, note, key="flows"),
         ),
         notes=("配套率定义见 docs/chains.md / LSR definitions: docs/chains.md",
                "每个比率旁给出数据覆盖 / every rate is shown with its data coverage"),

@@ -46,6 +46,7 @@ from parklink.designate.scenario import Scenario
 from parklink.errors import InfeasibleError, Problem, ValidationError
 from parklink.evaluate.location import TravelTime, geodesic_travel_time_within
 from parklink.optim import Model, Solution
+from parklink.results import frozen_tables
 from parklink.tables import split_list as _split
 
 FloatArray = npt.NDArray[np.float64]
@@ -341,15 +342,16 @@ class DesignationResult:
         """The plan: one row per candidate with ``year`` (first designated year or NA)."""
         return self.plan
 
-    def explain(self) -> dict[str, pd.DataFrame]:
-        """Tables: plan, pairs, binding constraints, forced in/out explanations, solver summary."""
-        return {
+    def explain(self) -> Mapping[str, pd.DataFrame]:
+        """Tables (read-only copies): plan, pairs, binding constraints, forced in/out
+        explanations, solver summary."""
+        return frozen_tables({
             "plan": self.plan,
             "pairs": self.pairs,
             "binding": self.binding,
             "explanations": self.explanations,
             "solver": pd.DataFrame([self.summary()]).drop(columns=["scenario", "designated"]),
-        }
+        })
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable key figures."""

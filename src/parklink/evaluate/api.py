@@ -21,6 +21,7 @@ from parklink.evaluate.weights import (
     compute_weights,
     hierarchical_weights,
 )
+from parklink.results import frozen_tables
 from parklink.vocab import METHOD_NAMES
 
 
@@ -50,8 +51,9 @@ class Evaluation:
         s = pd.Series(self.result.scores, index=pd.Index(self.result.alternatives, name="park_id"), name="score")
         return s if self.result.higher_is_better else 1.0 - s
 
-    def explain(self) -> dict[str, pd.DataFrame]:
-        """All intermediate tables: criteria, values, weights, method tables, robustness tables."""
+    def explain(self) -> Mapping[str, pd.DataFrame]:
+        """All intermediate tables (read-only copies): criteria, values, weights, method
+        tables, robustness tables."""
         out: dict[str, pd.DataFrame] = {
             "criteria": self.matrix.criteria_frame(),
             "values": self.matrix.to_frame(),
@@ -60,7 +62,7 @@ class Evaluation:
         out.update({f"weights_{k}": v for k, v in self.weights.explain().items()})
         out.update({f"{self.result.method}_{k}": v for k, v in self.result.explain().items()})
         out.update({f"robustness_{k}": v for k, v in self.robustness.explain().items()})
-        return out
+        return frozen_tables(out)
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable key figures."""

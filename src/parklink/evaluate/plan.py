@@ -52,7 +52,7 @@ def evaluation_section(ev: Evaluation, parks: pd.DataFrame, *, rows: int = 30,
     """A plan :class:`Section` from a finished evaluation; ``network_times`` says whether the
     evaluation used network travel times (else geodesic × 1.3 at 60 km/h), for the note."""
     k = ev.robustness.monte_carlo.top_k
-    rank = ev.to_frame().drop(columns=["alternative"]).head(rows)
+    rank = ev.to_frame().rename(columns={"alternative": "park_id"}).head(rows)
     c = ev.robustness.correlations
     base = ev.robustness.base
     corr = pd.DataFrame(

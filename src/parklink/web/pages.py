@@ -8,18 +8,14 @@ Forms (login, logout, park edits) carry a signed double-submit CSRF token.
 from __future__ import annotations
 
 import math
-from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import plotly.io as pio
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from parklink import __version__
 from parklink import tables as t
 from parklink.errors import ParklinkError, ValidationError
 from parklink.programme.zones_sql import park_zone_ids
@@ -32,106 +28,32 @@ from parklink.vocab import (
     PARK_KIND_NAMES,
     PARK_LEVEL_NAMES,
     PROVINCE_NAMES,
-    ROLE_NAMES,
 )
 from parklink.web import accounts, policy, registry
 from parklink.web.deps import (
-    ANONYMOUS,
     CSRF_COOKIE,
     DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     SESSION_TTL_S,
-    Principal,
     SessionDep,
     csrf_valid,
     may_write,
-    principal_of,
     session_binding,
     web_state,
 )
 from parklink.web.figures import INDICATORS, status_figures
+from parklink.web.rendering import error_page as error_page
+from parklink.web.rendering import named, page_lang, page_principal, render
 from parklink.web.routers.parks import park_filters
 from parklink.web.status import current_fingerprint, current_status
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(resources.files("parklink.web") / "templates"))
-
 LEVEL_NAMES = PARK_LEVEL_NAMES
 KIND_NAMES = PARK_KIND_NAMES
 MODE_NAMES = COOPERATION_MODE_NAMES  # cooperation modes of a designation (not transport modes)
-ROLE_LABELS = ROLE_NAMES
-
-
-def page_lang(request: Request) -> str:
-    """'zh' or 'en': the ``lang`` query parameter, else the cookie, else Chinese."""
-    q = request.query_params.get("lang")
-    if q in ("zh", "en"):
-        return q
-    c = request.cookies.get(LANG_COOKIE)
-    return c if c in ("zh", "en") else "zh"
-
-
-def _bilingual(lang: str) -> Any:
-    def both(zh: Any, en: Any) -> Markup:
-        zh_t, en_t = escape(zh if zh is not None else ""), escape(en if en is not None else "")
-        first, second = ((zh_t, "zh-Hans"), (en_t, "en")) if lang == "zh" else ((en_t, "en"), (zh_t, "zh-Hans"))
-        if not str(second[0]) or str(second[0]) == str(first[0]):
-            return Markup(f'<span lang="{first[1]}">{first[0]}</span>')
-        return Markup(f'<span lang="{first[1]}">{first[0]}</span> <span class="alt" lang="{second[1]}">{second[0]}</span>')
-
-    return both
-
-
-def _named(table: dict[str, tuple[str, str]]) -> Any:
-    def name(code: Any) -> tuple[str, str]:
-        return table.get(str(code), (str(code), str(code)))
-
-    return name
-
-
-def _switch_url(request: Request, lang: str) -> str:
-    params = dict(request.query_params)
-    params["lang"] = "en" if lang == "zh" else "zh"
-    return f"{request.url.path}?{urlencode(params)}"
-
-
-def render(request: Request, name: str, context: dict[str, Any], *, principal: Principal = ANONYMOUS,
-           status_code: int = 200) -> HTMLResponse:
-    """Render ``name`` with the common context (language, user, CSRF token) and set cookies."""
-    lang = page_lang(request)
-    state = web_state(request)
-    csrf = request.cookies.get(CSRF_COOKIE)
-    # only pages with a form need a CSRF token: the login page and pages of logged-in users
-    needs_csrf = principal.authenticated or name == "login.html"
-    binding = principal.sid or "" if principal.authenticated else session_binding(request)
-    new_csrf = needs_csrf and (csrf is None or not state.signer.csrf_ok(csrf, csrf, binding))
-    if new_csrf:
-        csrf = state.signer.new_csrf(binding)
-    ctx = {
-        "request": request, "lang": lang, "B": _bilingual(lang), "user": principal, "csrf": csrf,
-        "switch_url": _switch_url(request, lang), "version": __version__, "path": request.url.path,
-        "role_name": _named(ROLE_LABELS), **context,
-    }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    secure = request.url.scheme == "https"
-    if new_csrf and csrf:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=secure, max_age=SESSION_TTL_S)
-    if request.query_params.get("lang") in ("zh", "en"):
-        response.set_cookie(LANG_COOKIE, lang, samesite="lax", secure=secure, max_age=365 * 86400)
-    return response
-
-
-def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
-    """An HTML error page (used by the app's exception handlers for page requests)."""
-    return render(request, "error.html", {"status": status, "detail": detail}, status_code=status)
-
-
-def _principal(request: Request, session: Any) -> Principal:
-    try:
-        return principal_of(request, session)
-    except HTTPException:
-        return ANONYMOUS
+_named = named
+_principal = page_principal
 
 
 def _check_csrf(request: Request, submitted: str | None) -> None:

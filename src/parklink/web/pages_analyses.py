@@ -24,7 +24,8 @@ from parklink.vocab import (
     WEIGHTING_NAMES,
 )
 from parklink.web.deps import SessionDep
-from parklink.web.pages import _principal, render
+from parklink.web.rendering import page_principal as _principal
+from parklink.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -34,7 +34,8 @@ from parklink.store.io import read_frame
 from parklink.vocab import ACTION_NAMES, CHAIN_NAMES, SCOPE_KIND_NAMES, SEGMENT_LEVEL_NAMES
 from parklink.web import park_analyses as pa
 from parklink.web.deps import SessionDep
-from parklink.web.pages import _principal, page_lang, render
+from parklink.web.rendering import page_lang, render
+from parklink.web.rendering import page_principal as _principal
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,7 +8,9 @@ CLI, the pages and ``parklink plan``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -101,12 +103,30 @@ class JobOut(BaseModel):
     result_url: str
 
 
+def plain(value: Any) -> Any:
+    """``value`` as plain JSON: NaN/NA/NaT → null, numpy scalars → Python numbers at full
+    precision, dates → ISO text, containers recursively."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return plain(value.item())
+    return value
+
+
 def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """JSON records of ``frame`` (NaN/NA → null, numpy scalars → numbers, dates → ISO)."""
+    """JSON records of ``frame`` at full float precision (NaN/NA → null, numpy scalars →
+    numbers, dates → ISO): the numbers of the API equal those of the CLI's JSON files."""
     if frame is None or frame.empty:
         return []
-    out: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
-    return out
+    return [{str(k): plain(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
 
 
 def jsonable(value: Any) -> Any:
