@@ -27,7 +27,7 @@ from parklink.store.db import get_engine
 
 runner = CliRunner()
 ROUTE = ("cq-liangjiang-new-area", "sc-chengdu-htz")
-PAGE_PARKS = ("cq-liangjiang-new-area", "sc-chengdu-htz", "cq-rongchang-htz")
+PAGE_PARKS = ("cq-hechuan-htz", "sc-chengdu-htz", "cq-rongchang-htz")  # ranked parks (a parent whose sub-park stands for it is not)
 
 
 @pytest.fixture

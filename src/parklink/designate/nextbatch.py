@@ -48,6 +48,7 @@ import scipy.sparse as sp
 from parklink.errors import InfeasibleError, Problem, ValidationError
 from parklink.evaluate.location import TravelTime, geodesic_travel_time_within
 from parklink.optim import Model, Solution
+from parklink.vocab import PROVINCE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -74,7 +75,6 @@ NEXT_GROUP_LABELS: dict[str, tuple[str, str]] = {
     "forced_in": ("指定入选", "forced in"),
     "forced_out": ("指定排除", "forced out"),
 }
-PROVINCE_NAMES = {"SC": ("四川", "Sichuan"), "CQ": ("重庆", "Chongqing")}
 
 
 def next_group_label(group: str, lang: str = "both") -> str:

@@ -198,13 +198,13 @@ class Parameters:
         ) -> None:
             rows.append((zh, en, mode, cargo, float(value), unit, src, conf))
 
-        speed_src = {
-            "road": ("ordinary roads (fallback layer between neighbouring seats); " + _CALIBRATED, "calibrated"),
-            "rail": ("assumption: average commercial speed of freight trains incl. stops and marshalling; checked "
+        # source and confidence of each mode's speed (mode → (source, confidence))
+        speed_src: dict[str, tuple[str, str]] = {}
+        speed_src["road"] = ("ordinary roads (fallback layer between neighbouring seats); " + _CALIBRATED, "calibrated")
+        speed_src["rail"] = ("assumption: average commercial speed of freight trains incl. stops and marshalling; checked "
                      f"against {_FACTS} §3b: Chengdu–Qinzhou 1,669 km in ~55 h (30 km/h, confirmed), Chongqing–"
-                     "Duisburg 11,179 km in 11–12 days (39–42 km/h, likely)", _ASSUME),
-            "air": ("assumption: block speed of short regional sectors", _ASSUME),
-        }
+                     "Duisburg 11,179 km in 11–12 days (39–42 km/h, likely)", _ASSUME)
+        speed_src["air"] = ("assumption: block speed of short regional sectors", _ASSUME)
         for mode, v in self.speed_kmh.items():
             src, conf = speed_src.get(mode, (_ASSUME, _ASSUME))
             add("速度", "speed", mode, "*", v, "km/h", src, conf)
