@@ -27,7 +27,7 @@ from parklink.store.db import get_engine
 
 runner = CliRunner()
 ROUTE = ("cq-liangjiang-new-area", "sc-chengdu-htz")
-PAGE_PARKS = ("cq-hechuan-htz", "sc-chengdu-htz", "cq-rongchang-htz")  # ranked parks (a parent whose sub-park stands for it is not)
+PAGE_PARKS = ("cq-hechuan-htz", "sc-deyang-etdz", "cq-rongchang-htz")  # ranked parks (a parent whose sub-park stands for it is not)
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_same_question_same_answer_everywhere(programme: str, tmp_path: Path) ->
 
 def test_imported_link_changes_route_web_route_and_plan(programme: str, tmp_path: Path) -> None:
     """One imported rail link (Guoyuan port ↔ Chengdu international railway port, replacing
-    the approximate rail layer) changes the route of the CLI, the web job and the plan's
+    the approximate rail layer; priced low enough to beat the expressways) changes the route of the CLI, the web job and the plan's
     logistics section alike — and their fingerprints."""
     from parklink.web import create_app
     from parklink.web.park_analyses import clear_cache
@@ -198,7 +198,7 @@ def test_imported_link_changes_route_web_route_and_plan(programme: str, tmp_path
     before_cli, before_api, before_acc = observe("before")
     link = pd.DataFrame([{
         "link_id": "guoyuan-cdrailport", "from_node": "port.guoyuan", "to_node": "rail.chengdu-railport",
-        "mode": "rail", "distance_km": 330.0, "time_h": 6.0, "cost_cny_per_t": 55.0, "bidirectional": True,
+        "mode": "rail", "distance_km": 330.0, "time_h": 1.0, "cost_cny_per_t": 1.0, "bidirectional": True,
         "approximate": False, "source_url": "https://example.org/test-link", "confidence": "likely",
     }])
     csv = tmp_path / "links.csv"

@@ -113,7 +113,16 @@ def _sqlite_before_execute(conn: Connection, cursor: Any, statement: str, *_: An
         return
     if mode == "immediate" and statement.lstrip().upper().startswith(_READS):
         return  # still no transaction: an autocommit read
-    del conn.info[_PENDING]
+    begin_pending(conn)
+
+
+def begin_pending(conn: Connection) -> None:
+    """Emit the SQLite ``BEGIN`` that :func:`_sqlite_begin` left pending, now (``BEGIN
+    IMMEDIATE`` for a write session, retried briefly while the database is locked; then
+    :class:`DatabaseBusyError`). No-op when no transaction is pending."""
+    mode = conn.info.pop(_PENDING, None)
+    if mode is None:
+        return
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     if mode != "immediate":

@@ -233,15 +233,19 @@ def begin_write(session: Session) -> None:
     see no stable snapshot. When the driver has no transaction open, this issues
     ``BEGIN IMMEDIATE``: the write lock is taken now (a concurrent writer waits for it,
     bounded by the busy timeout), so the rows read next are the ones the writes replace.
-    A transaction already open (by an earlier write, or by an engine that begins
-    transactions itself) is kept. No-op on other databases (PostgreSQL's transactions
+    With the engines of :func:`parklink.store.db.get_engine` (which begin SQLite
+    transactions lazily) it emits their pending ``BEGIN IMMEDIATE`` now. A transaction
+    already open (by an earlier write) is kept. No-op on other databases (PostgreSQL's transactions
     start with the first statement; concurrent updates are caught by the row versions).
     """
+    from parklink.store.db import begin_pending
+
     conn = session.connection()
     if conn.dialect.name != "sqlite":
         return
+    begin_pending(conn)  # engines of store.db: the BEGIN they left pending, now
     raw = conn.connection.dbapi_connection
-    if raw is not None and not getattr(raw, "in_transaction", True):
+    if raw is not None and not getattr(raw, "in_transaction", True):  # an engine without those hooks
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
