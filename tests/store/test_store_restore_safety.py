@@ -72,8 +72,10 @@ def rewrite(src: Path, dst: Path, *, edit: dict[str, bytes | None] | None = None
 
 
 @pytest.fixture
-def world(sqlite_url: str, tmp_path: Path) -> dict[str, object]:
-    """A populated database, a firm folder inside a data folder, and a good backup of both."""
+def world(db_url: str, tmp_path: Path) -> dict[str, object]:
+    """A populated database (SQLite and PostgreSQL), a firm folder inside a data folder, and
+    a good backup of both."""
+    sqlite_url = db_url
     populate(sqlite_url)
     data = tmp_path / "data"
     firms = data / "firms"
