@@ -116,3 +116,46 @@ def _to_parquet(csv: Path, folder: Path) -> Path:
     out = folder / (csv.stem + ".parquet")
     pd.read_csv(csv, dtype={"supplier_id": "string", "buyer_id": "string"}).to_parquet(out, index=False)
     return out
+
+
+def test_two_imports_through_the_api_on_each_database(db_url: str, tmp_path: Path) -> None:
+    """The same race through ``import_file`` (enterprise ids from the registry) on SQLite and
+    PostgreSQL, two threads: the flock is per open file description, so threads of one
+    process exclude each other as processes do."""
+    import threading
+
+    from parklink.ingest.api import import_file
+    from parklink.store.db import session_scope, upgrade
+    from parklink.store.io import LOAD_ORDER, write_frame
+    from parklink.testing import tiny_registry
+
+    upgrade(db_url)
+    frames = tiny_registry()
+    with session_scope(db_url) as s:
+        for kind in LOAD_ORDER:
+            write_frame(s, kind, frames[kind])
+    lines = ["supplier_id,buyer_id,year,value_kcny"]
+    lines += [f"{a},{b},{y},1.0" for y in range(2000, 2101) for a, b in (("E1", "E2"), ("E2", "E1"))]
+    src = tmp_path / "tx.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    root = tmp_path / "firms"
+    start = threading.Barrier(2)
+    outcome: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            outcome.append(import_file("transactions", src, session_url=db_url, firm_root=root).rows)
+        except ValidationError as exc:
+            outcome.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    rows = [o for o in outcome if isinstance(o, int)]
+    errors = [o for o in outcome if isinstance(o, ValidationError)]
+    assert rows == [202] and len(errors) == 1
+    assert {p.reason for p in errors[0].problems} == {IN_DATASET}
+    assert _keys(root / "transactions") == (202, 202)

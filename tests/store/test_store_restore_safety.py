@@ -72,8 +72,10 @@ def rewrite(src: Path, dst: Path, *, edit: dict[str, bytes | None] | None = None
 
 
 @pytest.fixture
-def world(sqlite_url: str, tmp_path: Path) -> dict[str, object]:
-    """A populated database, a firm folder inside a data folder, and a good backup of both."""
+def world(db_url: str, tmp_path: Path) -> dict[str, object]:
+    """A populated database (SQLite and PostgreSQL), a firm folder inside a data folder, and
+    a good backup of both."""
+    sqlite_url = db_url
     populate(sqlite_url)
     data = tmp_path / "data"
     firms = data / "firms"
@@ -313,3 +315,22 @@ def test_format_1_backup_without_checksums_is_accepted(world: dict[str, object])
     assert restore(v1, url=url, firm_root=firms).firm_files == 2
     broken = rewrite(v1, tmp / "v1b.zip", fix_sums=False, edit={"firms/firms.parquet": b"junk"})
     assert_refused(world, broken, "not a readable Parquet")
+
+
+def test_cli_restore_of_a_bad_backup_is_a_message_not_a_traceback(world: dict[str, object]) -> None:
+    """`parklink db restore` on a damaged backup: exit 1, the reason printed, nothing changed."""
+    from typer.testing import CliRunner
+
+    from parklink.cli import app
+
+    url, data, good, tmp = world["url"], world["data"], world["good"], world["tmp"]
+    assert isinstance(url, str) and isinstance(data, Path) and isinstance(good, Path) and isinstance(tmp, Path)
+    bad = _crc_damaged(good, tmp / "cli.zip", "firms/transactions/part-00000.parquet")
+    db_before = table_hashes(url)
+    result = CliRunner().invoke(app, ["db", "restore", str(bad), "--database", url, "--no-firms"])
+    assert result.exit_code == 1, result.output
+    assert "damaged member" in result.output and "Traceback" not in result.output
+    assert table_hashes(url) == db_before
+    bad = _manifest_bytes(good, tmp / "cli2.zip", b"\xff\xfe not json")
+    result = CliRunner().invoke(app, ["db", "restore", str(bad), "--database", url])
+    assert result.exit_code == 1 and "not UTF-8" in result.output

@@ -126,3 +126,66 @@ def test_parallel_api_writers_and_cli_import(
     assert creates == WRITERS * ROUNDS
     frame = pd.DataFrame(results, columns=["what", "code", "retry"])
     assert frame["code"].lt(500).all()
+
+
+def test_locked_database_answers_503_with_retry_after(web_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds the write lock longer than the busy timeout and the retries:
+    the write answers 503 with Retry-After (never 500) and writes nothing; reads still work."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    import parklink.store.db as db
+    from parklink.web import create_app
+
+    from .conftest import token_headers
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
+    get_engine.cache_clear()
+    holder = sqlite3.connect(web_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        with TestClient(create_app(web_url)) as client:
+            headers = token_headers(client, USERS["programme_office"][0])
+            holder.execute("BEGIN IMMEDIATE")
+            r = client.patch("/api/parks/sc-a", json={"name_en": "blocked"}, headers=headers)
+            assert r.status_code == 503, r.text
+            assert r.headers["retry-after"] == str(db.RETRY_AFTER_S)
+            assert "try again" in r.json()["detail"] and "请稍后重试" in r.json()["detail"]
+            assert client.get("/api/parks/sc-a").status_code == 200  # readers are not blocked (WAL)
+            holder.execute("ROLLBACK")
+            assert client.get("/api/parks/sc-a").json()["name_en"] == "Park A"
+            r = client.patch("/api/parks/sc-a", json={"name_en": "free"}, headers=headers)
+            assert r.status_code == 200, r.text
+    finally:
+        holder.close()
+        get_engine(web_url).dispose()
+        get_engine.cache_clear()
+
+
+def test_session_scope_raises_database_busy(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI path: a held write lock becomes DatabaseBusyError (a ParklinkError: a message,
+    no traceback), and nothing is written."""
+    import sqlite3
+
+    import parklink.store.db as db
+    from parklink.store.db import DatabaseBusyError
+
+    load_registry(sqlite_url, users=False)
+    get_engine(sqlite_url).dispose()
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
+    get_engine.cache_clear()
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusyError, match="数据库繁忙"), session_scope(sqlite_url) as s:
+            assert s.get(m.Park, "sc-a") is not None  # a read before the write does not wait
+            s.get(m.Park, "sc-a").name_en = "blocked"  # type: ignore[union-attr]
+            s.flush()
+        holder.execute("ROLLBACK")
+        with session_scope(sqlite_url, readonly=True) as s:
+            park = s.get(m.Park, "sc-a")
+            assert park is not None and park.name_en == "Park A"
+    finally:
+        holder.close()
+        get_engine(sqlite_url).dispose()
+        get_engine.cache_clear()

@@ -111,8 +111,15 @@ def load_principal(session: Session, claims: TokenClaims, signer: TokenSigner, v
                      claims.sid, via)
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller (dependency form of :func:`principal_of`)."""
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller (dependency form of :func:`principal_of`).
+
+    A plain function, so FastAPI runs it in the thread pool: it is usually the request's
+    first statement, which checks a connection out of the pool. On the event loop that
+    checkout could wait for a pool emptied by writers waiting for SQLite's write lock,
+    while the lock holder's commit (this module's teardown) waits for the loop: a deadlock
+    until the pool times out (docs/store.md, "Write concurrency").
+    """
     return principal_of(request, session)
 
 
