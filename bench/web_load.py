@@ -30,6 +30,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -264,6 +265,7 @@ def main() -> None:
         [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
         env=env,
+        start_new_session=True,  # its own process group: the cleanup below ends the workers too
     )
     try:
         wait_up(base)
@@ -308,8 +310,14 @@ def main() -> None:
                   f"vs /api/health baseline: {r['rps'] / health:.1f}x; p99 {r['p99']:.1f} ms "
                   f"(< {limit:.0f} ms, 0 errors: {verdict})")
     finally:
-        server.terminate()
-        server.wait(20)
+        # a worker may still be busy (e.g. a park page computing its analyses): end the whole
+        # group, forcibly after 20 s, so no server outlives the benchmark
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(20)
         get_engine(url).dispose()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -39,3 +39,30 @@ def test_api_on_both_databases(any_client: TestClient) -> None:
     assert status == {2020: 2, 2022: 2, 2025: 0}
     audit = c.get("/api/audit", headers=office).json()
     assert [(a["actor"], a["entity_id"]) for a in audit["items"]] == [("office", "b1-a-b"), ("manager", "sc-a")]
+
+
+def test_sessions_and_policy_on_both_databases(any_client: TestClient) -> None:
+    """Server-side sessions (migration 0006), the last-office rule (row lock on PostgreSQL),
+    strict booleans, tz-aware times and the field policy, on SQLite and PostgreSQL."""
+    import re
+
+    from sqlalchemy import select
+
+    from parklink.store import models as m
+
+    c = any_client
+    office = token_headers(c, "office")
+    manager = token_headers(c, "manager")
+    with c.app.state.web.sessions() as s:  # type: ignore[attr-defined]
+        ids = dict(s.execute(select(m.User.username, m.User.id)).tuples().all())
+    assert c.patch(f"/api/users/{ids['office']}", json={"active": False}, headers=office).status_code == 409
+    assert c.patch(f"/api/users/{ids['manager']}", json={"active": 0}, headers=office).status_code == 422
+    assert c.patch("/api/parks/sc-a", json={"level": "national"}, headers=manager).status_code == 403
+    assert c.patch(f"/api/users/{ids['manager']}", json={"active": False}, headers=office).status_code == 200
+    assert c.patch(f"/api/users/{ids['manager']}", json={"active": True}, headers=office).status_code == 200
+    assert c.get("/api/users/me", headers=manager).status_code == 401  # not revived
+    assert c.post("/api/auth/logout", headers=office).status_code == 204
+    assert c.get("/api/users/me", headers=office).status_code == 401
+    office = token_headers(c, "office")
+    at = c.get("/api/audit", headers=office).json()["items"][0]["at"]
+    assert re.search(r"(Z|[+-]\d\d:\d\d)$", at), at
