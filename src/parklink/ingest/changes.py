@@ -220,7 +220,7 @@ def _dependency_order(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
     keys = [str(k) for k in frame[key]]
     present = set(keys)
     parents = {k: {str(v) for c in self_refs for v in [frame.iloc[i][c]]
-                   if not h._missing(v) and str(v) in present and str(v) != k}
+                   if not h.is_missing(v) and str(v) in present and str(v) != k}
                for i, k in enumerate(keys)}
     done: set[str] = set()
     order: list[int] = []
