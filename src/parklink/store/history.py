@@ -66,7 +66,8 @@ def _show(value: str | None) -> str:
     return "∅" if value is None else repr(value)
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """True for None, pandas NA/NaT and float NaN (an empty cell)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
@@ -77,11 +78,11 @@ def canonical_text(col_type: str, value: Any) -> str | None:
     if isinstance(value, np.generic):
         value = value.item()
     if col_type == "list":
-        if not isinstance(value, list | tuple | set) and _missing(value):
+        if not isinstance(value, list | tuple | set) and is_missing(value):
             return None
         items = t.split_list(value)
         return ";".join(items) if items else None
-    if _missing(value):
+    if is_missing(value):
         return None
     if col_type == "bool":
         if isinstance(value, str):
