@@ -262,9 +262,10 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
         (("区域类型", "Area types"), [AREA_TYPE_NAMES.get(a, (a, a)) for a in park["area_types"]], None, src),
         (("重点产业链", "Focus chains"), [CHAIN_NAMES.get(c, (c, c)) for c in park["focus_chains"]], None, src),
         (("主导产业", "Main industries"), park["industries"], None, src),
-        (("上级园区", "Parent park"), (parent[0]["name_zh"], parent[0]["name_en"]) if parent else None,
-         park.get("parent_park_id"), src),
     ]
+    if parent:  # the park lies inside another (counted and evaluated as one unit with it)
+        facts.append((("上级园区", "Parent park"), (parent[0]["name_zh"], parent[0]["name_en"]),
+                      park["parent_park_id"], src))
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,
             "zones": zones, "partial_zones": partial_zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
             "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES)),
