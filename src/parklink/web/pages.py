@@ -201,20 +201,21 @@ def parks_page(
     chain: Annotated[str | None, Query(max_length=16)] = None,
     area_type: Annotated[str | None, Query(max_length=24)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """Park list with filters (province, level, chain, area type, text) and pages of 50."""
+    """Park list with filters (province, level, chain, area type, zone, text) and pages of 50."""
     principal = _principal(request, session)
     province = province if province in t.PROVINCES else None
     level = level if level in t.PARK_LEVELS else None
     chain = chain if chain in t.CHAINS else None
     area_type = area_type if area_type in t.AREA_TYPES else None
     size = 50
-    where = park_filters(province, None, area_type, chain, level, None, None, q or None, None)
+    where = park_filters(province, zone or None, area_type, chain, level, None, None, q or None, None)
     rows, total = registry.page_rows(session, "parks", where=where, order_by=[m.Park.province, m.Park.name_en],
                                      page=page, page_size=size)
     pages = max(1, math.ceil(total / size))
     params = {k: v for k, v in {"province": province, "level": level, "chain": chain, "area_type": area_type,
-                                "q": q}.items() if v}
+                                "zone": zone, "q": q}.items() if v}
     return render(request, "parks.html", {
         "rows": rows, "total": total, "page": page, "pages": pages, "filters": params,
         "query": lambda p: "?" + urlencode({**params, "page": p}),
