@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from parklink.errors import ValidationError
-from parklink.store.db import session_scope, upgrade
+from parklink.store.db import head_revision, session_scope, upgrade
 from parklink.store.io import LOAD_ORDER, count_rows, read_frame, write_frame
 from parklink.testing import assert_frames_equivalent, tiny_registry
 
@@ -71,3 +71,24 @@ def test_bad_rows_are_refused_and_nothing_written(db_url: str, kind: str, column
     assert problem.file == f"{kind}.csv" and problem.column == column and problem.row is not None
     with session_scope(db_url) as s:
         assert sum(count_rows(s).values()) == 0
+
+
+def test_migration_0005_down_and_up_keeps_every_row(db_url: str) -> None:
+    """Rebuilding the park table (SQLite batch mode) neither cascades nor loses dependent rows."""
+    from alembic import command
+
+    from parklink.store.db import alembic_config
+
+    frames = _frames()
+    _load(db_url, frames)
+    with session_scope(db_url) as s:
+        before = {k: read_frame(s, k) for k in LOAD_ORDER}
+    command.downgrade(alembic_config(db_url), "0003")
+    assert upgrade(db_url) == head_revision()
+    with session_scope(db_url) as s:
+        after = {k: read_frame(s, k) for k in LOAD_ORDER}
+    new = {"zones": ["partial_members", "member_notes"], "parks": ["parent_park_id", "shared_point", "stated_zones"]}
+    for kind in LOAD_ORDER:
+        drop = new.get(kind, [])
+        pd.testing.assert_frame_equal(after[kind].drop(columns=drop), before[kind].drop(columns=drop))
+        assert after[kind][drop].isna().all().all()
