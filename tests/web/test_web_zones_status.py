@@ -82,7 +82,9 @@ def test_dashboard_counts_parks_in_every_notice_zone(chengyu_url: str) -> None:
         assert zones["gaozhu"]["parks"] == 1 and zones["gaozhu"]["partial_districts"] == 2
         assert zones["gaozhu"]["undetermined_parks"] == 3  # Yubei's parks: not placed inside the two towns
         html = client.get("/?lang=en").text
-        assert "Northeast Sichuan" in html
+        assert "Northeast Sichuan" in html and 'href="/parks?zone=northeast-sichuan"' in html
+        listing = client.get("/parks?zone=gaozhu&lang=en").text
+        assert "Chuan-Yu Gaozhu New Area" in listing and "Konggang" not in listing
 
 
 def test_stored_zones_and_parks_round_trip(chengyu_url: str) -> None:

@@ -119,20 +119,21 @@ def parks_page(
     chain: Annotated[str | None, Query(max_length=16)] = None,
     area_type: Annotated[str | None, Query(max_length=24)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """Park list with filters (province, level, chain, area type, text) and pages of 50."""
+    """Park list with filters (province, level, chain, area type, zone, text) and pages of 50."""
     principal = _principal(request, session)
     province = province if province in t.PROVINCES else None
     level = level if level in t.PARK_LEVELS else None
     chain = chain if chain in t.CHAINS else None
     area_type = area_type if area_type in t.AREA_TYPES else None
     size = 50
-    where = park_filters(province, None, area_type, chain, level, None, None, q or None, None)
+    where = park_filters(province, zone or None, area_type, chain, level, None, None, q or None, None)
     rows, total = registry.page_rows(session, "parks", where=where, order_by=[m.Park.province, m.Park.name_en],
                                      page=page, page_size=size)
     pages = max(1, math.ceil(total / size))
     params = {k: v for k, v in {"province": province, "level": level, "chain": chain, "area_type": area_type,
-                                "q": q}.items() if v}
+                                "zone": zone, "q": q}.items() if v}
     return render(request, "parks.html", {
         "rows": rows, "total": total, "page": page, "pages": pages, "filters": params,
         "query": lambda p: "?" + urlencode({**params, "page": p}),
@@ -180,9 +181,10 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
         (("区域类型", "Area types"), [AREA_TYPE_NAMES.get(a, (a, a)) for a in park["area_types"]], None, src),
         (("重点产业链", "Focus chains"), [CHAIN_NAMES.get(c, (c, c)) for c in park["focus_chains"]], None, src),
         (("主导产业", "Main industries"), park["industries"], None, src),
-        (("上级园区", "Parent park"), (parent[0]["name_zh"], parent[0]["name_en"]) if parent else None,
-         park.get("parent_park_id"), src),
     ]
+    if parent:  # the park lies inside another (counted and evaluated as one unit with it)
+        facts.append((("上级园区", "Parent park"), (parent[0]["name_zh"], parent[0]["name_en"]),
+                      park["parent_park_id"], src))
     from parklink.store.history import read_history
 
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,

@@ -24,6 +24,10 @@ def run_migrations_online() -> None:
             # works outside a transaction; the check below proves the result is consistent.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+            if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+                # e.g. a transaction was already open: a table rebuild could cascade-delete rows
+                raise RuntimeError("cannot switch SQLite foreign keys off for the migration; nothing was changed")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
