@@ -14,11 +14,11 @@ import pandas as pd
 
 from parklink.designate.nextbatch import (
     FOCAL_GROUPS,
-    PROVINCE_NAMES,
     NextBatchModel,
     next_group_label,
 )
 from parklink.optim import Model, Solution
+from parklink.vocab import PROVINCE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
