@@ -64,7 +64,7 @@ def test_lscp_and_backup_equal_spopt(case: tuple[int, int, int], with_pre: bool)
     assert back.objective == pytest.approx(twice)  # the objective is what the sites achieve
 
 
-@pytest.mark.parametrize("case", [*CASES, BIG])
+@pytest.mark.parametrize("case", [*CASES, pytest.param(BIG, marks=pytest.mark.slow)])  # CBC: minutes on BIG
 @pytest.mark.parametrize("with_pre", [False, True])
 def test_p_center_equals_spopt(case: tuple[int, int, int], with_pre: bool) -> None:
     cost, _ = _instance(*case)
@@ -178,3 +178,15 @@ def test_tradeoff_frontier_on_random_instances(case: tuple[int, int, int]) -> No
     # every frontier point is no worse than the p-median optimum and no better than the MCLP optimum
     assert (t["cost_vs_optimum"] >= -1e-9).all() and (t["coverage_vs_optimum"] <= 1e-9).all()
     assert covered(hours, w, pm.selected, service) <= mc.objective + 1e-9
+
+
+@pytest.mark.parametrize("with_pre", [False, True])
+def test_p_center_big_instance_by_brute_force(with_pre: bool) -> None:
+    from itertools import combinations
+
+    cost, _ = _instance(*BIG)
+    m, p = cost.shape[1], 3
+    pre = _pre(m) if with_pre else None
+    fixed = set() if pre is None else set(pre.tolist())
+    best = min(cost[:, list(s)].min(axis=1).max() for s in combinations(range(m), p) if fixed <= set(s))
+    assert p_center(cost, p, predefined=pre).objective == pytest.approx(best)

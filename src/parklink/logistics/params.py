@@ -215,8 +215,8 @@ class Parameters:
             "explain table)", _ASSUME)
         add("下水航速", "barge speed downstream", "water", "*", self.water_speed_down_kmh, "km/h",
             "assumption: laden barge/container ship with the Yangtze current (no freight barge speed found; "
-            f"{_FACTS} §4: the Wanzhou–Shanghai liner takes 10 days, ~9 km/h door to door incl. the Three "
-            "Gorges locks)", _ASSUME)
+            f"{_FACTS} §4: the Wanzhou–Shanghai liner takes 10 days for > 1,893 km, roughly 8–10 km/h door to "
+            "door incl. the Three Gorges locks)", _ASSUME)
         add("上水航速", "barge speed upstream", "water", "*", self.water_speed_up_kmh, "km/h",
             "assumption: laden barge/container ship against the current (Three Gorges reservoir); the "
             f"Zhoushan–Wanzhou river-sea ship took ~16 days upstream ({_FACTS} §4, likely)", _ASSUME)
