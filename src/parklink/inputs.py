@@ -258,6 +258,10 @@ def session_inputs(session: Session, *, firm_root: Path | None = None) -> Inputs
         return embedded_inputs(firm_root=firm_root)
     version = data_version(session)
     frames = {k: read_frame(session, k) for k in KINDS}
+    # the store's extra column of designations: the year a designation ended (None = active)
+    revoked = {d: r for d, r in session.execute(select(m.Designation.designation_id, m.Designation.revoked_year))}
+    des = frames["designations"]
+    frames["designations"] = des.assign(revoked_year=des["designation_id"].map(revoked).astype("Float64"))
     url = redact(str(session.get_bind().engine.url.render_as_string(hide_password=False)))
     return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root))
 
@@ -287,3 +291,4 @@ def read_inputs(url: str | None = None, *, firm_root: Path | None = None) -> Inp
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot read the database {redact(resolved)} (数据库无法读取; run 'parklink db init'): "
                           f"{type(exc).__name__}") from None
+

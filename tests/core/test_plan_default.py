@@ -86,7 +86,8 @@ ID_COLUMNS = {"park_id", "designation_id", "zone_id", "scope_id", "segment_id", 
 def test_plan_tables_have_stable_keys_and_ids(default_plan: tuple[Path, Path, str]) -> None:
     _, out, _ = default_plan
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
-    assert plan["inputs"]["source"] == "database" and plan["inputs"]["data_version"].startswith("db:")
+    assert plan["inputs"]["source"] == "database", (plan["database"], plan["warnings"], plan["inputs"])
+    assert plan["inputs"]["data_version"].startswith("db:")
     keys = [t["key"] for s in plan["sections"] for t in s["tables"]]
     assert len(keys) == len(set(keys))  # unique
     for s in plan["sections"]:

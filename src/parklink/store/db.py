@@ -153,10 +153,15 @@ def database_url(url: str | None = None) -> str:
     return url or get_settings().resolved_database_url
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """A (cached) SQLAlchemy engine; SQLite gets foreign keys on and its folder created."""
-    resolved = database_url(url)
+    """A (cached) SQLAlchemy engine of ``url`` or the configured database; SQLite gets
+    foreign keys on and its folder created. Cached by the *resolved* URL, so a changed
+    setting (data dir, ``PARKLINK_DATABASE_URL``) never reuses the engine of the old one."""
+    return _engine(database_url(url))
+
+
+@lru_cache(maxsize=8)
+def _engine(resolved: str) -> Engine:
     if resolved.startswith("sqlite:///"):
         path = Path(resolved.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):

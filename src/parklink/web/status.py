@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from parklink.programme.status import ProgrammeStatus, programme_status
 from parklink.store import models as m
-from parklink.store.io import read_frame
 
 FINGERPRINT_TTL_S = 2.0
 _CACHE: dict[tuple[str, tuple[Any, ...]], ProgrammeStatus] = {}
@@ -76,28 +75,21 @@ def invalidate() -> None:
         _PRINTS.clear()
 
 
-def _designations(session: Session) -> pd.DataFrame:
-    frame = read_frame(session, "designations")
-    revoked = {d: r for d, r in session.execute(select(m.Designation.designation_id, m.Designation.revoked_year))}
-    frame["revoked_year"] = frame["designation_id"].map(revoked).astype("Float64")
-    return frame
-
-
 def current_status(session: Session) -> ProgrammeStatus:
-    """The programme status of the registry behind ``session`` (cached, see module doc)."""
+    """The programme status of the registry behind ``session``: :func:`programme_status` on
+    the inputs bundle of the one input path (the same frames as ``parklink plan``, revoked
+    designations included), cached by the registry fingerprint (see module doc)."""
+    from parklink.web.park_analyses import web_inputs
+
     url = str(session.get_bind().engine.url)
     key = (url, current_fingerprint(session))
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    status = programme_status(
-        _designations(session),
-        read_frame(session, "parks"),
-        read_frame(session, "zones"),
-        read_frame(session, "targets"),
-        regions=read_frame(session, "regions"),
-    )
+    inputs = web_inputs(session)
+    status = programme_status(inputs.frame("designations"), inputs.frame("parks"), inputs.frame("zones"),
+                              inputs.frame("targets"), regions=inputs.frame("regions"))
     with _LOCK:
         if len(_CACHE) > 16:
             _CACHE.clear()
