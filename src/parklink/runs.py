@@ -210,7 +210,8 @@ def calibrate(inputs: Inputs, config: CalibrationConfig | None = None) -> Calibr
 
     cfg = config or CalibrationConfig()
     parks = inputs.frame("parks")
-    table = compute_indicators(parks, **_indicator_kw(inputs, cfg.scoring))
+    # the same evaluation units as the evaluation (a designated park stands for its family)
+    table = compute_indicators(parks, **_indicator_kw(inputs, cfg.scoring), designations=inputs.frame("designations"))
     dm = table.matrix(parks, source="park indicators")
     cal = calibrate_to_programme(dm, inputs.frame("designations"), parks=parks, train_batch=cfg.train_batch,
                                  holdout_batch=cfg.holdout_batch, k=cfg.k, bootstrap=cfg.bootstrap,

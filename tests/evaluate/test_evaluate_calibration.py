@@ -204,3 +204,18 @@ def test_cli_calibrate_prints_the_holdout_table(tmp_path: object) -> None:
     for _zh, en in HOLDOUT_ROWS.values():
         assert en.split(" (")[0][:20] in res.output
     assert "leave-one-out AUC" in res.output
+
+
+def test_auc_permutation_p_value_matches_its_definition() -> None:
+    dm, des = _toy()
+    cal = calibrate_to_programme(dm, des, weight_bootstrap=0, bootstrap=400, seed=5)
+    h = cal.to_frame().set_index("rule")
+    assert np.isnan(h.loc["random", "auc_p_vs_random"])
+    for rule in ("calibrated", "combined", "largest"):
+        p = h.loc[rule, "auc_p_vs_random"]
+        assert 1 / 401 <= p <= 1.0
+    # a stronger AUC never gets a larger p-value (same null distribution for every rule)
+    ordered = h.drop(index="random").sort_values("auc")
+    assert ordered["auc_p_vs_random"].is_monotonic_decreasing
+    s = cal.summary()
+    assert s["calibrated_significant_vs_random"] == (s["calibrated_auc_p_vs_random"] < 0.05)

@@ -232,7 +232,10 @@ class ProgrammeCalibration:
             h.loc["calibrated", "auc"] > ranked.drop(index="calibrated")["auc"].max()
             and h.loc["calibrated", "ap"] > ranked.drop(index="calibrated")["ap"].max()
         )
+        p_cal = float(self.holdout.loc[self.holdout["rule"] == "calibrated", "auc_p_vs_random"].iloc[0])
         return {
+            "calibrated_auc_p_vs_random": p_cal,
+            "calibrated_significant_vs_random": bool(p_cal < 0.05),
             "best_auc": best_auc,
             "best_ap": best_ap,
             "calibrated_beats_all_baselines": calibrated_beats,
@@ -421,6 +424,13 @@ def calibrate_to_programme(
     }
     rows.append(_row("random", expected, rnd_samples))
     holdout = pd.DataFrame(rows)
+    # one-sided permutation test of each rule's AUC against a random ranking of the same
+    # candidates: p = (1 + #{random AUC ≥ observed}) / (1 + permutations)
+    null = np.asarray(rnd_samples["auc"], dtype=np.float64)
+    holdout["auc_p_vs_random"] = [
+        float((1 + np.sum(null >= auc - 1e-12)) / (1 + len(null))) if len(null) and r != "random" else float("nan")
+        for r, auc in zip(holdout["rule"], holdout["auc"], strict=True)
+    ]
 
     # leave-one-out over batch-1 members
     loo_rows = []

@@ -268,7 +268,9 @@ def print_calibration(cal: ProgrammeCalibration) -> None:
     verdict = ("校准模型在AUC和AP上均优于所有基准 the calibrated model beats every baseline on AUC and AP"
                if s["calibrated_beats_all_baselines"] else
                f"校准模型未全面优于基准 the calibrated model does not beat every baseline (best AUC: {s['best_auc']}, best AP: {s['best_ap']})")
-    console.print(f"{bi('结论', 'Verdict')}: {verdict}; {bi('留一法AUC', 'leave-one-out AUC')} {s['loo_auc']:.3f}")
+    sig = (f"AUC vs random: one-sided permutation p = {s['calibrated_auc_p_vs_random']:.3f}"
+           + (" (significant at 5 %)" if s["calibrated_significant_vs_random"] else " (NOT significant at 5 %)"))
+    console.print(f"{bi('结论', 'Verdict')}: {verdict}; {sig}; {bi('留一法AUC', 'leave-one-out AUC')} {s['loo_auc']:.3f}")
     err_console.print(f"[yellow]注 Note:[/] {s['caveat']}", highlight=False)
 
 

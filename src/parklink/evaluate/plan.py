@@ -141,7 +141,8 @@ def calibration_section(cal: ProgrammeCalibration, meta: dict[str, Any] | None =
         if s["calibrated_beats_all_baselines"] else
         f"the calibrated model does not beat every baseline on the batch-2 hold-out "
         f"(best AUC: {s['best_auc']}, best AP: {s['best_ap']})"
-    )
+    ) + (f"; its AUC against random rankings: one-sided permutation p = {s['calibrated_auc_p_vs_random']:.3f}"
+         + ("" if s["calibrated_significant_vs_random"] else " — not significant at 5 %"))
     coef = cal.coefficients[["criterion", "name_zh", "name_en", "direction", "beta", "beta_lo", "beta_hi",
                              "weight", "weight_lo", "weight_hi"]]
     return Section(
