@@ -270,8 +270,9 @@ def _check_xlsx_archive(path: Path, file: str) -> None:
                             tail = window[-16:]
     except ValidationError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
-            NotImplementedError, ValueError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise _xlsx_unreadable(file, exc) from exc
+    except Exception as exc:  # zipfile raises struct, Unicode, Index... errors on garbage
         raise _xlsx_unreadable(file, exc) from exc
 
 
