@@ -16,7 +16,7 @@ and has a reason, and row-level problems a row ≥ 1; on rejection a SHA-256 ove
 every table and over every file of the firm folder is unchanged. A success is undone by
 restoring the template database and firm folder.
 
-The default run draws a fast subset; ``-m slow`` (``PARKLINK_FUZZ_EXAMPLES``, default 150 per
+The default run draws a fast subset; ``-m slow`` (``PARKLINK_FUZZ_EXAMPLES``, default 140 per
 kind × format, ≥ 5,000 files in all) is the long run. ``FUZZ_COUNT`` counts the files.
 """
 
@@ -59,7 +59,7 @@ FORMATS = ["csv", "csv-gb18030", "xlsx", "parquet", "geojson"]
 CASES = [(k, f) for k in KINDS for f in FORMATS
          if f != "geojson" or (SCHEMAS[k].geometry is not None and k != "transport_links")]
 FAST_EXAMPLES = 2
-SLOW_EXAMPLES = int(os.environ.get("PARKLINK_FUZZ_EXAMPLES", "150"))
+SLOW_EXAMPLES = int(os.environ.get("PARKLINK_FUZZ_EXAMPLES", "140"))
 FUZZ_COUNT = {"files": 0, "accepted": 0, "rejected": 0}
 
 # ------------------------------------------------------------------ values of the defect classes
