@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +26,18 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from parklink.errors import Problem, ValidationError
+from parklink.ingest.cells import EMPTY_FILE, cell_text, file_cell_text
 from parklink.ingest.csvsafe import restore, restore_array
 from parklink.ingest.encoding import decode_bytes, detect_file_encoding
+from parklink.ingest.xlsx import iter_xlsx
 from parklink.tables import TableSchema
 
-__all__ = ["FORMATS", "TextTable", "cell_text", "file_format", "iter_text_chunks", "read_text_table"]
+__all__ = ["EMPTY_FILE", "FORMATS", "TextTable", "cell_text", "file_cell_text", "file_format",
+           "iter_text_chunks", "read_text_table"]
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".geojson": "geojson",
            ".json": "geojson", ".pq": "parquet"}
 
-EMPTY_FILE = "file is empty (文件为空)"
 UNNAMED_VALUES = "column has values but no header (列有数据但无表头)"
 
 
@@ -70,57 +69,6 @@ def file_format(path: Path) -> str:
             ".geojson (不支持的文件类型)",
         )
     return fmt
-
-
-def cell_text(value: object) -> str | None:
-    """The text of one cell value from Excel/Parquet/JSON (None for empty). Never raises:
-    a value of no column type (a duration, bytes, a nested mapping) becomes a text the
-    validator then judges; NaN (a missing value in pandas) is empty here, see
-    :func:`file_cell_text` for cells of files."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        return text or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        parts = [t for v in value if (t := cell_text(v)) is not None]
-        return ";".join(parts) or None
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        try:
-            return raw.decode("utf-8").strip() or None
-        except UnicodeDecodeError:
-            return raw.decode("utf-8", errors="backslashreplace")
-    if isinstance(value, dt.timedelta):
-        return f"duration {value}"
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return str(value)
-
-
-def file_cell_text(value: object) -> str | None:
-    """:func:`cell_text` of a cell read from a file: a NaN or infinite number stored in the
-    file is the text ``nan``/``inf`` (rejected by number columns), never an empty cell."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    return cell_text(value)
 
 
 def _header_problems(
@@ -226,105 +174,8 @@ def _separator_hint(table: TextTable, header: Sequence[str]) -> None:
                 return
 
 
-#: Bytes decompressed from an .xlsx archive at most (a zip bomb is refused, not expanded).
-XLSX_MAX_UNCOMPRESSED = 4 << 30
-_DTD_MARKERS = (b"<!doctype", b"<!entity")
-
-
-def _xlsx_unreadable(file: str, exc: BaseException) -> ValidationError:
-    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return ValidationError.single(
-        file, f"not a readable .xlsx workbook ({type(exc).__name__}: {detail}) (无法读取Excel文件)")
-
-
-def _check_xlsx_archive(path: Path, file: str) -> None:
-    """Refuse damaged or hostile workbooks before openpyxl parses them: every member is
-    decompressed once (CRC and zlib errors surface here, with a bound on the total size) and
-    no XML part may declare a DTD or entities (Excel never writes them; they are how
-    external-entity and entity-expansion attacks work). openpyxl parses the workbook parts
-    with defusedxml (installed), the worksheets with the standard library's expat."""
-    import zipfile
-    import zlib
-
-    total = 0
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
-                tail = b""
-                with zf.open(info) as fh:
-                    while chunk := fh.read(1 << 20):
-                        total += len(chunk)
-                        if total > XLSX_MAX_UNCOMPRESSED:
-                            raise ValidationError.single(
-                                file, "the .xlsx workbook expands to more than "
-                                f"{XLSX_MAX_UNCOMPRESSED >> 30} GiB (Excel文件解压后过大)")
-                        if xml:
-                            window = (tail + chunk).lower()
-                            if any(m in window for m in _DTD_MARKERS):
-                                raise ValidationError.single(
-                                    file, f"the .xlsx part {info.filename} declares a DTD or "
-                                    "XML entities, which are not allowed (Excel文件含不允许的XML实体声明)")
-                            tail = window[-16:]
-    except ValidationError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
-            NotImplementedError, ValueError, RuntimeError) as exc:
-        raise _xlsx_unreadable(file, exc) from exc
-
-
-def _open_sheet(path: Path, file: str, sheet: str | None) -> tuple[Any, Any]:
-    import openpyxl
-
-    _check_xlsx_archive(path, file)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on malformed workbooks
-        raise _xlsx_unreadable(file, exc) from exc
-    names = list(wb.sheetnames)
-    if sheet is None:
-        if not names:
-            wb.close()
-            raise ValidationError.single(file, EMPTY_FILE)
-        ws = wb[names[0]]
-    elif sheet not in names:
-        wb.close()
-        raise ValidationError.single(
-            file, f"no sheet named {sheet!r}; the workbook has: {', '.join(names)} "
-            "(工作表不存在)", column=None, value=sheet)
-    else:
-        ws = wb[sheet]
-    if hasattr(ws, "reset_dimensions"):
-        # the stored <dimension> may be stale: read every cell, not only those it names
-        ws.reset_dimensions()
-    return wb, ws
-
-
-def _iter_xlsx(path: Path, file: str, sheet: str | None) -> Iterator[tuple[int, list[str | None]]]:
-    wb, ws = _open_sheet(path, file, sheet)
-    try:
-        rows = ws.iter_rows(values_only=True)
-        number = 0
-        while True:
-            try:
-                values = next(rows, None)
-            except Exception as exc:  # the worksheet XML is parsed lazily, row by row
-                raise ValidationError.single(
-                    file, f"the .xlsx worksheet cannot be read at row {number + 1} "
-                    f"({type(exc).__name__}: {str(exc)[:200]}) (工作表无法读取)",
-                    row=number + 1) from exc
-            if values is None:
-                return
-            number += 1
-            yield number, [file_cell_text(v) for v in values]
-    finally:
-        wb.close()
-
-
 def _read_xlsx(path: Path, file: str, sheet: str | None) -> TextTable:
-    it = _iter_xlsx(path, file, sheet)
+    it = iter_xlsx(path, file, sheet)
     header: list[str | None] | None = None
     records: list[list[str | None]] = []
     numbers: list[int] = []
@@ -635,7 +486,7 @@ def iter_text_chunks(
             yield _chunk_from_columns(label, keep, [batch.column(i) for i, _ in keep], rows)
         return
     if fmt == "xlsx":
-        it = _iter_xlsx(path, label, sheet)
+        it = iter_xlsx(path, label, sheet)
         first = next(it, None)
         if first is None or all(c is None for c in first[1]):
             raise ValidationError.single(label, EMPTY_FILE)
