@@ -4,6 +4,7 @@ left every table (and the firm folder) byte-for-byte unchanged."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -520,6 +521,20 @@ def test_utf16_transactions_csv(tmp_path: Path) -> None:
     assert rows == 2
     table = pq.read_table(tmp_path / "tx")
     assert sorted(table.column("supplier_id").to_pylist()) == ["f1", "f2"]
+
+
+@pytest.mark.parametrize("data", [
+    codecs.BOM_UTF16_LE + "a,b\n".encode("gb18030") + b"\n",       # odd byte count
+    codecs.BOM_UTF16_LE + "supplier_id,buyer_id,year,value_kcny\n".encode("utf-16-le")
+    + b"\x00\xdc\x00\x00",                                          # lone low surrogate
+])
+def test_broken_utf16_is_a_file_problem(tmp_path: Path, data: bytes) -> None:
+    # found by the fuzz suite: a UTF-16 mark in front of bytes that are not UTF-16
+    path = tmp_path / "tx.csv"
+    path.write_bytes(data)
+    with pytest.raises(ValidationError) as info:
+        import_transactions_file(path, tmp_path / "tx", IDS)
+    assert ["UTF-16" in p.reason for p in info.value.problems] == [True]
 
 
 @pytest.mark.parametrize("size", [3 << 20, 200_000])
