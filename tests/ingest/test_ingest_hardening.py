@@ -623,3 +623,14 @@ def test_openpyxl_parses_workbook_parts_with_defusedxml() -> None:
     assert openpyxl.xml.DEFUSEDXML
     assert functions.fromstring.__module__.startswith("defusedxml")
 
+
+
+def test_signed_integers_parse(tmp_path: Path) -> None:
+    # found by the slow fuzz run: '+7' matched the integer pattern but Arrow refused it
+    path = tmp_path / "tx.csv"
+    path.write_text("supplier_id,buyer_id,year,value_kcny\nf1,f2,+2020,+1\nf1,f3,2021.00,.5\n",
+                    encoding="utf-8")
+    assert import_transactions_file(path, tmp_path / "tx", IDS)[0] == 2
+    table = pq.read_table(tmp_path / "tx")
+    assert sorted(zip(table.column("year").to_pylist(), table.column("value_kcny").to_pylist(),
+                      strict=True)) == [(2020, 1.0), (2021, 0.5)]
