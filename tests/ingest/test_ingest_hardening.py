@@ -4,6 +4,7 @@ left every table (and the firm folder) byte-for-byte unchanged."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -522,6 +523,20 @@ def test_utf16_transactions_csv(tmp_path: Path) -> None:
     assert sorted(table.column("supplier_id").to_pylist()) == ["f1", "f2"]
 
 
+@pytest.mark.parametrize("data", [
+    codecs.BOM_UTF16_LE + "a,b\n".encode("gb18030") + b"\n",       # odd byte count
+    codecs.BOM_UTF16_LE + "supplier_id,buyer_id,year,value_kcny\n".encode("utf-16-le")
+    + b"\x00\xdc\x00\x00",                                          # lone low surrogate
+])
+def test_broken_utf16_is_a_file_problem(tmp_path: Path, data: bytes) -> None:
+    # found by the fuzz suite: a UTF-16 mark in front of bytes that are not UTF-16
+    path = tmp_path / "tx.csv"
+    path.write_bytes(data)
+    with pytest.raises(ValidationError) as info:
+        import_transactions_file(path, tmp_path / "tx", IDS)
+    assert ["UTF-16" in p.reason for p in info.value.problems] == [True]
+
+
 @pytest.mark.parametrize("size", [3 << 20, 200_000])
 def test_huge_cell_in_a_transactions_csv(tmp_path: Path, size: int) -> None:
     path = tmp_path / "tx.csv"
@@ -608,3 +623,14 @@ def test_openpyxl_parses_workbook_parts_with_defusedxml() -> None:
     assert openpyxl.xml.DEFUSEDXML
     assert functions.fromstring.__module__.startswith("defusedxml")
 
+
+
+def test_signed_integers_parse(tmp_path: Path) -> None:
+    # found by the slow fuzz run: '+7' matched the integer pattern but Arrow refused it
+    path = tmp_path / "tx.csv"
+    path.write_text("supplier_id,buyer_id,year,value_kcny\nf1,f2,+2020,+1\nf1,f3,2021.00,.5\n",
+                    encoding="utf-8")
+    assert import_transactions_file(path, tmp_path / "tx", IDS)[0] == 2
+    table = pq.read_table(tmp_path / "tx")
+    assert sorted(zip(table.column("year").to_pylist(), table.column("value_kcny").to_pylist(),
+                      strict=True)) == [(2020, 1.0), (2021, 0.5)]

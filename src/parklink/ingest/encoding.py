@@ -194,6 +194,23 @@ def _charset_normalizer_guess(sample: bytes) -> Encoding | None:
     return Encoding(codec)
 
 
+def _check_utf16(stream: BinaryIO, file: str) -> None:
+    """Decode ``stream`` (starting with a UTF-16 byte-order mark) strictly, in 16 MiB chunks;
+    ValidationError naming the line of the first undecodable unit (e.g. an odd byte count)."""
+    decoder = codecs.getincrementaldecoder("utf-16")("strict")
+    lines = 0
+    try:
+        while chunk := stream.read(_CHUNK):
+            lines += decoder.decode(chunk).count("\n")
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        line = lines + 1
+        raise ValidationError.single(
+            file, f"file starts with a UTF-16 byte-order mark but is not valid UTF-16 from line "
+            f"{line} on ({exc.reason}) (文件带UTF-16标记但第{line}行起不是有效的UTF-16)",
+            row=line) from exc
+
+
 def detect_file_encoding(path: Path, *, file: str | None = None) -> Encoding:
     """Detect the text encoding of the file at ``path`` (see the module docstring).
 
@@ -206,6 +223,8 @@ def detect_file_encoding(path: Path, *, file: str | None = None) -> Encoding:
         if head.startswith(codecs.BOM_UTF8):
             bom = True
         elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            fh.seek(0)
+            _check_utf16(fh, label)
             return Encoding("utf-16", bom=True)
         else:
             bom = False

@@ -222,7 +222,7 @@ def _coerce(col: Column, s: pd.Series[Any], present: np.ndarray[Any, Any]
     n = len(s)
     if col.type == "int":
         ok = _fullmatch(s, _INT_RE) & present
-        fast = _cast(s, ok, pa.int64(), strip=r"\.0*$")
+        fast = _cast(s, ok, pa.int64(), strip=r"^\+|\.0*$")
         typed = pd.Series(fast.to_pandas(types_mapper=pd.ArrowDtype), index=s.index).astype("Int64")
         return typed, present & ~ok, reasons.NOT_INT
     if col.type == "float":
