@@ -150,7 +150,8 @@ ZONES = TableSchema(
         Column("partial_members", "list", required=False, ref="regions.adcode", max_length=4000,
                doc="region adcodes only partly inside the zone (not also in members); a park there "
                    "is in the zone only when parks.stated_zones says so"),
-        Column("member_notes", "list", required=False, pattern=r"^[0-9]{6}: [^;\s\x00-\x1f\x7f]([^;\x00-\x1f\x7f]*[^;\s\x00-\x1f\x7f])?$",
+        Column("member_notes", "list", required=False, max_length=4000,
+               pattern=r"^[0-9]{6}: [^;\s\x00-\x1f\x7f-\x9f]([^;\x00-\x1f\x7f-\x9f]*[^;\s\x00-\x1f\x7f-\x9f])?$",
                doc="notes on members as 'ADCODE: text' (text without ';'), e.g. which towns of a "
                    "partial member lie inside"),
         *_SOURCE,

@@ -62,7 +62,10 @@ def served(db_url: str) -> Iterator[tuple[str, str, dict[str, str]]]:
         with state.sessions() as session:
             user = session.scalar(select(m.User).where(m.User.username == USERS["programme_office"][0]))
             assert user is not None
-            token = state.signer.issue("api", user.id, user.password_hash, ttl_s=600)
+            from parklink.web.accounts import open_session
+
+            token = open_session(session, state.signer, user, "api", ttl_s=600)
+            session.commit()
         yield db_url, base, {"Authorization": f"Bearer {token}"}
     get_engine(db_url).dispose()
 
