@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from parklink.store import models as m
-from parklink.store.db import get_engine, session_scope
+from parklink.store.db import _engine, get_engine, session_scope
 from parklink.testing import tiny_registry
 
 from .conftest import USERS, live_server, load_registry
@@ -144,7 +144,7 @@ def test_locked_database_answers_503_with_retry_after(web_url: str, monkeypatch:
     from .conftest import token_headers
 
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
-    get_engine.cache_clear()
+    _engine.cache_clear()
     holder = sqlite3.connect(web_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         with TestClient(create_app(web_url)) as client:
@@ -162,7 +162,7 @@ def test_locked_database_answers_503_with_retry_after(web_url: str, monkeypatch:
     finally:
         holder.close()
         get_engine(web_url).dispose()
-        get_engine.cache_clear()
+        _engine.cache_clear()
 
 
 def test_session_scope_raises_database_busy(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +176,7 @@ def test_session_scope_raises_database_busy(sqlite_url: str, monkeypatch: pytest
     load_registry(sqlite_url, users=False)
     get_engine(sqlite_url).dispose()
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
-    get_engine.cache_clear()
+    _engine.cache_clear()
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
@@ -191,4 +191,4 @@ def test_session_scope_raises_database_busy(sqlite_url: str, monkeypatch: pytest
     finally:
         holder.close()
         get_engine(sqlite_url).dispose()
-        get_engine.cache_clear()
+        _engine.cache_clear()
