@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from .conftest import PASSWORD
 from .test_web_analyses import ac, data_dir, hdr, registry_frames, run  # noqa: F401 (fixtures)
+from .test_web_browser import CHROMIUM, browser, guarded_page, server  # noqa: F401 (fixtures)
 
 #: Rules the tiny registry can meet: one new park, no pairing, chain, zone or share rules.
 FEASIBLE: dict[str, Any] = {"year": 2025, "size": 1, "min_province_share": 0.0, "require_pairing": False,
@@ -99,3 +101,45 @@ def test_invalid_requests_name_the_field(ac: TestClient, hdr: dict[str, dict[str
     r = ac.post("/api/analyses/next-batch", json=body, headers=hdr["programme_office"])
     assert r.status_code == 422, r.text
     assert field in r.text
+
+
+# ---------------------------------------------------------------------------- browser
+@pytest.mark.browser
+@pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="/usr/bin/chromium is absent")
+def test_planner_opens_with_the_next_batch_panel(server: str, browser: Any) -> None:  # noqa: F811
+    """Logged in as the programme office: the next-batch panel comes first on /planner; a
+    one-park batch without pairing, share, zone or chain rules proposes cq-c with its reason."""
+    with guarded_page(browser, server, "next-batch", viewport={"width": 1280, "height": 900}) as (page, outside):
+        page.goto(f"{server}/login?next=/planner")
+        page.fill("#username", "office")
+        page.fill("#password", PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(f"{server}/planner")
+        page.wait_for_selector("html[data-next='ready'][data-planner='ready']")
+        panel = page.locator("#next-batch")
+        assert panel.is_visible()
+        # shown first: above the scenario planner's form
+        assert page.evaluate("() => document.getElementById('next-batch').getBoundingClientRect().top"
+                             " < document.getElementById('planner-form').getBoundingClientRect().top")
+        assert page.input_value("#n-year") == "2025"
+        page.fill("#n-size", "1")
+        page.fill("#n-share", "0")
+        for box in ("#n-pairing", "#n-areas", "#n-zones", "#n-focal"):
+            page.uncheck(box)
+        page.click("#n-run")
+        page.wait_for_selector("html[data-next='result']", timeout=90_000)
+        assert page.eval_on_selector("#n-progress", "el => el.value") == 1
+        rows = page.locator("#n-plan tbody tr")
+        assert rows.count() >= 1
+        assert "cq-c" in rows.first.inner_text()
+        reason = rows.first.locator("td.reason").inner_text()
+        assert len(reason.strip()) > 10
+        assert page.locator("#n-infeasible").is_hidden()
+        # an impossible batch shows the smallest relaxation
+        page.fill("#n-size", "3")
+        page.click("#n-run")
+        page.wait_for_selector("html[data-next='result']", timeout=90_000)
+        page.wait_for_selector("#n-infeasible:not([hidden])")
+        assert page.locator("#n-relax tbody tr").count() >= 1
+        assert page.locator("#n-plan tbody tr").count() == 0
+        assert not outside, outside
