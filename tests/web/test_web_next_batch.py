@@ -88,6 +88,16 @@ def test_results_are_visible_to_their_owner_and_the_office(ac: TestClient, hdr: 
     assert ac.get(ref["result_url"]).status_code == 404
 
 
+def test_cookie_session_needs_the_csrf_token(ac: TestClient) -> None:  # noqa: F811
+    from .test_web_security import page_login
+
+    token = page_login(ac, "office")
+    refused = ac.post("/api/analyses/next-batch", json={**FEASIBLE, "swaps": 0})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    ok = ac.post("/api/analyses/next-batch", json={**FEASIBLE, "swaps": 0}, headers={"X-CSRF-Token": token})
+    assert ok.status_code in (200, 202), ok.text
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"forced_in": ["zz"]}, "forced_in"),
     ({"min_province_share": 0.9}, "min_province_share"),
