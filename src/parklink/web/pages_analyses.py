@@ -1,6 +1,9 @@
 """Analysis pages: the designation planner (``/planner``).
 
-The page is a form (scoring method and weights, constraints, scenario to start from and to
+The page opens with the next-batch panel (下一批): a small form that ``static/planner.js``
+submits to ``POST /api/analyses/next-batch``; it draws the proposed parks with their
+reasons, or the smallest relaxation when the rules conflict. Below it, the scenario planner
+is a form (scoring method and weights, constraints, scenario to start from and to
 compare with); ``static/planner.js`` submits it to ``POST /api/analyses/designation``,
 follows the job's progress at ``/api/jobs/{id}`` and draws the result tables. Nothing is
 computed here.
@@ -35,8 +38,9 @@ MAX_PARK_HINTS = 1000
 
 @router.get("/planner", response_class=HTMLResponse)
 def planner_page(request: Request, session: SessionDep) -> HTMLResponse:
-    """Designation planner: weights and constraints, run, progress, results, side-by-side comparison."""
+    """Designation planner: the next batch first, then weights and constraints, run, progress, results, comparison."""
     from parklink.designate import BUILTIN_SCENARIOS
+    from parklink.designate.nextbatch import NextBatchRules
     from parklink.evaluate import DEFAULT_INDICATORS
 
     principal = _principal(request, session)
@@ -68,5 +72,5 @@ def planner_page(request: Request, session: SessionDep) -> HTMLResponse:
         "group_names": GROUP_NAMES, "methods": METHOD_NAMES, "weightings": WEIGHTING_NAMES,
         "provinces": PROVINCE_NAMES, "area_types": AREA_TYPE_NAMES, "parks": parks, "default": default.to_dict(),
         "can_change": principal.role in ("programme_office", "park_manager", "enterprise"),
-        "can_save": principal.is_office,
+        "can_save": principal.is_office, "next_default": NextBatchRules(),
     }, principal=principal)

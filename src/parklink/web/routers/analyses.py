@@ -1,7 +1,8 @@
 """Analyses as background jobs: evaluation, designation scenario, chain diagnosis, route.
 
 Each ``POST /api/analyses/<kind>`` (one router per domain: :mod:`.analyses_evaluation`,
-:mod:`.analyses_designation`, :mod:`.analyses_chains`, :mod:`.analyses_route`) validates
+:mod:`.analyses_designation`, :mod:`.analyses_next`, :mod:`.analyses_chains`,
+:mod:`.analyses_route`) validates
 its request, builds the analysis configuration (:mod:`parklink.configs`) and submits a job
 (:mod:`parklink.web.jobs`) whose compute function calls :mod:`parklink.runs` on the inputs
 bundle of the one input path (:func:`parklink.web.park_analyses.web_inputs`). Every result
@@ -14,7 +15,8 @@ Who may run what (enforced in the domain routers, documented in docs/web.md "Ana
 * everybody (anonymous included): evaluations, routes, chain diagnoses as aggregate tables,
   designation runs of built-in or published scenarios as they are;
 * logged-in park managers and enterprises, in addition: designation what-ifs (changed
-  constraints or explicit weights) — their results are visible to them and the office only;
+  constraints or explicit weights) and next-batch plans — their results are visible to them
+  and the office only;
 * the programme office: everything, including unpublished stored scenarios, firm-level
   chain tables (``detail="firm"``) and saving a run as a named scenario.
 """
@@ -33,6 +35,7 @@ from parklink.web.routers import (
     analyses_chains,
     analyses_designation,
     analyses_evaluation,
+    analyses_next,
     analyses_route,
 )
 from parklink.web.routers.analyses_chains import AGGREGATE_TABLES, FIRM_ID_COLUMNS, ChainsRequest
@@ -49,7 +52,7 @@ __all__ = [
 ]
 
 router = APIRouter(tags=["analyses 分析"], responses=ERRORS)
-for _domain in (analyses_evaluation, analyses_designation, analyses_chains, analyses_route):
+for _domain in (analyses_evaluation, analyses_designation, analyses_next, analyses_chains, analyses_route):
     router.include_router(_domain.router)
 
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]

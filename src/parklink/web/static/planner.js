@@ -1,5 +1,6 @@
-// Designation planner (/planner): submit a designation run to the jobs API, follow its
-// progress, draw the plan and the side-by-side comparison. No inline script (CSP 'self').
+// Designation planner (/planner): the next-batch panel (POST /api/analyses/next-batch) and
+// the scenario planner (POST /api/analyses/designation) share one job runner: submit, follow
+// the progress, draw the result. No inline script (CSP 'self').
 (function () {
   "use strict";
   var form = document.getElementById("planner-form");
@@ -134,8 +135,10 @@
   }
 
   // ---- status and errors
-  function showErrors(list) {
-    var box = $("p-errors");
+  // ``ui``: which panel a job belongs to — element id prefix, state attribute on <html>, drawer.
+  var PLANNER = { prefix: "p", attr: "data-planner", draw: null };
+  function showErrors(list, ui) {
+    var box = $((ui || PLANNER).prefix + "-errors");
     clear(box);
     if (!list.length) { box.hidden = true; return; }
     var ul = document.createElement("ul");
@@ -143,11 +146,12 @@
     box.appendChild(ul);
     box.hidden = false;
   }
-  function setStatus(progress, message, state) {
-    $("p-status").hidden = false;
-    $("p-progress").value = progress;
-    $("p-message").textContent = message || "";
-    document.documentElement.setAttribute("data-planner", state);
+  function setStatus(progress, message, state, ui) {
+    var p = (ui || PLANNER).prefix;
+    $(p + "-status").hidden = false;
+    $(p + "-progress").value = progress;
+    $(p + "-message").textContent = message || "";
+    document.documentElement.setAttribute((ui || PLANNER).attr, state);
   }
 
   // ---- results
@@ -248,35 +252,64 @@
       return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
     });
   }
-  function poll(ref) {
+  function poll(ref, ui) {
+    var run = $(ui.prefix + "-run");
     api(ref.status_url, { credentials: "same-origin" }).then(function (r) {
       if (r.status !== 200) { throw new Error(r.body.detail || ("HTTP " + r.status)); }
       var job = r.body;
-      setStatus(job.progress, job.message, job.status);
+      setStatus(job.progress, job.message, job.status, ui);
       if (job.status === "done") {
         return api(ref.result_url, { credentials: "same-origin" }).then(function (res) {
           if (res.status !== 200) { throw new Error(res.body.detail || ("HTTP " + res.status)); }
-          setStatus(1, biText("完成", "done") + (ref.cached ? " · " + biText("复用已有结果", "cached result") : ""), "done");
-          drawResult(res.body);
-          $("p-run").disabled = false;
+          setStatus(1, biText("完成", "done") + (ref.cached ? " · " + biText("复用已有结果", "cached result") : ""), "done", ui);
+          ui.draw(res.body);
+          run.disabled = false;
         });
       }
       if (job.status === "failed") {
-        showErrors([job.error || biText("运行失败", "the run failed")]);
-        $("p-run").disabled = false;
+        showErrors([job.error || biText("运行失败", "the run failed")], ui);
+        run.disabled = false;
         return null;
       }
-      window.setTimeout(function () { poll(ref); }, POLL_MS);
+      window.setTimeout(function () { poll(ref, ui); }, POLL_MS);
       return null;
     }).catch(function (err) {
-      showErrors([err.message]);
-      setStatus(0, biText("出错", "error"), "error");
-      $("p-run").disabled = false;
+      showErrors([err.message], ui);
+      setStatus(0, biText("出错", "error"), "error", ui);
+      run.disabled = false;
+    });
+  }
+  function runJob(url, body, ui, accepted) {
+    // submit ``body`` to ``url`` and follow the job (the one copy of the polling code)
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (csrfMeta && csrfMeta.content) { headers["X-CSRF-Token"] = csrfMeta.content; }
+    var run = $(ui.prefix + "-run");
+    showErrors([], ui);
+    run.disabled = true;
+    $(ui.prefix + "-result").hidden = true;
+    setStatus(0, biText("提交中", "submitting"), "submitting", ui);
+    api(url, {
+      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 200 || r.status === 202) {
+        if (accepted) { accepted(r.body); }
+        setStatus(r.body.progress || 0, r.body.message, r.body.status, ui);
+        poll(r.body, ui);
+        return;
+      }
+      var errs = (r.body.errors || []).map(function (e) {
+        return (e.field ? e.field + ": " : "") + e.reason + (e.value ? " (" + e.value + ")" : "");
+      });
+      showErrors(errs.length ? errs : [r.body.detail || ("HTTP " + r.status)], ui);
+      setStatus(0, biText("未能提交", "not submitted"), "error", ui);
+      run.disabled = false;
+    }).catch(function (err) {
+      showErrors([err.message], ui);
+      run.disabled = false;
     });
   }
   function submit(ev) {
     ev.preventDefault();
-    showErrors([]);
     var name = $("p-scenario").value;
     var body = { scenario: name, scoring: scoring() };
     if (canChange) { body.constraints = constraints(scenarios[name] || {}); }
@@ -286,31 +319,81 @@
       body.save_as = save.value.trim();
       body.publish = $("p-publish").checked;
     }
-    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
-    if (csrfMeta && csrfMeta.content) { headers["X-CSRF-Token"] = csrfMeta.content; }
-    $("p-run").disabled = true;
-    $("p-result").hidden = true;
     $("p-compare-result").hidden = true;
-    setStatus(0, biText("提交中", "submitting"), "submitting");
-    api("/api/analyses/designation", {
-      method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body)
-    }).then(function (r) {
-      if (r.status === 200 || r.status === 202) {
-        if (body.save_as && !scenarios[body.save_as]) { addScenario(body.save_as, r.body); }
-        setStatus(r.body.progress || 0, r.body.message, r.body.status);
-        poll(r.body);
-        return;
-      }
-      var errs = (r.body.errors || []).map(function (e) {
-        return (e.field ? e.field + ": " : "") + e.reason + (e.value ? " (" + e.value + ")" : "");
-      });
-      showErrors(errs.length ? errs : [r.body.detail || ("HTTP " + r.status)]);
-      setStatus(0, biText("未能提交", "not submitted"), "error");
-      $("p-run").disabled = false;
-    }).catch(function (err) {
-      showErrors([err.message]);
-      $("p-run").disabled = false;
+    runJob("/api/analyses/designation", body, PLANNER, function (ref) {
+      if (body.save_as && !scenarios[body.save_as]) { addScenario(body.save_as, ref); }
     });
+  }
+
+  // ---- next batch (下一批): the panel shown first
+  var NEXT = { prefix: "n", attr: "data-next", draw: drawNext };
+  var AREA_SHARES = { critical_development: 0.2, transport_node: 0.2, adjacent: 0.2 };
+  function nextBody() {
+    var body = { year: numberOrNull("n-year"), count: $("n-count").value,
+      require_pairing: $("n-pairing").checked, zone_coverage: $("n-zones").checked,
+      area_type_min_share: $("n-areas").checked ? AREA_SHARES : {},
+      focal_chains: $("n-focal").checked ? ["auto_moto", "electronics", "biomed"] : [] };
+    var size = numberOrNull("n-size"), share = numberOrNull("n-share"), hours = numberOrNull("n-hours");
+    if (size !== null) { body.size = size; }
+    if (share !== null) { body.min_province_share = share; }
+    if (hours !== null) { body.max_pair_hours = hours; }
+    return body;
+  }
+  function drawNext(body) {
+    var res = body.result;
+    var s = res.summary || {};
+    var box = $("n-infeasible");
+    var relax = $("n-relax").querySelector("tbody");
+    clear(relax);
+    if (res.status === "infeasible") {
+      $("n-summary").textContent = biText("不可行", "infeasible") + " · " + s.year;
+      $("n-infeasible-msg").textContent = res.message;
+      (res.relaxation || []).forEach(function (r) {
+        var tr = document.createElement("tr");
+        var th = cell("th", r.label);
+        th.scope = "row";
+        tr.appendChild(th);
+        tr.appendChild(cell("td", r.slack == null ? "—" : Number(r.slack).toFixed(2)));
+        tr.appendChild(cell("td", bi(r.text_zh, r.text_en)));
+        relax.appendChild(tr);
+      });
+      box.hidden = false;
+    } else {
+      var counts = (res.counts || []).map(function (c) {
+        return biText(c.unit_zh, c.unit) + " " + c.before + " + " + c.batch + " = " + c.after;
+      }).join(" · ");
+      $("n-summary").textContent = s.year + " · " + biText("规模", "size") + " " + s.size + " " + s.count + " · " +
+        biText("目标值", "objective") + " " + (s.objective == null ? "—" : Number(s.objective).toFixed(4)) +
+        (counts ? " · " + counts : "");
+      box.hidden = true;
+    }
+    var tbody = $("n-plan").querySelector("tbody");
+    clear(tbody);
+    (res.proposal || []).forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.className = "proposed";
+      var th = cell("th", parkName(r));
+      th.scope = "row";
+      var code = document.createElement("code");
+      code.textContent = " " + r.park_id;
+      th.appendChild(code);
+      tr.appendChild(th);
+      var pn = PROVINCES[r.province] || [r.province, r.province];
+      tr.appendChild(cell("td", bi(pn[0], pn[1])));
+      tr.appendChild(cell("td", r.score == null ? "—" : Number(r.score).toFixed(4)));
+      tr.appendChild(cell("td", r.partner || "—"));
+      var reason = cell("td", bi(r.reason_zh, r.reason_en));
+      reason.className = "reason";
+      tr.appendChild(reason);
+      tbody.appendChild(tr);
+    });
+    $("n-result").hidden = false;
+    $("n-result-h").focus();
+    document.documentElement.setAttribute("data-next", "result");
+  }
+  function submitNext(ev) {
+    ev.preventDefault();
+    runJob("/api/analyses/next-batch", nextBody(), NEXT, null);
   }
   function addScenario(name) {
     // a scenario saved by this run becomes selectable (start or comparison)
@@ -326,11 +409,14 @@
     });
   }
 
+  PLANNER.draw = drawResult;
   form.addEventListener("submit", submit);
+  if ($("next-form")) { $("next-form").addEventListener("submit", submitNext); }
   $("p-scenario").addEventListener("change", function () { fill($("p-scenario").value); });
   $("p-reset").addEventListener("click", function () { fill($("p-scenario").value); });
   $("p-weighting").addEventListener("change", weightingChanged);
   fill($("p-scenario").value);
   weightingChanged();
+  document.documentElement.setAttribute("data-next", "ready");
   document.documentElement.setAttribute("data-planner", "ready");
 }());
