@@ -79,7 +79,8 @@ def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
             "level": rng.choice(t.PARK_LEVELS, n_parks), "kind": rng.choice(t.PARK_KINDS, n_parks),
             "area_types": rng.choice(t.AREA_TYPES, n_parks), "focus_chains": [
                 ";".join(rng.choice(t.CHAINS, 2, replace=False)) for _ in range(n_parks)],
-            "industries": None, "source_url": None, "confidence": "synthetic",
+            "industries": None, "parent_park_id": None, "shared_point": None, "stated_zones": None,
+            "source_url": None, "confidence": "synthetic",
         })
         write_frame(s, "parks", parks)
         sc = parks.index[parks["province"] == "SC"].to_numpy()
