@@ -13,17 +13,13 @@ Run: python bench/designate_2000.py [--seed 7] [--n 2000]
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pulp
+from cbc_mps import solve_mps
 
 from parklink.designate import Scenario, pair_edges, validate_candidates
 from parklink.designate.model import build_model, designate
@@ -102,18 +98,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mps = Path(tmp) / "designation.mps"
         check = built.model.solve(time_limit=60.0, write_to=mps)
-        cbc = pulp.apis.PULP_CBC_CMD().path
-        t1, r1 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run(
-            [cbc, str(mps), "-sec", str(args.cbc_limit), "-ratioGap", "0", "-max", "-solve", "-quit"],
-            capture_output=True, text=True, check=False, env={**os.environ},
-        ).stdout
-        t_cbc = time.perf_counter() - t1
-        r2 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        c_cbc = (r2.ru_utime + r2.ru_stime) - (r1.ru_utime + r1.ru_stime)
-    m = re.search(r"Objective value:\s+(-?[\d.eE+-]+)", out)
-    status = "optimal" if "Optimal solution found" in out else "not proven optimal"
-    obj_cbc = float(m.group(1)) if m else float("nan")
+        run = solve_mps(mps, args.cbc_limit)
+    status, obj_cbc, t_cbc, c_cbc = run.status, run.objective, run.wall_s, run.cpu_s
     print(f"CBC (PuLP-bundled) on the same MPS: {status}, objective {obj_cbc:.6f}, {t_cbc:.2f} s wall ({c_cbc:.2f} s CPU)")
     print(f"equal objective: {abs(obj_cbc - check.objective) < 1e-6 * max(1.0, abs(check.objective))}")
     print(f"within 10 s and gap 0: {res.status == 'optimal' and res.mip_gap <= 1e-9 and total <= 10.0}")
