@@ -125,16 +125,36 @@ def publish_lock(folder: Path) -> Iterator[None]:
     dies. Transactions imports hold it from their duplicate check against the published
     parts until their parts are published; a restore holds it while swapping the folder.
     Blocks until the lock is free. On systems without ``fcntl`` it is a no-op.
+
+    A restore swaps the folder by renaming while it holds the lock, so a writer that was
+    waiting would wake holding the lock of the folder that was moved away. After taking the
+    lock the descriptor's inode is therefore compared with what ``folder`` names now; on a
+    mismatch the lock is dropped and taken again on the current folder (the classic
+    lock-then-verify loop), so the lock held is always the lock of the live folder.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
+        folder.mkdir(parents=True, exist_ok=True)
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    while True:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                live = os.stat(folder)
+            except FileNotFoundError:
+                live = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if live is not None and (held.st_dev, held.st_ino) == (live.st_dev, live.st_ino):
+            break
+        os.close(fd)  # the folder was swapped while we waited: lock the live one
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -159,3 +159,45 @@ def test_two_imports_through_the_api_on_each_database(db_url: str, tmp_path: Pat
     assert rows == [202] and len(errors) == 1
     assert {p.reason for p in errors[0].problems} == {IN_DATASET}
     assert _keys(root / "transactions") == (202, 202)
+
+
+def test_a_writer_waiting_through_a_folder_swap_locks_the_live_folder(tmp_path: Path) -> None:
+    """A restore renames the firm folder away while holding the lock; a writer that was waiting
+    must end up holding the lock of the folder now at the path, not of the moved-away one."""
+    import fcntl
+    import threading
+
+    from parklink.firmdata import publish_lock
+
+    folder = tmp_path / "firms"
+    waiting = threading.Event()
+    holding = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        waiting.set()
+        with publish_lock(folder):
+            holding.set()
+            release.wait(10)
+
+    with publish_lock(folder):  # the "restore": swap the folder while holding the lock
+        thread = threading.Thread(target=writer)
+        thread.start()
+        waiting.wait(5)
+        time.sleep(0.2)  # the writer now blocks in flock on the old folder
+        folder.rename(tmp_path / ".restore-old")
+        folder.mkdir()
+    assert holding.wait(5)
+    probe = os.open(folder, os.O_RDONLY)
+    try:  # the live folder's lock is taken (by the writer): a non-blocking attempt fails
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(probe)
+    release.set()
+    thread.join(5)
+    probe = os.open(folder, os.O_RDONLY)
+    try:  # and is free again afterwards
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(probe)
