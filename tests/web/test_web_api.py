@@ -144,6 +144,16 @@ def test_list_endpoints(ro_client: TestClient, path: str, key: str, expected: li
     assert ids(r.json(), key) == expected
 
 
+@pytest.mark.parametrize("path", ["/api/parks?designated={}", "/api/designations?active={}",
+                                  "/api/enterprises?leading={}"])
+@pytest.mark.parametrize("value", ["1", "0", "yes", "on", "True", "FALSE", ""])
+def test_query_booleans_are_strict(ro_client: TestClient, path: str, value: str) -> None:
+    """Only ``true``/``false`` (as in request bodies); ``1``, ``yes``, ``True`` ... are a 422."""
+    r = ro_client.get(path.format(value))
+    assert r.status_code == 422, r.text
+    assert "true" in r.text and "false" in r.text
+
+
 @pytest.mark.parametrize(
     ("path", "check"),
     [

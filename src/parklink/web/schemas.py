@@ -35,6 +35,19 @@ def _utc(value: Any) -> Any:
     return value
 
 
+def _strict_query_bool(value: Any) -> Any:
+    """Query-string booleans: exactly ``true`` or ``false`` (not ``1``, ``yes``, ``on``, ``True``)."""
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        raise ValueError("must be 'true' or 'false'")
+    return value
+
+
+#: A boolean query parameter, strict like the request bodies' booleans (anything else: 422).
+QueryBool = Annotated[bool, BeforeValidator(_strict_query_bool)]
+
+
 #: A timezone-aware time in responses (ISO 8601 with offset; stored times are UTC).
 UtcDatetime = Annotated[dt.datetime, BeforeValidator(_utc)]
 

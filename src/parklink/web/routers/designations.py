@@ -29,6 +29,7 @@ from parklink.web.schemas import (
     DesignationOut,
     DesignationPage,
     DesignationUpdate,
+    QueryBool,
     StatusOut,
     TargetCreate,
     TargetOut,
@@ -56,7 +57,7 @@ def list_designations(
     mode: Annotated[str | None, Query(pattern="^(" + "|".join(t.COOPERATION_MODES) + ")$")] = None,
     province: Annotated[str | None, Query(pattern="^(SC|CQ)$", description="with a member park in this province")] = None,
     park_id: Annotated[str | None, Query(max_length=64, description="with this member park")] = None,
-    active: Annotated[bool | None, Query(description="not revoked")] = None,
+    active: Annotated[QueryBool | None, Query(description="not revoked")] = None,
 ) -> JSONBytes:
     """Designations (one or more parks per designation), filtered and paginated."""
     where: list[ColumnElement[bool]] = []

@@ -24,7 +24,7 @@ from parklink.web.routers.common import (
     row_response,
     written_response,
 )
-from parklink.web.schemas import EnterpriseOut, EnterprisePage, EnterpriseUpdate
+from parklink.web.schemas import EnterpriseOut, EnterprisePage, EnterpriseUpdate, QueryBool
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises 企业"], responses=ERRORS)
 SORTABLE = ("enterprise_id", "name_zh", "name_en", "province", "chain", "size_class", "employees", "output_cny_m")
@@ -42,7 +42,7 @@ def list_enterprises(
     chain: Annotated[str | None, Query(pattern="^(" + "|".join(t.CHAINS) + ")$")] = None,
     park_id: Annotated[str | None, Query(max_length=64)] = None,
     size_class: Annotated[str | None, Query(pattern="^(" + "|".join(t.SIZE_CLASSES) + ")$")] = None,
-    leading: bool | None = None,
+    leading: Annotated[QueryBool | None, Query(description="leading enterprises only / not")] = None,
 ) -> JSONBytes:
     """Registry enterprises (named, sourced firms; firm-level transactions are not served)."""
     where: list[ColumnElement[bool]] = []

@@ -25,7 +25,7 @@ from parklink.web.routers.common import (
     row_response,
     written_response,
 )
-from parklink.web.schemas import ParkCreate, ParkOut, ParkPage, ParkUpdate
+from parklink.web.schemas import ParkCreate, ParkOut, ParkPage, ParkUpdate, QueryBool
 
 router = APIRouter(prefix="/parks", tags=["parks 园区"], responses=ERRORS)
 SORTABLE = ("park_id", "name_zh", "name_en", "province", "adcode", "level", "kind", "area_km2")
@@ -88,7 +88,7 @@ def list_parks(
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(t.PARK_KINDS) + ")$")] = None,
     adcode: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the name or id")] = None,
-    designated: Annotated[bool | None, Query(description="member of an active designation")] = None,
+    designated: Annotated[QueryBool | None, Query(description="member of an active designation")] = None,
 ) -> JSONBytes:
     """Parks matching every given filter, one page at a time (served from the response cache
     while the data version is unchanged; see :mod:`parklink.web.cache`)."""
