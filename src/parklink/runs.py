@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CalibrationRun", "ChainsRun", "DesignationRun", "EvaluationRun", "Result", "RouteRun", "calibrate", "designate", "diagnose_chains",
-    "evaluate", "find_route", "frozen_tables", "park_scores",
+    "evaluate", "find_route", "frozen_tables", "next_batch", "park_scores",
 ]
 
 
@@ -175,6 +175,22 @@ def park_scores(inputs: Inputs, config: EvaluationConfig | None = None) -> tuple
     res = run_method(dm, cfg.method, weights=compute_weights(dm, "given"))
     s = pd.Series(res.scores, index=pd.Index(res.alternatives, name="park_id"), name="score")
     return (s if res.higher_is_better else 1.0 - s), bool(table.synthetic)
+
+
+def next_batch(inputs: Inputs, rules: Any, config: EvaluationConfig | None = None, *,
+               explain: bool = True, swaps: int = 5) -> Any:
+    """The next batch (:class:`parklink.designate.nextbatch.NextBatchResult`) of ``inputs``
+    under ``rules`` (:class:`~parklink.designate.nextbatch.NextBatchRules`), scored by
+    :func:`park_scores` with ``config`` — the same scores as :func:`evaluate` — and with the
+    same travel times for the pairing rule and the group lifts. Raises
+    ``NextBatchInfeasibleError`` (with the smallest relaxation) when the rules cannot hold."""
+    from parklink.designate.next_api import plan_next_batch_from_frames
+
+    cfg = config or EvaluationConfig()
+    scores, _ = park_scores(inputs, cfg)
+    return plan_next_batch_from_frames(dict(inputs.frames), rules, method=cfg.method, weighting=cfg.weighting,
+                                       travel_time=inputs.travel_time(cfg.travel_time), explain=explain,
+                                       swaps=swaps, scores=scores)
 
 
 # ---------------------------------------------------------------------------- calibration

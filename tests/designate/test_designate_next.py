@@ -286,3 +286,21 @@ def test_cli_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     r = runner.invoke(app, ["designate", "next", "--count", "pairs"])
     assert r.exit_code == 1 and "parks or designations" in r.output
     get_settings.cache_clear()
+
+
+def test_next_batch_scores_are_the_evaluation_scores() -> None:
+    """``runs.next_batch`` (CLI and API) ranks parks by ``runs.park_scores`` — the scores
+    ``evaluate`` gives — for the network and the straight-line travel times alike."""
+    from parklink.configs import EvaluationConfig
+    from parklink.inputs import embedded_inputs
+    from parklink.runs import evaluate, next_batch
+
+    inputs = embedded_inputs()
+    for source in ("network", "geodesic"):
+        cfg = EvaluationConfig(travel_time=source, draws=20)
+        res = next_batch(inputs, NextBatchRules(year=2025), cfg, swaps=0, explain=False)
+        ev = evaluate(inputs, cfg).evaluation.scores()
+        chosen = res.proposal.set_index("park_id")["score"]
+        assert len(chosen) > 0
+        for park_id, score in chosen.items():
+            assert score == pytest.approx(float(ev[park_id]), abs=1e-12), (source, park_id)

@@ -226,21 +226,24 @@ def score_group_lifts(parks: pd.DataFrame, *, regions: pd.DataFrame, zones: pd.D
 def plan_next_batch_from_frames(frames: Mapping[str, pd.DataFrame], rules: NextBatchRules | None = None, *,
                                 method: str = "topsis", weighting: str = "combined",
                                 travel_time: TravelTime | None = None, explain: bool = True,
-                                swaps: int = 5) -> NextBatchResult:
+                                swaps: int = 5, scores: pd.Series | None = None) -> NextBatchResult:
     """Plan the next batch from dataset frames keyed by kind (``parks``, ``regions``,
     ``zones``, ``transport_nodes``, ``enterprises``, ``designations``, ``targets``): scores
     by :func:`parklink.evaluate.api.score_parks`, history before ``rules.year``, target of
-    that year from ``targets`` (``cumulative_parks``) unless ``rules.target`` is set. The
-    function the CLI and the web API call."""
+    that year from ``targets`` (``cumulative_parks``) unless ``rules.target`` is set.
+    ``scores`` (park id → score) given by the caller are used as they are: the CLI and the web
+    API go through :func:`parklink.runs.next_batch`, which passes the scores of
+    :func:`parklink.runs.park_scores` so the next batch ranks parks exactly as ``evaluate`` does."""
     from parklink.evaluate.api import score_parks
 
     rules = rules or NextBatchRules()
     parks, regions, zones = frames["parks"], frames["regions"], frames["zones"]
     nodes = frames["transport_nodes"]
     ent = frames.get("enterprises")
-    scores = score_parks(parks, regions=regions, zones=zones, transport_nodes=nodes, enterprises=ent,
-                         travel_time=travel_time, method=method, weighting=weighting,
-                         designations=frames.get("designations"))
+    if scores is None:
+        scores = score_parks(parks, regions=regions, zones=zones, transport_nodes=nodes, enterprises=ent,
+                             travel_time=travel_time, method=method, weighting=weighting,
+                             designations=frames.get("designations"))
     history = history_before(frames["designations"], rules.year)
     if rules.target is None:
         t = frames.get("targets")

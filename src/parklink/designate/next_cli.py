@@ -74,10 +74,11 @@ def register_next(group: typer.Typer) -> None:
         """下一批示范园区 Plan the next batch: real designations stay fixed, the batch is chosen
         (MILP on HiGHS) under the stated rules; an impossible set of rules reports the smallest
         relaxation."""
-        from parklink.designate.next_api import plan_next_batch_from_frames
+        from parklink.configs import EvaluationConfig
         from parklink.designate.nextbatch import NextBatchInfeasibleError, NextBatchRules
         from parklink.evaluate.cli import write_excel
         from parklink.inputs import read_inputs
+        from parklink.runs import next_batch
 
         with user_errors():
             rules = NextBatchRules(
@@ -90,12 +91,11 @@ def register_next(group: typer.Typer) -> None:
                 focal_chains=_split(focal), forced_in=_split(forced_in), forced_out=_split(forced_out),
             )
             inputs = read_inputs(database)
-            frames = dict(inputs.frames)
+            scoring = EvaluationConfig(method=method, weighting=weighting, travel_time="network")
             console.print(f"{bi('数据来源', 'Data')}: {inputs.note}; {bi('评分', 'scores')}: {method}/{weighting}, "
                           "network travel times")
             try:
-                res = plan_next_batch_from_frames(frames, rules, method=method, weighting=weighting, swaps=swaps,
-                                                  travel_time=inputs.travel_time("network"))
+                res = next_batch(inputs, rules, scoring, swaps=swaps)
             except NextBatchInfeasibleError as exc:
                 console.print(frame_table(exc.relaxation[["label", "row", "slack", "text_zh", "text_en"]],
                                           bi("最小放宽", "Smallest relaxation")))

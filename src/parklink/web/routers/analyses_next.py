@@ -1,5 +1,5 @@
 """Next-batch jobs: ``POST /api/analyses/next-batch``
-(:func:`parklink.designate.next_api.plan_next_batch_from_frames`).
+(:func:`parklink.runs.next_batch`).
 
 The real designations stay fixed history; the job proposes the next batch under the stated
 rules (:class:`parklink.designate.nextbatch.NextBatchRules`) on the inputs bundle of the one
@@ -130,7 +130,7 @@ def _infeasible(exc: Any, rules: NextBatchRules) -> dict[str, Any]:
              summary="Plan the next batch 下一批示范园区")
 def run_next_batch(body: NextBatchRequest, request: Request, principal: PrincipalDep,
                    session: SessionDep) -> JSONResponse:
-    """Propose the next batch of parks (parklink.designate.next_api.plan_next_batch_from_frames):
+    """Propose the next batch of parks (parklink.runs.next_batch):
     real designations stay fixed, the batch is chosen under the stated rules; each proposed
     park has a reason in zh and en and its best swap; counts in both units (parks,
     designations). An impossible request is a result with ``status: infeasible`` and the
@@ -151,9 +151,10 @@ def run_next_batch(body: NextBatchRequest, request: Request, principal: Principa
     method, weighting, source, swaps = body.method, body.weighting, body.travel_time, body.swaps
 
     def compute(ctx: jobs.JobContext) -> dict[str, Any]:
-        from parklink.designate.next_api import plan_next_batch_from_frames
+        from parklink.configs import EvaluationConfig
         from parklink.designate.nextbatch import NextBatchInfeasibleError
         from parklink.errors import InfeasibleError
+        from parklink.runs import next_batch
         from parklink.web.routers.analyses_common import job_inputs
 
         ctx.progress(0.05, "读取登记数据", "reading the registry")
@@ -161,8 +162,8 @@ def run_next_batch(body: NextBatchRequest, request: Request, principal: Principa
         fp = fingerprint(inputs, config)
         ctx.progress(0.2, "评分并求解下一批模型", "scoring and solving the next-batch model")
         try:
-            res = plan_next_batch_from_frames(dict(inputs.frames), rules, method=method, weighting=weighting,
-                                              travel_time=inputs.travel_time(source), explain=swaps > 0, swaps=swaps)
+            scoring = EvaluationConfig(method=method, weighting=weighting, travel_time=source)
+            res = next_batch(inputs, rules, scoring, explain=swaps > 0, swaps=swaps)
         except NextBatchInfeasibleError as exc:
             out = _infeasible(exc, rules)
         except InfeasibleError as exc:  # no solution within the time limit: no relaxation computed
