@@ -4,6 +4,8 @@ headers trusted only when configured."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -141,3 +143,57 @@ def test_forwarded_headers_are_not_trusted_by_default(web_url: str, monkeypatch:
         assert opts["proxy_headers"] is True and opts["forwarded_allow_ips"] == "127.0.0.1,10.0.0.5"
     finally:
         get_settings.cache_clear()
+
+
+def test_workers_sharing_the_throttle_file_share_one_budget(tmp_path: Path) -> None:
+    """Two worker processes of one server (two throttles on one file, separate SQLite
+    connections) count failures together: the address budget is spent once, not twice."""
+    from parklink.web.security import LoginThrottle
+
+    now = [1_000_000.0]
+    path = tmp_path / "login-throttle.sqlite"
+    workers = [LoginThrottle(path=path, clock=lambda: now[0]) for _ in range(2)]
+    for i in range(10):  # 10 free failures per address, alternating between the workers
+        worker = workers[i % 2]
+        assert worker.wait(f"user{i}", "10.0.0.7") == 0
+        worker.failed(f"user{i}", "10.0.0.7")
+    # the 11th attempt waits on both workers (alone, each had seen only 5 failures)
+    assert workers[0].wait("someone", "10.0.0.7") == 1
+    assert workers[1].wait("someone", "10.0.0.7") == 1
+    # a success in one worker makes the place familiar for the other
+    workers[0].succeeded("alice", "10.0.0.8")
+    assert workers[1]._is_familiar("alice", "10.0.0.8")
+    # decay: 15 minutes after the last failure the address is free again everywhere
+    now[0] += 901
+    assert workers[1].wait("someone", "10.0.0.7") == 0
+    # an in-process throttle (no file) keeps its own count
+    alone = LoginThrottle(clock=lambda: now[0])
+    for i in range(5):
+        alone.failed(f"user{i}", "10.0.0.9")
+    assert alone.wait("x", "10.0.0.9") == 0
+
+
+def test_serve_with_workers_gives_them_one_throttle_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``parklink serve --workers N`` points every worker at one throttle file of that run."""
+    import uvicorn
+
+    from parklink.web import cli as web_cli
+    from parklink.web.app import THROTTLE_FILE_ENV, _throttle_file
+
+    seen: dict[str, object] = {}
+
+    def fake_run(target: object, **kw: object) -> None:
+        import os
+
+        seen["target"], seen["workers"], seen["file"] = target, kw.get("workers"), os.environ.get(THROTTLE_FILE_ENV)
+        seen["resolved"] = _throttle_file()
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.delenv(THROTTLE_FILE_ENV, raising=False)
+    monkeypatch.setattr(web_cli, "_first_admin_hint", lambda url: None)
+    monkeypatch.setattr("parklink.store.db.is_initialised", lambda url: True)
+    monkeypatch.setattr("parklink.store.seed.has_data", lambda url: True)
+    web_cli.serve(host="127.0.0.1", port=8123, database="sqlite:///unused.sqlite", workers=2)
+    assert seen["target"] == "parklink.web.asgi:app" and seen["workers"] == 2
+    assert isinstance(seen["file"], str) and str(seen["file"]).endswith("login-throttle.sqlite")
+    assert str(seen["resolved"]) == seen["file"]

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import import_module, resources
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -185,6 +186,18 @@ def _install_handlers(app: FastAPI) -> None:
                             headers=getattr(exc, "headers", None))
 
 
+#: Set by ``parklink serve --workers N``: the login-throttle file all workers of that run share.
+THROTTLE_FILE_ENV = "PARKLINK_WEB_THROTTLE_FILE"
+
+
+def _throttle_file() -> Path | None:
+    """The shared login-throttle file of a multi-worker server run, else None (in process)."""
+    import os
+
+    value = os.environ.get(THROTTLE_FILE_ENV)
+    return Path(value) if value else None
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
     """The parklink web application on ``database_url`` (default: the configured database).
 
@@ -198,7 +211,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         database_url=url,
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signer=TokenSigner(load_secret(settings.data_dir)),
-        limiter=LoginThrottle(),
+        limiter=LoginThrottle(path=_throttle_file()),
     )
 
     @asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,9 +51,15 @@ def serve(
     options = uvicorn_options(get_settings())  # forwarded headers only from configured proxies
     if workers > 1:
         import os
+        import tempfile
+
+        from parklink.web.app import THROTTLE_FILE_ENV
 
         os.environ["PARKLINK_WEB_DATABASE_URL"] = url
-        uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning", **options)
+        with tempfile.TemporaryDirectory(prefix="parklink-throttle-") as run_dir:  # one per server run
+            os.environ[THROTTLE_FILE_ENV] = str(Path(run_dir) / "login-throttle.sqlite")
+            uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                        **options)
     else:
         from parklink.web.app import create_app
 

@@ -25,10 +25,12 @@ import hmac
 import math
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,13 +207,19 @@ class LoginThrottle:
     successfully in the last ``familiar_s`` seconds, or a browser holding a device token
     for the account (:meth:`TokenSigner.device`). So an attacker who hammers an account
     from elsewhere delays only unfamiliar clients, by at most ``cap_s`` per attempt, and
-    never locks the user out. State is per process (each worker throttles on its own).
+    never locks the user out.
+
+    State lives in this process by default. With ``path`` it lives in a small SQLite file
+    (WAL, each check or update one ``BEGIN IMMEDIATE`` transaction) that every worker
+    process of one server shares, so N workers do not give an attacker N budgets:
+    ``parklink serve --workers N`` creates one such file per server run. Times are then wall
+    clock (``time.time``), which all processes share.
     """
 
     def __init__(self, *, free_per_address: int = 10, free_per_account: int = 5, free_per_pair: int = 5,
                  base_s: float = 1.0, cap_s: float = 300.0, decay_s: float = 900.0,
                  familiar_s: float = 30 * 86400.0, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] | None = None, path: Path | None = None) -> None:
         self.free_per_address = free_per_address
         self.free_per_account = free_per_account
         self.free_per_pair = free_per_pair
@@ -220,11 +228,77 @@ class LoginThrottle:
         self.decay_s = decay_s
         self.familiar_s = familiar_s
         self.max_keys = max_keys
-        self._clock = clock
+        self._clock = clock or (time.time if path is not None else time.monotonic)
         self._failures: OrderedDict[tuple[str, ...], tuple[int, float]] = OrderedDict()
         self._familiar: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS failure (key TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+                             "last REAL NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS familiar (account TEXT NOT NULL, address TEXT NOT NULL, "
+                             "seen REAL NOT NULL, PRIMARY KEY (account, address))")
 
+    # -- storage: an in-process LRU map, or the shared file (parameterised SQL only) --------
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._db is None:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _get(self, key: tuple[str, ...]) -> tuple[int, float] | None:
+        if self._db is None:
+            return self._failures.get(key)
+        row = self._db.execute("SELECT n, last FROM failure WHERE key = ?", ("\x1f".join(key),)).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def _put(self, key: tuple[str, ...], count: int, last: float) -> None:
+        if self._db is None:
+            self._failures[key] = (count, last)
+            self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+            return
+        self._db.execute("INSERT INTO failure (key, n, last) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                         "SET n = excluded.n, last = excluded.last", ("\x1f".join(key), count, last))
+        self._db.execute("DELETE FROM failure WHERE last < ?", (last - self.decay_s,))
+
+    def _forget(self, key: tuple[str, ...]) -> None:
+        if self._db is None:
+            self._failures.pop(key, None)
+        else:
+            self._db.execute("DELETE FROM failure WHERE key = ?", ("\x1f".join(key),))
+
+    def _seen(self, account: str, address: str) -> float | None:
+        if self._db is None:
+            return self._familiar.get((account, address))
+        row = self._db.execute("SELECT seen FROM familiar WHERE account = ? AND address = ?",
+                               (account, address)).fetchone()
+        return float(row[0]) if row else None
+
+    def _remember(self, account: str, address: str, now: float) -> None:
+        if self._db is None:
+            self._familiar[(account, address)] = now
+            self._familiar.move_to_end((account, address))
+            while len(self._familiar) > self.max_keys:
+                self._familiar.popitem(last=False)
+            return
+        self._db.execute("INSERT INTO familiar (account, address, seen) VALUES (?, ?, ?) ON CONFLICT "
+                         "(account, address) DO UPDATE SET seen = excluded.seen", (account, address, now))
+        self._db.execute("DELETE FROM familiar WHERE seen < ?", (now - self.familiar_s,))
+
+    # -- the rules ---------------------------------------------------------------------------
     def _keys(self, account: str, address: str, trusted: bool) -> list[tuple[tuple[str, ...], int]]:
         account = account.lower()
         keys = [(("ip", address), self.free_per_address), (("pair", account, address), self.free_per_pair)]
@@ -233,13 +307,13 @@ class LoginThrottle:
         return keys
 
     def _is_familiar(self, account: str, address: str) -> bool:
-        seen = self._familiar.get((account, address))
+        seen = self._seen(account, address)
         return seen is not None and self._clock() - seen < self.familiar_s
 
     def _count(self, key: tuple[str, ...], now: float) -> tuple[int, float]:
-        count, last = self._failures.get(key, (0, now))
+        count, last = self._get(key) or (0, now)
         if now - last > self.decay_s:
-            self._failures.pop(key, None)
+            self._forget(key)
             return 0, now
         return count, last
 
@@ -248,7 +322,7 @@ class LoginThrottle:
         ``trusted``: the client holds a device token for the account."""
         now = self._clock()
         wait = 0.0
-        with self._lock:
+        with self._transaction():
             for key, free in self._keys(account, address, trusted):
                 count, last = self._count(key, now)
                 if count >= free:
@@ -259,22 +333,16 @@ class LoginThrottle:
     def failed(self, account: str, address: str, *, trusted: bool = False) -> None:
         """Record one failed attempt of ``address`` on ``account``."""
         now = self._clock()
-        with self._lock:
+        with self._transaction():
             for key, _free in self._keys(account, address, trusted):
                 count, _last = self._count(key, now)
-                self._failures[key] = (count + 1, now)
-                self._failures.move_to_end(key)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
+                self._put(key, count + 1, now)
 
     def succeeded(self, account: str, address: str) -> None:
         """A successful login: forget the pair's and the account's failures and remember the
         address as familiar for the account (the address counter is kept)."""
         account = account.lower()
-        with self._lock:
-            self._failures.pop(("pair", account, address), None)
-            self._failures.pop(("acct", account), None)
-            self._familiar[(account, address)] = self._clock()
-            self._familiar.move_to_end((account, address))
-            while len(self._familiar) > self.max_keys:
-                self._familiar.popitem(last=False)
+        with self._transaction():
+            self._forget(("pair", account, address))
+            self._forget(("acct", account))
+            self._remember(account, address, self._clock())
