@@ -266,6 +266,15 @@ def session_inputs(session: Session, *, firm_root: Path | None = None) -> Inputs
     return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root))
 
 
+def _recover_interrupted_restore(url: str, firm_root: Path | None) -> None:
+    """Finish or undo a restore whose process died mid-swap (one stat when none is pending)."""
+    from parklink.store.restore_journal import journal_path, recover
+
+    root = firm_root if firm_root is not None else FirmDataset.default().root
+    if journal_path(root).exists():
+        recover(url, root)
+
+
 def read_inputs(url: str | None = None, *, firm_root: Path | None = None) -> Inputs:
     """The bundle of the database ``url`` (default: the configured one) and the firm dataset
     under ``firm_root`` (default: ``PARKLINK_DATA_DIR/firms``).
@@ -281,6 +290,7 @@ def read_inputs(url: str | None = None, *, firm_root: Path | None = None) -> Inp
     from parklink.store.db import database_url, redact, session_scope
 
     resolved = database_url(url)
+    _recover_interrupted_restore(resolved, firm_root)
     if url is None:
         parsed = make_url(resolved)
         if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():

@@ -334,3 +334,72 @@ def test_cli_restore_of_a_bad_backup_is_a_message_not_a_traceback(world: dict[st
     bad = _manifest_bytes(good, tmp / "cli2.zip", b"\xff\xfe not json")
     result = CliRunner().invoke(app, ["db", "restore", str(bad), "--database", url])
     assert result.exit_code == 1 and "not UTF-8" in result.output
+
+
+# --- a crash between the folder swap and the commit, and after the commit --------------------
+
+CRASH = """
+import os, sys
+from pathlib import Path
+import parklink.store.restore_journal as rj
+from parklink.store.backup import restore
+good, url, firms, when = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+if when == "before-commit":  # die right after the staging folder became the firm folder
+    real = Path.rename
+    def rename(self, target):
+        out = real(self, target)
+        if Path(target) == firms:
+            os._exit(9)
+        return out
+    Path.rename = rename
+else:  # die right after the commit, before the journal and the old folder are removed
+    rj.finish = lambda *a, **k: os._exit(9)
+restore(good, url=url, firm_root=firms)
+"""
+
+
+def _crash(world: dict[str, object], when: str) -> None:
+    import subprocess
+    import sys
+
+    good, url, firms = world["good"], world["url"], world["firms"]
+    proc = subprocess.run([sys.executable, "-c", CRASH, str(good), str(url), str(firms), when],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+
+
+def test_crash_before_the_commit_is_rolled_back_by_the_next_run(world: dict[str, object]) -> None:
+    """The process dies with the new firm folder in place and the database uncommitted: the
+    next run (reading the inputs) puts the old folder back; database and files as before."""
+    from parklink.inputs import read_inputs
+    from parklink.store.restore_journal import journal_path
+
+    url, data, firms = world["url"], world["data"], world["firms"]
+    assert isinstance(url, str) and isinstance(data, Path) and isinstance(firms, Path)
+    db_before, files_before = table_hashes(url), tree_hash(data)
+    _crash(world, "before-commit")
+    assert journal_path(firms).exists()  # the crash left the swap half done
+    assert tree_hash(data) != files_before
+    read_inputs(url, firm_root=firms)
+    assert not journal_path(firms).exists()
+    assert table_hashes(url) == db_before and tree_hash(data) == files_before
+    assert sorted(p.name for p in data.iterdir()) == ["firms"]
+
+
+def test_crash_after_the_commit_is_completed_by_the_next_restore(world: dict[str, object]) -> None:
+    """The process dies after the commit: the next run keeps the restored firm folder and
+    removes the old one, the journal and its token."""
+    from parklink.store.restore_journal import META_KEY, journal_path, recover
+
+    url, data, firms = world["url"], world["data"], world["firms"]
+    assert isinstance(url, str) and isinstance(data, Path) and isinstance(firms, Path)
+    _crash(world, "after-commit")
+    assert journal_path(firms).exists()
+    assert len([p for p in data.iterdir() if p.name.startswith(".restore-old-")]) == 1
+    assert recover(url, firms) == "committed"
+    assert recover(url, firms) is None
+    assert sorted(p.name for p in data.iterdir()) == ["firms"]
+    assert sorted(p.name for p in (firms / "transactions").iterdir()) == ["part-00000.parquet"]
+    with session_scope(url) as s:
+        assert "after the backup" not in set(s.scalars(select(m.Park.name_en)))
+        assert s.get(m.Meta, META_KEY) is None

@@ -13,7 +13,8 @@ A restore first verifies the whole archive (:mod:`parklink.store.backup_check`: 
 names, manifest, every table's lines, row counts and checksums, every Parquet file), writing
 the firm files into a staging folder next to the firm folder. Only then does it replace the
 tables in one database transaction and, before that transaction commits, swap the staging
-folder in for the firm folder by two renames; if the commit fails the renames are undone.
+folder in for the firm folder by two renames; if the commit fails the renames are undone, and a crash in between
+is finished or undone by the next run (:mod:`parklink.store.restore_journal`).
 Any failure changes nothing and removes the staging folder.
 """
 
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from parklink.errors import ParklinkError, ValidationError
 from parklink.firmdata import publish_lock
+from parklink.store import restore_journal
 from parklink.store.backup_check import (
     FORMAT,
     NOT_BACKED_UP,
@@ -140,6 +142,8 @@ def restore(path: Path, *, url: str | None = None, firm_root: Path | None = None
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise ValidationError.single(str(path), f"cannot open backup: {exc}") from exc
     staging: Path | None = None
+    if firm_root is not None:  # a restore interrupted by a crash is finished or undone first
+        restore_journal.recover(url, firm_root)
     with zf:
         if "manifest.json" not in zf.namelist():
             raise ValidationError.single(str(path), "not a parklink backup (no manifest.json)")
@@ -175,40 +179,59 @@ def restore(path: Path, *, url: str | None = None, firm_root: Path | None = None
 
 def _swap(verified: Verified, path: Path, url: str | None, staging: Path | None,
           firm_root: Path | None) -> dict[str, int]:
-    """Replace every table in one transaction; swap the firm folder in just before commit."""
-    old: Path | None = None
-    swapped = False
+    """Replace every table in one transaction; swap the firm folder in just before commit.
+
+    With firm files the folder's publish lock is held from before the swap until after the
+    commit, and a journal (:mod:`parklink.store.restore_journal`) lets a later run finish or
+    undo a swap whose process died between the renames and the commit."""
+    if staging is None or firm_root is None:
+        return _replace_in_one_transaction(verified, path, url)
+    old = firm_root.with_name(f".restore-old-{uuid.uuid4().hex[:12]}")
+    token = uuid.uuid4().hex
+    with publish_lock(firm_root):  # no transactions import publishes meanwhile
+        rows = _replace_in_one_transaction(verified, path, url, swap=(firm_root, staging, old, token))
+    restore_journal.finish(url, firm_root, old)
+    return rows
+
+
+def _replace_in_one_transaction(verified: Verified, path: Path, url: str | None,
+                                swap: tuple[Path, Path, Path, str] | None = None) -> dict[str, int]:
+    moved = swapped = False
+    firm_root = old = None
     try:
         with session_scope(url) as session:
             rows = _replace_tables(session, verified)
-            session.flush()
-            if staging is not None and firm_root is not None:
-                with publish_lock(firm_root):  # no transactions import publishes meanwhile
-                    old = firm_root.with_name(f".restore-old-{uuid.uuid4().hex[:12]}")
-                    firm_root.rename(old)
-                    staging.rename(firm_root)
-                    swapped = True
+            if swap is not None:
+                firm_root, staging, old, token = swap
+                restore_journal.mark(session, token)
+                session.flush()
+                restore_journal.write_journal(firm_root, token, old, staging)
+                firm_root.rename(old)
+                moved = True
+                staging.rename(firm_root)
+                swapped = True
+            else:
+                session.flush()
     except IntegrityError as exc:
-        _undo(swapped, old, firm_root)
+        _undo(swapped, old if moved else None, firm_root)
         raise ValidationError.single(
             str(path), f"backup content violates the schema's constraints: {exc.orig}"
         ) from exc
     except BaseException:
-        _undo(swapped, old, firm_root)
+        _undo(swapped, old if moved else None, firm_root)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return rows
 
 
 def _undo(swapped: bool, old: Path | None, firm_root: Path | None) -> None:
-    """Put the previous firm folder back after a failed commit."""
+    """Put the previous firm folder back after a failed commit (and drop the journal)."""
     if firm_root is None:
         return
     if swapped:
         shutil.rmtree(firm_root, ignore_errors=True)
     if old is not None and old.exists():
         old.rename(firm_root)
+    restore_journal.journal_path(firm_root).unlink(missing_ok=True)
 
 
 def _replace_tables(session: Session, verified: Verified) -> dict[str, int]:
