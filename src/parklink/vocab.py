@@ -150,6 +150,17 @@ ROLE_NAMES: dict[str, Label] = {
     "public": ("公众", "Public"),
 }
 
+# ---------------------------------------------------------------- reports
+ReportKind = Literal["bulletin", "park", "designation", "next_batch"]
+REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
+REPORT_KIND_NAMES: dict[str, Label] = {
+    "bulletin": ("项目通报", "Programme bulletin"), "park": ("园区简报", "Park brief"),
+    "designation": ("示范单元简报", "Designation brief"), "next_batch": ("下一批方案简报", "Next-batch plan brief"),
+}
+PERIOD_KINDS: tuple[str, ...] = ("year", "quarter", "month")
+PERIOD_KIND_NAMES: dict[str, Label] = {"year": ("年度", "annual"), "quarter": ("季度", "quarterly"),
+                                       "month": ("月度", "monthly")}
+
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
 VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
@@ -170,6 +181,8 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "actions": (ACTION_NAMES, ("build", "supplement", "extend", "strengthen", "none")),
     "scope_kinds": (SCOPE_KIND_NAMES, ("circle", "province", "city", "zone", "designation", "park")),
     "roles": (ROLE_NAMES, ("programme_office", "park_manager", "enterprise", "public")),
+    "report_kinds": (REPORT_KIND_NAMES, REPORT_KINDS),
+    "period_kinds": (PERIOD_KIND_NAMES, PERIOD_KINDS),
 }
 
 
