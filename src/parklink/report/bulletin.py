@@ -25,7 +25,15 @@ import pandas as pd
 
 from parklink.programme.status import programme_status
 from parklink.report.charts import Chart, Series, chart_svg
-from parklink.report.common import SYNTHETIC_NOTE, chain_label, header_facts, park_names, table, transaction_years
+from parklink.report.common import (
+    SYNTHETIC_NOTE,
+    chain_label,
+    header_facts,
+    park_names,
+    share_text,
+    table,
+    transaction_years,
+)
 from parklink.report.data import Period, ReportConfig, ReportInputs
 from parklink.report.doc import Block, Bullets, Document, Figure, Heading, NoData, Para
 from parklink.report.findings import BulletinFacts, findings
@@ -207,7 +215,7 @@ def _promotion(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[str,
                                         if k in ("n_signed", "signed_investment_cny_m", "n_started",
                                                  "n_in_production", "performance_rate", "start_rate",
                                                  "production_rate", "funds_rate")]
-    share = (lambda v: "—" if v is None else f"{v:.1%}")
+    share = share_text
     blocks: list[Block] = [
         *head,
         Para(f"截至{period.end.isoformat()}：签约项目{s['n_signed']}个，履约率{share(s['performance_rate'])}，"
@@ -242,8 +250,10 @@ def _coconstruction(ri: ReportInputs) -> tuple[list[Block], dict[str, Any]]:
 def map_figure(ri: ReportInputs, *, key: str = "map", width: int = 760, **options: Any) -> Block:
     """The programme map (districts, parks, designations, hubs) as a figure, or a no-data
     note when the map module or the boundaries are unavailable."""
+    import importlib
+
     try:
-        from parklink.report import mapsvg
+        mapsvg = importlib.import_module("parklink.report.mapsvg")
     except ImportError:
         return NoData("地图模块不可用", "the map module is not available")
     svg = mapsvg.programme_map_svg(ri.inputs, width=width, **options)

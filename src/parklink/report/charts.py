@@ -19,7 +19,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Chart", "Series", "chart_svg"]
 
@@ -83,14 +83,14 @@ def chart_svg(chart: Chart, *, width_in: float = 6.4, height_in: float = 2.6) ->
     from matplotlib.ticker import PercentFormatter
 
     family = _font_family()
-    rc = {"svg.hashsalt": "parklink-report", "svg.fonttype": "path", "font.family": [family, "DejaVu Sans"],
+    rc: dict[str, Any] = {"svg.hashsalt": "parklink-report", "svg.fonttype": "path", "font.family": [family, "DejaVu Sans"],
           "font.size": 8.0, "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False,
           "svg.id": "parklink"}
     try:
-        matplotlib.rcParams.validate["svg.id"]  # noqa: B018  (matplotlib ≥ 3.10 only)
+        matplotlib.rcParams.validate["svg.id"]
     except KeyError:
         rc.pop("svg.id")
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # keys checked by matplotlib
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot()
         _draw(ax, chart)

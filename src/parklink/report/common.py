@@ -26,6 +26,11 @@ __all__ = ["accessibility_table", "chain_label", "diagnosis", "evaluation", "hea
 SYNTHETIC_NOTE = ("合成数据，仅验证方法，不作为事实", "synthetic data: validates the method only, not a finding")
 
 
+def share_text(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage, ``—`` when missing."""
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
 def park_names(ri: ReportInputs) -> dict[str, tuple[str, str]]:
     """park_id → (name_zh, name_en)."""
     p = ri.inputs.frame("parks")
@@ -43,7 +48,7 @@ def province_label(code: str, lang: str | None = None) -> str:
 
 
 def _memo(ri: ReportInputs, key: Any, compute: Any) -> Any:
-    return ri.inputs._once(("report", key), compute)  # noqa: SLF001  (the bundle's own memo)
+    return ri.inputs._once(("report", key), compute)
 
 
 def evaluation(ri: ReportInputs) -> EvaluationRun | None:
