@@ -74,7 +74,18 @@ def _status(ri: ReportInputs, period: Period) -> tuple[pd.DataFrame, list[Block]
               note="目标出自2020年6月11日通知，未说明以园区或对计 — targets of the 11 June 2020 notice; "
                    "the unit is not stated, so parks and designations are both shown."),
     ]
+    des = inp.frame("designations")
+    active = pd.to_numeric(des["year"]).astype(int) <= period.year
+    if "revoked_year" in des.columns:
+        active &= des["revoked_year"].isna() | (pd.to_numeric(des["revoked_year"]) > period.year)
+    st_now = programme_status(des[active], inp.frame("parks"), inp.frame("zones"), inp.frame("targets"),
+                              regions=inp.frame("regions"), years=[period.year])
+    prov = st_now.by_province.set_index("province")["designated_parks"]
+    zones = st_now.by_zone
     facts = {"designated_parks": int(now["designated_parks"]), "designations": int(now["designations"]),
+             "sc_parks": int(prov.get("SC", 0)), "cq_parks": int(prov.get("CQ", 0)),
+             "zones_with": int((zones["designated_parks"] > 0).sum()) if len(zones) else None,
+             "zones_total": len(zones) if len(zones) else None,
              "target_year": None if tgt is None else int(tgt["year"]),
              "target_parks": None if tgt is None else int(tgt["target_parks"])}
     return by_year, blocks, facts

@@ -26,6 +26,10 @@ class BulletinFacts:
     target_parks: int | None
     new_designations: int  # announced in the period's year
     new_parks: int
+    sc_parks: int = 0  # designated named parks in Sichuan / Chongqing (units)
+    cq_parks: int = 0
+    zones_with: int | None = None  # cooperation zones hosting a designated park
+    zones_total: int | None = None
     chains_year_from: int | None = None
     chains_year_to: int | None = None
     delta_lsr_from: float | None = None  # mean ΔLSR over the demonstration groups
@@ -39,6 +43,11 @@ class BulletinFacts:
     cocon_records: int | None = None
     synthetic_chains: bool = False
     source_note: str = ""
+
+
+def _n(n: int, noun: str) -> str:
+    """``1 park`` / ``2 parks``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _pct(v: float) -> str:
@@ -67,9 +76,16 @@ def findings(f: BulletinFacts) -> tuple[tuple[str, str], ...]:
                     "designated; no target is set for that year."))
     if f.new_designations:
         out.append((f"{f.year}年新认定{f.new_designations}个示范单元，涉及具名园区{f.new_parks}个。",
-                    f"{f.new_designations} designations naming {f.new_parks} parks were announced for {f.year}."))
+                    f"{_n(f.new_designations, 'designation')} naming {_n(f.new_parks, 'park')} "
+                    f"{'was' if f.new_designations == 1 else 'were'} announced for {f.year}."))
     else:
         out.append((f"{f.year}年没有新认定的示范园区。", f"No designation was announced for {f.year}."))
+    if f.sc_parks or f.cq_parks:
+        out.append((f"具名的已认定园区中，四川{f.sc_parks}个、重庆{f.cq_parks}个。",
+                    f"Of the named designated parks, {f.sc_parks} are in Sichuan and {f.cq_parks} in Chongqing."))
+    if f.zones_total:
+        out.append((f"{f.zones_total}个合作区域中有{f.zones_with}个已有示范园区。",
+                    f"{f.zones_with} of the {f.zones_total} cooperation zones host a demonstration park."))
     if f.delta_lsr_to is not None and f.chains_year_to is not None:
         if f.delta_lsr_from is not None and f.chains_year_from is not None and f.chains_year_from < f.chains_year_to:
             d = f.delta_lsr_to - f.delta_lsr_from
@@ -103,6 +119,8 @@ def findings(f: BulletinFacts) -> tuple[tuple[str, str], ...]:
                     f"The co-construction registries (parks in the park, smart manufacturing, platforms) hold "
                     f"{f.cocon_records} records."))
     fillers = []
+    if f.chains_year_to is None:
+        fillers.append(("无企业交易数据，产业链指标未计算。", "No firm transactions: the chain figures are not computed."))
     if f.n_signed is None:
         fillers.append(("招商项目台账暂无数据，招商指标未计算。",
                         "The project ledger holds no data yet; no investment-promotion KPI is computed."))
