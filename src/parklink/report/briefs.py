@@ -118,8 +118,9 @@ def _evaluation_facts(ri: ReportInputs, park_ids: Sequence[str]) -> tuple[list[B
                      f"{float(r['score']):.3f} · 第{int(r['rank'])}/{n}名 rank {int(r['rank'])} of {n}"))
         rows.append(("排名区间", "Rank interval",
                      f"P5–P95 {int(r['rank_p05'])}–{int(r['rank_p95'])} (蒙特卡洛权重 Monte Carlo weights) · "
-                     f"{int(r['rank_min'])}–{int(r['rank_max'])} (方法×赋权 methods × weightings) · "
-                     f"P(前{run.config.top_k} top {run.config.top_k}) {float(r[f'p_top_{run.config.top_k}']):.0%}"))
+                     f"{int(r['rank_min'])}–{int(r['rank_max'])} (方法×赋权 methods × weightings)"
+                     + "".join(f" · P(前{c[6:]} top {c[6:]}) {float(r[c]):.0%}" for c in ev.columns
+                               if str(c).startswith("p_top_") and pd.notna(r[c]))))
     hits = ev[ev["park_id"].isin(park_ids)]
     chart = None
     if len(hits):

@@ -200,7 +200,7 @@ def _val(frame: pd.DataFrame, chain: str, year: int, col: str) -> float | None:
     return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
 
 
-def _promotion(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[str, Any]]:
+def _promotion(ri: ReportInputs, period: Period, public: bool) -> tuple[list[Block], dict[str, Any]]:
     from parklink.errors import ValidationError
     from parklink.promotion.kpi import KPI_COLUMNS, compute_kpis, overdue_alerts
 
@@ -237,11 +237,16 @@ def _promotion(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[str,
              f"{share(s['production_rate'])}, funds in place {share(s['funds_rate'])}; "
              f"{s['year_elapsed']:.0%} of the year elapsed."),
         table("kpi", "招商指标", "Investment-promotion KPIs", frame, cols, note=note, max_rows=15),
-        table("overdue", "逾期与停滞项目", "Overdue and stalled projects", alerts,
-              (("project_id", "项目", "project"), ("alert", "提示", "alert"), ("planned", "计划日期", "planned"),
-               ("last_event", "最近事件", "last event"), ("days", "天数", "days"), ("stage", "阶段", "stage")),
-              note=note, max_rows=15),
     ]
+    if public:  # published aggregates only: no project-level rows
+        blocks.append(Para(f"需督办项目{alerts['project_id'].nunique()}个（公开版不列明细）。",
+                           f"{alerts['project_id'].nunique()} projects need follow-up (the public version lists "
+                           "no project)."))
+    else:
+        blocks.append(table("overdue", "逾期与停滞项目", "Overdue and stalled projects", alerts,
+                            (("project_id", "项目", "project"), ("alert", "提示", "alert"),
+                             ("planned", "计划日期", "planned"), ("last_event", "最近事件", "last event"),
+                             ("days", "天数", "days"), ("stage", "阶段", "stage")), note=note, max_rows=15))
     return blocks, {"n_signed": int(s["n_signed"]), "performance_rate": s["performance_rate"],
                     "funds_rate": s["funds_rate"], "n_overdue": int(alerts["project_id"].nunique())}
 
@@ -271,15 +276,17 @@ def map_figure(ri: ReportInputs, *, key: str = "map", width: int = 760, **option
     return Figure(key, "示范园区分布图", "Programme map", svg, None, 16.0 if width >= 600 else 7.0)
 
 
-def bulletin_document(ri: ReportInputs, period: Period, *, progress: Progress = _noop) -> Document:
-    """The programme bulletin of ``period`` (see the module docstring)."""
-    config = ReportConfig("bulletin", period.label)
+def bulletin_document(ri: ReportInputs, period: Period, *, progress: Progress = _noop,
+                      public: bool = False) -> Document:
+    """The programme bulletin of ``period`` (see the module docstring); ``public`` leaves out
+    project-level rows (the overdue list), keeping the published aggregates."""
+    config = ReportConfig("bulletin", period.label, "public" if public else "")
     progress("status")
     _by_year, status_blocks, f_status = _status(ri, period)
     des_blocks, f_des = _designations(ri, period)
     chain_blocks, f_chains = _chains(ri, period, progress)
     progress("promotion")
-    promo_blocks, f_promo = _promotion(ri, period)
+    promo_blocks, f_promo = _promotion(ri, period, public)
     cocon_blocks, f_cocon = _coconstruction(ri)
     progress("map")
     facts = BulletinFacts(period=period.label, year=period.year, **f_status, **f_des, **f_chains, **f_promo,

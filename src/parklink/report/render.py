@@ -35,14 +35,15 @@ def check_format(fmt: str) -> Format:
 
 
 def build_document(ri: ReportInputs, kind: str, target: str = "", *,
-                   progress: Callable[[str], None] | None = None) -> Document:
+                   progress: Callable[[str], None] | None = None, public: bool = False) -> Document:
     """The document of report ``kind``: ``bulletin`` (``target`` = period), ``park`` /
-    ``designation`` (``target`` = id) or ``next_batch`` (``target`` = programme year)."""
+    ``designation`` (``target`` = id) or ``next_batch`` (``target`` = programme year);
+    ``public`` leaves out project-level rows (the web's anonymous downloads)."""
     step = progress or (lambda _s: None)
     if kind == "bulletin":
         from parklink.report.bulletin import bulletin_document
 
-        return bulletin_document(ri, parse_period(target), progress=step)
+        return bulletin_document(ri, parse_period(target), progress=step, public=public)
     if kind == "park":
         from parklink.report.briefs import park_brief
 
