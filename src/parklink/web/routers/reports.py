@@ -12,7 +12,7 @@ registry changes; at most two reports are computed at once (others get 503 with
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
@@ -57,7 +57,7 @@ def _download(request: Request, session: SessionDep, kind: str, target: str, fmt
 
 Ident = Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
 
-_FILE = {200: {"content": {"application/pdf": {}, MEDIA_TYPES["xlsx"]: {}, "text/html": {}},
+_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}, MEDIA_TYPES["xlsx"]: {}, "text/html": {}},
                "description": "the report file"}}
 
 
