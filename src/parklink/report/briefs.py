@@ -49,6 +49,7 @@ from parklink.vocab import ACTION_NAMES, CONFIDENCE_NAMES, PARK_KIND_NAMES, PARK
 __all__ = ["designation_brief", "park_brief", "prepare_parks"]
 
 TOP_GAPS = 5
+TARGETS = 2  # investment targets shown per gap
 
 
 def _park_row(ri: ReportInputs, park_id: str) -> dict[str, Any]:
@@ -67,15 +68,15 @@ def prepare_parks(ri: ReportInputs, park_ids: Sequence[str]) -> None:
     """Compute once what the briefs of ``park_ids`` share: evaluation, one chain diagnosis
     of all their scopes, accessibility."""
     evaluation(ri)
-    diagnosis(ri, [f"park:{p}" for p in park_ids])
+    diagnosis(ri, [f"park:{p}" for p in park_ids], top_n=TARGETS)
     accessibility_table(ri)
 
 
 def _scope_diagnosis(ri: ReportInputs, scope_id: str, shared: Sequence[str] | None) -> Any:
     """The diagnosis containing ``scope_id``: the shared one when it covers it, else its own."""
     if shared and scope_id in shared:
-        return diagnosis(ri, list(shared))
-    return diagnosis(ri, [scope_id])
+        return diagnosis(ri, list(shared), top_n=TARGETS)
+    return diagnosis(ri, [scope_id], top_n=TARGETS)
 
 
 def _profile(ri: ReportInputs, p: dict[str, Any]) -> Facts:
@@ -156,7 +157,7 @@ def _chains(ri: ReportInputs, scope_id: str, chains: list[str], shared: Sequence
     top["segment"] = top["name_zh"].astype(str) + " " + top["name_en"].astype(str)
     top["action_label"] = top["action"].map(lambda a: label(ACTION_NAMES, str(a)))
     tg = res.targets[(res.targets["scope_id"] == scope_id) & (res.targets["segment_id"].isin(top["segment_id"]))]
-    first = tg[tg["rank"] <= 2].merge(top[["segment_id", "segment"]], on="segment_id")
+    first = tg[tg["rank"] <= TARGETS].merge(top[["segment_id", "segment"]], on="segment_id")
     first = first.sort_values(["segment_id", "rank"])
     note = f"{SYNTHETIC_NOTE[0]} / {SYNTHETIC_NOTE[1]} ({res.year})" if res.synthetic else f"{res.year}"
     return [

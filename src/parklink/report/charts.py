@@ -102,10 +102,30 @@ def chart_svg(chart: Chart, *, width_in: float = 6.4, height_in: float = 2.6) ->
             (ax.set_xlabel if chart.kind in ("barh", "interval") else ax.set_ylabel)(chart.y_label)
         if len(chart.series) > 1 and chart.kind != "interval":
             ax.legend(fontsize=7, frameon=False, loc="best")
-        fig.tight_layout()
+        _margins(fig, chart, width_in, height_in)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "parklink"})
     return buf.getvalue()
+
+
+def _margins(fig: object, chart: Chart, width_in: float, height_in: float) -> None:
+    """Fixed margins from the label lengths (cheaper than ``tight_layout``, which draws the
+    figure twice): ~0.11 in per CJK character and 0.06 in per other character at 8 pt."""
+    from matplotlib.figure import Figure
+
+    assert isinstance(fig, Figure)
+
+    def inches(text: str) -> float:
+        return sum(0.115 if ord(ch) > 0x2E80 else 0.062 for ch in text)
+
+    if chart.kind in ("barh", "interval"):
+        left = 0.2 + max((inches(c) for c in chart.categories), default=0.3)
+        bottom = 0.5 if chart.y_label else 0.35
+    else:
+        left, bottom = 0.6, 0.4
+    left = min(left, width_in * 0.5)
+    fig.subplots_adjust(left=left / width_in, right=1 - 0.15 / width_in, bottom=bottom / height_in,
+                        top=1 - 0.32 / height_in)
 
 
 def _draw(ax: object, chart: Chart) -> None:
