@@ -167,11 +167,11 @@ def _chains(ri: ReportInputs, scope_id: str, chains: list[str], shared: Sequence
                ("delta", "ΔLSR", "ΔLSR")), note=note, max_rows=4),
         table("gaps", "主要缺口与行动", "Top gaps and actions", top,
               (("segment", "环节", "segment"), ("gap_type", "缺口", "gap"), ("action_label", "行动", "action"),
-               ("priority", "优先级", "priority")), max_rows=TOP_GAPS),
+               ("priority", "优先级", "priority")), max_rows=TOP_GAPS, max_chars=60),
         table("targets", "首批招商目标", "First investment targets", first,
               (("segment", "环节", "segment"), ("rank", "序", "rank"), ("enterprise_id", "企业", "enterprise"),
                ("province", "省", "prov."), ("score", "得分", "score"), ("reason", "理由", "reason")),
-              note=note, max_rows=6),
+              note=note, max_rows=6, max_chars=60),
     ]
 
 

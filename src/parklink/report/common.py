@@ -133,7 +133,7 @@ def header_facts(ri: ReportInputs, config: ReportConfig, *extra: tuple[str, str,
 
 
 def table(key: str, title_zh: str, title_en: str, frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]],
-          *, note: str = "", max_rows: int = 12) -> Table:
+          *, note: str = "", max_rows: int = 12, max_chars: int = 0) -> Table:
     """A document table over the columns of ``frame`` that exist."""
     cols = tuple(c for c in columns if c[0] in frame.columns)
-    return Table(key, title_zh, title_en, frame.reset_index(drop=True), cols, note, max_rows)
+    return Table(key, title_zh, title_en, frame.reset_index(drop=True), cols, note, max_rows, max_chars)

@@ -64,6 +64,17 @@ class Table:
     columns: tuple[tuple[str, str, str], ...]
     note: str = ""
     max_rows: int = 12
+    max_chars: int = 0  # printed cells longer than this are cut with "…" (0 = never; Excel keeps all)
+
+    def printed(self) -> list[list[str]]:
+        """The printed rows: the first ``max_rows`` rows as cell texts (:func:`cell_text`)."""
+        rows = []
+        for rec in self.frame.head(self.max_rows).to_dict("records"):
+            cells = [cell_text(rec.get(c), c) for c, _zh, _en in self.columns]
+            if self.max_chars:
+                cells = [c if len(c) <= self.max_chars else c[: self.max_chars - 1] + "…" for c in cells]
+            rows.append(cells)
+        return rows
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from parklink.report.doc import (
     Para,
     Row,
     Table,
-    cell_text,
 )
 
 __all__ = ["render_html"]
@@ -58,8 +57,7 @@ def _block(b: Block) -> str:
         return f"<dl>{rows}</dl>"
     if isinstance(b, Table):
         head = "".join(f'<th>{_e(zh)}<br><span class="en">{_e(en)}</span></th>' for _c, zh, en in b.columns)
-        body = "".join("<tr>" + "".join(f"<td>{_e(cell_text(rec.get(c), c))}</td>" for c, _z, _n in b.columns) + "</tr>"
-                       for rec in b.frame.head(b.max_rows).to_dict("records"))
+        body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>" for cells in b.printed())
         more = (f'<p class="note">… 另有 {len(b.frame) - b.max_rows} 行 — {len(b.frame) - b.max_rows} more rows</p>'
                 if len(b.frame) > b.max_rows else "")
         note = f'<p class="note">{_e(b.note)}</p>' if b.note else ""

@@ -31,7 +31,6 @@ from parklink.report.doc import (
     Para,
     Row,
     Table,
-    cell_text,
 )
 from parklink.vocab import REPORT_KIND_NAMES, label
 
@@ -64,8 +63,7 @@ def _block(b: Block, svgs: dict[str, str]) -> dict[str, Any]:
     if isinstance(b, Facts):
         return {"t": "facts", "rows": [list(r) for r in b.rows]}
     if isinstance(b, Table):
-        shown = b.frame.head(b.max_rows)
-        rows = [[cell_text(rec.get(col), col) for col, _zh, _en in b.columns] for rec in shown.to_dict("records")]
+        rows = b.printed()
         return {"t": "table", "title_zh": b.title_zh, "title_en": b.title_en, "note": b.note,
                 "headers": [[zh, en] for _c, zh, en in b.columns], "rows": rows or [["—"] * len(b.columns)],
                 "more": max(len(b.frame) - b.max_rows, 0)}
