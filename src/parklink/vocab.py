@@ -150,6 +150,17 @@ ROLE_NAMES: dict[str, Label] = {
     "public": ("公众", "Public"),
 }
 
+# ---------------------------------------------------------------- reports
+ReportKind = Literal["bulletin", "park", "designation", "next_batch"]
+REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
+REPORT_KIND_NAMES: dict[str, Label] = {
+    "bulletin": ("项目通报", "Programme bulletin"), "park": ("园区简报", "Park brief"),
+    "designation": ("示范单元简报", "Designation brief"), "next_batch": ("下一批方案简报", "Next-batch plan brief"),
+}
+PERIOD_KINDS: tuple[str, ...] = ("year", "quarter", "month")
+PERIOD_KIND_NAMES: dict[str, Label] = {"year": ("年度", "annual"), "quarter": ("季度", "quarterly"),
+                                       "month": ("月度", "monthly")}
+
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
 VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
@@ -170,6 +181,8 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "actions": (ACTION_NAMES, ("build", "supplement", "extend", "strengthen", "none")),
     "scope_kinds": (SCOPE_KIND_NAMES, ("circle", "province", "city", "zone", "designation", "park")),
     "roles": (ROLE_NAMES, ("programme_office", "park_manager", "enterprise", "public")),
+    "report_kinds": (REPORT_KIND_NAMES, REPORT_KINDS),
+    "period_kinds": (PERIOD_KIND_NAMES, PERIOD_KINDS),
 }
 
 
@@ -199,3 +212,29 @@ def check() -> list[str]:
     if get_args(AreaType) != t.AREA_TYPES:
         out.append("AreaType differs from tables.AREA_TYPES")
     return out
+
+# ---------------------------------------------------------------- maps
+NODE_KIND_NAMES: dict[str, Label] = {
+    "airport": ("机场", "airport"),
+    "rail_port": ("铁路港", "rail port"),
+    "river_port": ("港口", "river port"),
+    "bonded_zone": ("综合保税区", "bonded zone"),
+    "seat": ("行政中心", "administrative seat"),
+    "park": ("园区", "park"),
+    "junction": ("节点", "junction"),
+}
+#: Layers of the programme map (:mod:`parklink.report.mapsvg`) and their legend labels.
+MAP_LAYERS: tuple[str, ...] = ("sichuan", "chongqing", "park", "designated_park", "designation", "hub",
+                                "leg", "focus")
+MAP_LAYER_NAMES: dict[str, Label] = {
+    "sichuan": ("四川省区县", "Sichuan districts"),
+    "chongqing": ("重庆市区县", "Chongqing districts"),
+    "park": ("园区", "Park"),
+    "designated_park": ("示范园区", "Demonstration park"),
+    "designation": ("示范园区配对", "Designation (paired parks)"),
+    "hub": ("物流枢纽", "Logistics hub"),
+    "leg": ("线路区段", "Route leg"),
+    "focus": ("关注对象", "In focus"),
+}
+VOCABULARIES["node_kinds"] = (NODE_KIND_NAMES, t.NODE_KINDS)
+VOCABULARIES["map_layers"] = (MAP_LAYER_NAMES, MAP_LAYERS)

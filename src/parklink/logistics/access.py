@@ -39,6 +39,7 @@ from parklink.errors import ValidationError
 from parklink.logistics.graph import compile_graph
 from parklink.logistics.network import Network, haversine_km, split_modes, to_km_plane
 from parklink.logistics.params import REFERENCE_CARGO, check_cargo
+from parklink.vocab import NODE_KIND_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -48,10 +49,7 @@ POLAR_CORES: dict[str, tuple[str, str, float, float]] = {
 }
 """The two polar cores as seat points (programme facts §7: Chengdu city seat, Yuzhong)."""
 HUB_KINDS: dict[str, tuple[str, str]] = {
-    "airport": ("机场", "airport"),
-    "rail_port": ("铁路港", "rail port"),
-    "river_port": ("港口", "river port"),
-    "bonded_zone": ("综合保税区", "bonded zone"),
+    k: NODE_KIND_NAMES[k] for k in ("airport", "rail_port", "river_port", "bonded_zone")
 }
 
 
