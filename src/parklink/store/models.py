@@ -475,3 +475,5 @@ from parklink.store.models_app import Scenario as Scenario
 from parklink.store.models_app import User as User
 from parklink.store.models_app import UserPark as UserPark
 from parklink.store.models_app import WebSession as WebSession
+# co-construction registries (issue 15): their own module, imported so the metadata sees them
+from parklink.store import models_coconstruction as models_coconstruction  # noqa: F401
