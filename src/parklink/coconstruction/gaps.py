@@ -15,7 +15,7 @@ platform" (新建或共享平台).
 Where a new platform would serve most uncovered gaps is a maximal covering location problem
 (Church & ReVelle 1974) solved by :func:`parklink.logistics.sitemodels.mclp` — the same HiGHS
 model the logistics site recommendation uses — with demand points = uncovered gaps (weight 1
-each), candidate sites = parks, ``a_ij = 1`` when ``t(park(i), j) ≤ S``, and ``p`` new
+each, aggregated to one point per park), candidate sites = parks, ``a_ij = 1`` when ``t(park(i), j) ≤ S``, and ``p`` new
 platforms (default 1). A new platform is assumed to serve every segment of the gaps it
 covers (a shared multi-segment service platform); it is solved once over all uncovered gaps
 and once per chain (a platform for one chain).
@@ -163,18 +163,21 @@ def platform_gaps(
         groups: list[tuple[str, pd.DataFrame]] = [("*", open_gaps)]
         groups += [(str(c), sub) for c, sub in open_gaps.groupby("chain", sort=True)]
         for chain, sub in groups:
-            cost = tc[[oi[pk] for pk in sub["park_id"]], :]
-            reach = (cost <= max_hours).sum(axis=0)
+            # gaps of one park share a coverage row: one demand point per park, weight = gaps
+            weight = sub.groupby("park_id").size()
+            cost = tc[[oi[pk] for pk in weight.index], :]
+            w = weight.to_numpy(dtype=float)
+            reach = w @ (cost <= max_hours)
             cand_rows += [{"chain": chain, "park_id": c, "gaps_within_reach": int(n)}
                           for c, n in zip(cand, reach, strict=True)]
             k = min(p, len(cand))
-            sol = mclp(cost, np.ones(len(sub)), max_hours, k, time_limit=time_limit)
+            sol = mclp(cost, w, max_hours, k, time_limit=time_limit)
             covered_by = cost[:, list(sol.selected)] <= max_hours
             for rank, j in enumerate(sol.selected, start=1):
                 sites_rows.append({
                     "chain": chain, "rank": rank, "park_id": cand[j],
-                    "gaps_covered": int(covered_by[:, rank - 1].sum()),
-                    "gaps_covered_total": int(covered_by.any(axis=1).sum()),
+                    "gaps_covered": int(w @ covered_by[:, rank - 1]),
+                    "gaps_covered_total": int(w @ covered_by.any(axis=1)),
                     "gaps_open": len(sub), "objective": float(sol.objective),
                 })
     sites = pd.DataFrame(sites_rows, columns=["chain", "rank", "park_id", "gaps_covered",

@@ -34,8 +34,10 @@ from parklink.tables import SMART_KINDS, SMART_TIERS, split_list
 
 if TYPE_CHECKING:
     from parklink.evaluate.indicators import IndicatorTable
+    from parklink.inputs import Inputs
 
-__all__ = ["ABOVE_SCALE_CNY_M", "SmartIndicators", "smart_indicator_table", "smart_indicators"]
+__all__ = ["ABOVE_SCALE_CNY_M", "SmartIndicators", "registry_indicator_table", "smart_indicator_table",
+           "smart_indicators"]
 
 #: Annual output (million CNY) from which a firm counts as above designated size (规上).
 ABOVE_SCALE_CNY_M = 20.0
@@ -171,3 +173,16 @@ def smart_indicator_table(result: SmartIndicators, parks: pd.DataFrame) -> Indic
                   formula="mean GB/T 39116 level of the latest assessment of each assessed firm"),
     )
     return IndicatorTable(vals, crits, ("smart-manufacturing indicators from the co-construction registries",))
+
+
+def registry_indicator_table(inputs: Inputs, parks: pd.DataFrame) -> IndicatorTable | None:
+    """:func:`smart_indicator_table` of the registries in ``inputs`` (this year), or ``None``
+    when they hold no recognition and no assessment (the evaluation is then unchanged)."""
+    import datetime as dt
+
+    rec = inputs.frame("smart_recognitions") if "smart_recognitions" in inputs.frames else None
+    ass = inputs.frame("maturity_assessments") if "maturity_assessments" in inputs.frames else None
+    if rec is None or ass is None or (rec.empty and ass.empty):
+        return None
+    res = smart_indicators(rec, ass, inputs.frame("enterprises"), ref_year=dt.date.today().year)
+    return smart_indicator_table(res, parks)
