@@ -89,7 +89,7 @@ def realised_shares(sharing: pd.DataFrame, realised: pd.DataFrame) -> pd.DataFra
                 "record_id": str(r.record_id), "agreement_id": aid,
                 "pip_id": a["pip_id"] if pd.notna(a["pip_id"]) else None,
                 "park_id": a["park_id"] if pd.notna(a["park_id"]) else None,
-                "year": int(r.year), "metric": str(a["metric"]), "party": party,
+                "year": int(_num(r.year)), "metric": str(a["metric"]), "party": party,
                 "promised_pct": s, "realised_pct": 100.0 * g / recv_sum if recv_sum else float("nan"),
                 "promised_cny_m": promised, "received_cny_m": g, "gap_cny_m": g - promised,
                 "floor_cny_m": floor if party == benef else float("nan"), "floor_met": floor_met,
@@ -138,7 +138,7 @@ def scorecard(parks_in_park: pd.DataFrame, sharing: pd.DataFrame, realised: pd.D
         dev = ok.assign(d=(ok["realised_pct"] - ok["promised_pct"]).abs() / 100.0)
         rec = dev.groupby(["record_id", "pip_id"], dropna=True)["d"].sum().reset_index()
         rec["fidelity"] = 1.0 - rec["d"] / 2.0
-        per_pip = rec.groupby("pip_id")["fidelity"].mean().to_dict()
+        per_pip = {str(k): float(v) for k, v in rec.groupby("pip_id")["fidelity"].mean().items()}
     t = pd.DataFrame({
         "pip_id": parks_in_park["pip_id"].astype(str),
         "name_zh": parks_in_park["name_zh"].astype(str),

@@ -136,11 +136,11 @@ def smart_indicators(recognitions: pd.DataFrame, assessments: pd.DataFrame,
         counts = sub.set_index("year")["recognitions"].reindex(years, fill_value=0)
         trend[park] = _slope(counts)
     t["trend"] = t["park_id"].map(trend).astype(float)
-    drows = []
+    drows: list[dict[str, Any]] = []
     for r in lat.itertuples(index=False):
         for item in split_list(r.domain_levels):
-            code, _, lv = item.partition(":")
-            drows.append({"park_id": str(r.park_id), "domain": code, "level": int(lv)})
+            code, _, level = item.partition(":")
+            drows.append({"park_id": str(r.park_id), "domain": code, "level": int(level)})
     dom = pd.DataFrame(drows, columns=["park_id", "domain", "level"])
     domains = (dom.groupby(["park_id", "domain"], as_index=False)
                .agg(mean_level=("level", "mean"), firms=("level", "size")))
