@@ -256,6 +256,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api", dependencies=deps, responses=PROTOCOL_ERRORS)
     app.include_router(import_module("parklink.web.routers.analyses").router, prefix="/api",
                        responses=PROTOCOL_ERRORS)
+    app.include_router(import_module("parklink.web.routers.coconstruction").router, prefix="/api",
+                       responses=PROTOCOL_ERRORS)
 
     @app.get("/api/health", tags=["meta"], summary="Health check", responses=PROTOCOL_ERRORS)
     def health() -> dict[str, str]:
