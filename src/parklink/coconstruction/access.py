@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from parklink.tables import COCONSTRUCTION_SCHEMAS
@@ -33,7 +33,7 @@ OFFICE_FIELDS = frozenset({"confidence"})
 
 
 def refusal(role: str, parks: frozenset[str], enterprise_id: str | None, kind: str,
-            records: list[Mapping[str, Any]], fields: list[str],
+            records: Sequence[Mapping[str, Any]], fields: list[str],
             park_of: Mapping[str, str | None] | None = None) -> str | None:
     """Why ``role`` may not write ``records`` (the stored row and/or the row as it would be
     written) setting ``fields``; None when allowed. ``park_of`` gives the park of a
