@@ -80,6 +80,8 @@ class Column:
     list_sum: float | None = None
     #: int (a year) or date columns: no value after the current year / today
     not_future: bool = False
+    #: list columns whose elements may repeat (numbers such as shares "50;50")
+    repeats: bool = False
 
 
 #: Characters no text cell may hold (a regular expression character class): C0 and C1
@@ -405,7 +407,7 @@ BENEFIT_SHARING = TableSchema(
         Column("base", "str", choices=SHARING_BASES,
                doc="all revenue, existing (存量) or new (增量) over the base year"),
         Column("split_pct", "list", required=False, pattern=r"^[0-9]+(\.[0-9]+)?$", list_sum=100.0,
-               max_length=200, doc="share of each party in %, same order as parties; sums to 100"),
+               max_length=200, repeats=True, doc="share of each party in %, same order as parties; sums to 100"),
         Column("scope", "str", required=False, max_length=500,
                doc="firms covered (all / referred by a party …)"),
         Column("start_year", "int", required=False, minimum=1990, maximum=2100),
@@ -430,7 +432,7 @@ SHARING_REALISED = TableSchema(
         Column("agreement_id", "str", ref="benefit_sharing.agreement_id", max_length=64),
         Column("year", "int", minimum=1990, maximum=2100, not_future=True),
         Column("total_cny_m", "float", minimum=0.0, doc="revenue under the agreement, million CNY"),
-        Column("received_cny_m", "list", pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=500,
+        Column("received_cny_m", "list", pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=500, repeats=True,
                doc="amount each party received, million CNY, same order as the agreement's parties"),
         *_SOURCE,
         _AS_OF,

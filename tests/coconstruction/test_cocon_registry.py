@@ -123,7 +123,8 @@ def test_split_not_summing_to_100_is_named(url: str, tmp_path: Path) -> None:
     export_file("benefit_sharing", path, session_url=url)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame.loc[0, "split_pct"] = "60;30"
-    frame.to_csv(path, index=False)
+    even = frame.iloc[[0]].assign(agreement_id="ag-even", split_pct="50;50")  # equal shares repeat
+    pd.concat([frame, even]).to_csv(path, index=False)
     problems = _problems("benefit_sharing", path, url)
     assert [(r, c) for r, c, _ in problems] == [(2, "split_pct")]
     assert "add up to 90" in problems[0][2]

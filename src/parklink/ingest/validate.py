@@ -357,7 +357,8 @@ def validate_table(
                     out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
                             reasons.element(str(e), reasons.pattern(col.pattern)))
             ident = el["e"].str.split(":").str[0] if col.name in _CODED_LISTS else el["e"]
-            repeated = pd.DataFrame({"i": el["i"], "e": ident}).duplicated().to_numpy(dtype=bool)
+            repeated = pd.DataFrame({"i": el["i"], "e": ident}).duplicated().to_numpy(dtype=bool) \
+                & (not col.repeats)
             bad |= _mark(n, el["i"].to_numpy()[repeated])
             for i, e in zip(el["i"].to_numpy()[repeated], el["e"].to_numpy()[repeated],
                             strict=True):
