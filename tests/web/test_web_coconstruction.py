@@ -78,3 +78,17 @@ def test_analysis_endpoints(client: TestClient) -> None:
     assert body["shares"][0]["promised_pct"] == 60.0 and "fingerprint" in body["summary"]
     smart = client.get(f"{BASE}/analyses/smart", params={"ref_year": 2025}).json()
     assert smart["parks"][0]["park_id"] == "cq-b" and smart["parks"][0]["intelligent_factories"] == 1
+
+
+def test_registry_pages_and_park_section(client: TestClient) -> None:
+    for page, text in (("parks-in-park", "甲园中园"), ("smart", "甲汽车"), ("platforms", "甲设计中心")):
+        r = client.get(f"/coconstruction/{page}")
+        assert r.status_code == 200 and text in r.text
+        assert "合成（演示） synthetic (demo)" in r.text or "synthetic (demo)" in r.text
+    assert "GB/T 39116" in client.get("/coconstruction/smart").text
+    assert client.get("/coconstruction/nope").status_code == 404
+    only = client.get("/coconstruction/platforms", params={"park": "cq-b"})
+    assert only.status_code == 200 and "甲设计中心" not in only.text
+    park = client.get("/parks/cq-b")
+    assert park.status_code == 200 and "甲园中园" in park.text and 'id="cocon"' in park.text
+    assert 'id="cocon"' in client.get("/parks/sc-a").text  # hosts the platform pf-1

@@ -273,5 +273,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(pages_router)
     app.include_router(import_module("parklink.web.pages_analyses").router)
+    app.include_router(import_module("parklink.web.pages_coconstruction").router)
     app.include_router(pages_chains_router)
     return app

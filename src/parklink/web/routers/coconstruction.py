@@ -105,6 +105,19 @@ def list_records(kind: KindP, session: SessionDep, page: PageQ = 1, page_size: P
     return page_response(rows, total, page, page_size)
 
 
+@router.get("/analyses/platform-gaps", summary="Platform gaps of designated parks 平台缺口")
+def platform_gaps(session: SessionDep,
+                  max_hours: Annotated[float, Query(gt=0, le=24)] = 2.0,
+                  p: Annotated[int, Query(ge=1, le=10)] = 1) -> JSONBytes:
+    """Chain gaps with no serving platform within ``max_hours`` (network travel time) and the
+    best site(s) for a new platform (MCLP). Needs the firm dataset (chain engine)."""
+    from parklink.coconstruction.runs import PlatformGapConfig, run_platform_gaps
+    from parklink.inputs import session_inputs
+
+    run = run_platform_gaps(session_inputs(session), PlatformGapConfig(max_hours=max_hours, p=p))
+    return _run_json(run, {"gaps": run.to_frame(), "sites": run.explain()["sites"]})
+
+
 @router.get("/{kind}/{key}/history", summary="History of a co-construction record 共建登记变更历史")
 def record_history(kind: KindP, key: Key, session: SessionDep, principal: PrincipalDep,
                    limit: Annotated[int, Query(ge=1, le=2000)] = 200) -> JSONBytes:
