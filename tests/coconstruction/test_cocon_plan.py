@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from parklink.coconstruction.plan import cocon_section, mode_table, platform_coverage_table, smart_table
+from parklink.coconstruction.plan import (
+    cocon_section,
+    mode_table,
+    platform_coverage_table,
+    smart_table,
+)
 
 
 def test_section_on_embedded_default_without_firms() -> None:

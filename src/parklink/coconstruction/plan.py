@@ -18,12 +18,16 @@ if TYPE_CHECKING:
 __all__ = ["cocon_section", "mode_table", "platform_coverage_table", "smart_table"]
 
 
+def _present(value: object) -> bool:
+    return not (value is None or value is pd.NA or (isinstance(value, float) and value != value))
+
+
 def mode_table(pip: pd.DataFrame) -> pd.DataFrame:
     """Parks in the park per mode and leader (mode empty = not stated by the source)."""
     rows = []
     for r in pip.itertuples(index=False):
-        mode = str(r.mode) if pd.notna(r.mode) else "unknown"
-        leaders = [x.strip() for x in str(r.leaders).split("、")] if pd.notna(r.leaders) else []
+        mode = str(r.mode) if _present(r.mode) else "unknown"
+        leaders = [x.strip() for x in str(r.leaders).split("、")] if _present(r.leaders) else []
         leaders += split_list(r.leader_ids)
         for leader in leaders or ["—"]:
             rows.append({"mode": mode, "leader": leader, "pip_id": str(r.pip_id)})

@@ -36,12 +36,14 @@ PAGES = ("parks-in-park", "smart", "platforms")
 def _labelled(frame: pd.DataFrame, column: str, names: dict[str, Label]) -> pd.DataFrame:
     if column in frame.columns:
         frame = frame.copy()
-        frame[column] = [names.get(str(v), (str(v), str(v))) if pd.notna(v) else None for v in frame[column]]
+        labels: list[Any] = [names.get(str(v), (str(v), str(v))) if pd.notna(v) else None
+                             for v in frame[column]]
+        frame[column] = pd.Series(labels, index=frame.index, dtype=object)
     return frame
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v)
+    return [{str(k): (None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v)
              for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
 
 
