@@ -44,6 +44,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.chains.eval_cli",
     "parklink.web.cli",
     "parklink.report.cli",
+    "parklink.coconstruction.cli",
 )
 
 

@@ -54,6 +54,9 @@ __all__ = ["KINDS", "Inputs", "embedded_inputs", "read_inputs", "session_inputs"
 KINDS: tuple[str, ...] = (
     "regions", "zones", "parks", "designations", "targets", "transport_nodes", "transport_links",
     "chain_segments", "enterprises",
+    # co-construction registries (issue 15)
+    "parks_in_park", "benefit_sharing", "sharing_realised", "smart_recognitions",
+    "maturity_assessments", "smart_aggregates", "platforms",
 )
 Source = Literal["database", "embedded"]
 SOURCE_NOTES: dict[str, tuple[str, str]] = {

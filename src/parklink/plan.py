@@ -38,6 +38,7 @@ SectionHook = Callable[[Inputs], "Section | Sequence[Section] | None"]
 def default_hooks() -> list[tuple[str, SectionHook]]:
     """Core sections, then the domain sections (each domain registers its hook here)."""
     from parklink.chains.plan import plan_section as chains_section
+    from parklink.coconstruction.plan import cocon_section
     from parklink.logistics.plan import accessibility_hook, logistics_hook
     from parklink.programme.plan import overview_section, provenance_section, status_section
 
@@ -50,6 +51,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
         ("chains", chains_section),
         ("accessibility", accessibility_hook),
         ("logistics", logistics_hook),
+        ("coconstruction", cocon_section),
     ]
 
 

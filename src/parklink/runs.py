@@ -129,6 +129,10 @@ def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicato
     cfg = config or EvaluationConfig()
     parks = _parks(inputs, cfg)
     kw = _indicator_kw(inputs, cfg)
+    if indicators is None:  # optional smart-manufacturing indicators, only when records exist
+        from parklink.coconstruction.smart import registry_indicator_table
+
+        indicators = registry_indicator_table(inputs, parks)
     if cfg.weights is None:
         ev = evaluate_parks(parks, **kw, indicators=indicators, replace_indicators=replace_indicators,
                             method=cfg.method, weighting=cfg.weighting, ahp=ahp, draws=cfg.draws, top_k=cfg.top_k,

@@ -126,5 +126,45 @@ def tiny_registry() -> dict[str, pd.DataFrame]:
         "transport_links": links,
         "chain_segments": segments,
         "enterprises": enterprises,
+        **tiny_coconstruction(),
     }
     return {k: canonical(v, k) for k, v in frames.items()}
+
+
+def tiny_coconstruction() -> dict[str, pd.DataFrame]:
+    """The co-construction kinds of :func:`tiny_registry` (one or two synthetic rows each,
+    referring to its parks sc-a/cq-b, enterprises E1/E2 and segments)."""
+    syn = {"source_url": None, "confidence": "synthetic", "as_of": dt.date(2024, 6, 30)}
+    pip = pd.DataFrame([
+        {"pip_id": "pip-1", "name_zh": "甲园中园", "name_en": "Park-in-park 1", "host_region": "500112",
+         "host_park_id": "cq-b", "mode": "hq_base", "leaders": "甲汽车", "leader_ids": "E1",
+         "partner_region": "510112", "partner_park_id": "sc-a", "partner_name": None, "area_km2": 2.5,
+         "investment_cny_m": 1200.0, "start_year": 2021, "member_firms": "E1;E2", "n_member_firms": 12,
+         "output_cny_m": 800.0, "jobs": 3000, "status": "operating", "note": None, **syn}])
+    sharing = pd.DataFrame([
+        {"agreement_id": "ag-1", "pip_id": "pip-1", "park_id": "cq-b", "area_name": "甲园中园",
+         "parties": "甲方;乙方", "metric": "tax", "base": "new", "split_pct": "60;40", "scope": None,
+         "start_year": 2021, "duration_years": 10, "floor_cny_m": 5.0, "floor_beneficiary": "乙方",
+         "attribution": "territorial", "note": None, **syn}])
+    realised = pd.DataFrame([
+        {"record_id": "ag-1-2023", "agreement_id": "ag-1", "year": 2023, "total_cny_m": 100.0,
+         "received_cny_m": "70;30", **syn}])
+    recognitions = pd.DataFrame([
+        {"recognition_id": "rec-1", "enterprise_id": "E1", "enterprise_name": "甲汽车", "park_id": "cq-b",
+         "kind": "intelligent_factory", "tier": "advanced", "list_level": "provincial", "year": 2024,
+         "batch": "2024-1", "issuing_body": "测试机关", "project": None, **syn}])
+    assessments = pd.DataFrame([
+        {"assessment_id": "as-1", "enterprise_id": "E1", "park_id": "cq-b",
+         "assessed_on": dt.date(2024, 5, 1), "assessor": "self", "model_version": "gbt39116-2020",
+         "overall_level": 3, "score": 2.9, "domain_levels": "design:3;production:2", **syn}])
+    aggregates = pd.DataFrame([
+        {"aggregate_id": "agg-1", "region": "500000", "kind": "digital_workshop", "tier": None,
+         "measure": "cumulative", "year": 2023, "count": 10, "qualifier": "exact", "note": None, **syn}])
+    platforms = pd.DataFrame([
+        {"platform_id": "pf-1", "name_zh": "甲设计中心", "name_en": "Design centre 1",
+         "kind": "industrial_design_centre", "level": "provincial", "host_park_id": "sc-a", "owner": "甲",
+         "enterprise_id": "E1", "chains": "auto", "segments": "auto.castings", "services": "设计 design",
+         "year_recognised": 2022, **syn}])
+    return {"parks_in_park": pip, "benefit_sharing": sharing, "sharing_realised": realised,
+            "smart_recognitions": recognitions, "maturity_assessments": assessments,
+            "smart_aggregates": aggregates, "platforms": platforms}

@@ -160,6 +160,83 @@ REPORT_KIND_NAMES: dict[str, Label] = {
 PERIOD_KINDS: tuple[str, ...] = ("year", "quarter", "month")
 PERIOD_KIND_NAMES: dict[str, Label] = {"year": ("年度", "annual"), "quarter": ("季度", "quarterly"),
                                        "month": ("月度", "monthly")}
+# ---------------------------------------------------------------- co-construction (issue 15)
+PIP_MODE_NAMES: dict[str, Label] = {
+    "hq_base": ("总部+基地", "headquarters + base"),
+    "rd_transformation": ("研发+转化", "R&D + transformation"),
+    "terminal_support": ("终端产品+协作配套", "terminal products + collaborative support"),
+}
+PIP_STATUS_NAMES: dict[str, Label] = {
+    "planned": ("规划中", "planned"), "under_construction": ("在建", "under construction"),
+    "operating": ("运营中", "operating"), "unknown": ("未知", "unknown"),
+}
+SHARING_METRIC_NAMES: dict[str, Label] = {
+    "tax": ("税收/收益", "tax / revenue"), "vat": ("增值税", "VAT"),
+    "income_tax": ("企业所得税", "income tax"), "value_added": ("增加值/GDP", "value added / GDP"),
+    "fixed_investment": ("固定资产投资", "fixed-asset investment"), "output": ("产值", "output"),
+    "statistics": ("统计分算", "statistics attribution"), "equity": ("合资公司股权", "JV equity"),
+}
+SHARING_BASE_NAMES: dict[str, Label] = {
+    "all": ("全部", "all"), "existing": ("存量", "existing"), "new": ("增量", "new"),
+}
+ATTRIBUTION_NAMES: dict[str, Label] = {
+    "original_jurisdiction": ("归原行政辖区", "original jurisdiction"),
+    "territorial": ("属地征管", "territorial collection"),
+    "virtual_region_code": ("虚拟统计区划代码", "virtual statistical region code"),
+    "report_marker": ("统计报表标识", "statistical report marker"),
+    "manual": ("人工分算", "manual split"), "unknown": ("未知", "unknown"),
+}
+SMART_KIND_NAMES: dict[str, Label] = {
+    "digital_workshop": ("数字化车间", "digital workshop"),
+    "intelligent_factory": ("智能工厂", "intelligent factory"),
+    "intelligent_park": ("智慧园区", "intelligent park"),
+    "retrofit_project": ("智能化改造项目", "intelligent retrofit project"),
+}
+SMART_TIER_NAMES: dict[str, Label] = {
+    "basic": ("基础级", "basic"), "advanced": ("先进级", "advanced"),
+    "excellent": ("卓越级", "excellent"), "leading": ("领航级", "leading"),
+}
+LIST_LEVEL_NAMES: dict[str, Label] = {
+    "national": ("国家级", "national"), "provincial": ("省级", "provincial"),
+    "municipal": ("市级", "municipal"),
+}
+ASSESSOR_NAMES: dict[str, Label] = {
+    "self": ("自评估", "self-assessed"), "third_party": ("第三方评估", "third-party"),
+    "certified": ("认证", "certified"),
+}
+#: GB/T 39116-2020 maturity levels (codes are the level numbers as text).
+MATURITY_LEVEL_NAMES: dict[str, Label] = {
+    "1": ("一级 规划级", "1 planning"), "2": ("二级 规范级", "2 standardised"),
+    "3": ("三级 集成级", "3 integrated"), "4": ("四级 优化级", "4 optimised"),
+    "5": ("五级 引领级", "5 leading"),
+}
+PLATFORM_KIND_NAMES: dict[str, Label] = {
+    "enterprise_tech_centre": ("企业技术中心", "enterprise technology centre"),
+    "industrial_design_centre": ("工业设计中心", "industrial design centre"),
+    "key_laboratory": ("重点实验室", "key laboratory"),
+    "engineering_research_centre": ("工程研究中心", "engineering research centre"),
+    "manufacturing_innovation_centre": ("制造业创新中心", "manufacturing innovation centre"),
+    "pilot_base": ("中试基地", "pilot-scale base"),
+    "public_testing_platform": ("公共检测平台", "public testing platform"),
+}
+PLATFORM_GAP_ACTION_NAMES: dict[str, Label] = {
+    "build_or_share_platform": ("新建或共享平台", "build or share a platform"),
+    "covered": ("已有平台覆盖", "covered by a platform"),
+}
+COCON_VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
+    "pip_modes": (PIP_MODE_NAMES, t.PIP_MODES),
+    "pip_statuses": (PIP_STATUS_NAMES, t.PIP_STATUSES),
+    "sharing_metrics": (SHARING_METRIC_NAMES, t.SHARING_METRICS),
+    "sharing_bases": (SHARING_BASE_NAMES, t.SHARING_BASES),
+    "attribution": (ATTRIBUTION_NAMES, t.ATTRIBUTION_METHODS),
+    "smart_kinds": (SMART_KIND_NAMES, (*t.SMART_KINDS, "retrofit_project")),
+    "smart_tiers": (SMART_TIER_NAMES, t.SMART_TIERS),
+    "list_levels": (LIST_LEVEL_NAMES, t.LIST_LEVELS),
+    "assessors": (ASSESSOR_NAMES, t.ASSESSORS),
+    "maturity_levels": (MATURITY_LEVEL_NAMES, ("1", "2", "3", "4", "5")),
+    "platform_kinds": (PLATFORM_KIND_NAMES, t.PLATFORM_KINDS),
+    "platform_gap_actions": (PLATFORM_GAP_ACTION_NAMES, ("build_or_share_platform", "covered")),
+}
 
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
@@ -183,6 +260,7 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "roles": (ROLE_NAMES, ("programme_office", "park_manager", "enterprise", "public")),
     "report_kinds": (REPORT_KIND_NAMES, REPORT_KINDS),
     "period_kinds": (PERIOD_KIND_NAMES, PERIOD_KINDS),
+    **COCON_VOCABULARIES,
 }
 
 

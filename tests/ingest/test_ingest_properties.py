@@ -28,9 +28,13 @@ _TOKEN = st.from_regex(r"[a-z0-9_.-]{1,10}", fullmatch=True)
 
 
 def _value(col: Column) -> st.SearchStrategy[Any]:
+    if col.list_sum is not None:  # shares adding up to the declared total
+        return st.sampled_from(["100", "50;50", "60;40", "30;30;40"])
     if col.type == "int":
         lo = int(col.minimum) if col.minimum is not None else -(10**12)
         hi = int(col.maximum) if col.maximum is not None else 10**12
+        if col.not_future:
+            hi = min(hi, dt.date.today().year)
         return st.integers(lo, hi)
     if col.type == "float":
         lo = col.minimum if col.minimum is not None else -1e12
@@ -39,7 +43,8 @@ def _value(col: Column) -> st.SearchStrategy[Any]:
     if col.type == "bool":
         return st.booleans()
     if col.type == "date":
-        return st.dates(dt.date(1950, 1, 1), dt.date(2100, 12, 31))
+        return st.dates(dt.date(1950, 1, 1),
+                        dt.date.today() if col.not_future else dt.date(2100, 12, 31))
     if col.type == "list":
         if col.choices:
             item = st.sampled_from(col.choices)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from parklink.errors import Problem
 from parklink.ingest.geo import ProvinceArea
 from parklink.ingest.readers import TextTable
+from parklink.ingest.rules import in_future, list_sum_reason, list_sum_violations
 from parklink.tables import (
     FORBIDDEN_CHARACTERS,
     FORBIDDEN_CHARACTERS_MULTILINE,
@@ -71,6 +72,7 @@ class reasons:  # noqa: N801 - a namespace of message builders
     SELF_REF = "refers to its own row (不能引用本行自身)"
     CYCLE = "the chain of references loops back to this row (引用形成循环)"
     REPEATED = "appears more than once in the list (列表元素重复)"
+    FUTURE = "lies in the future (不能晚于当前年份/日期)"
 
     @staticmethod
     def too_long(max_length: int, length: int) -> str:
@@ -355,12 +357,18 @@ def validate_table(
                     out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
                             reasons.element(str(e), reasons.pattern(col.pattern)))
             ident = el["e"].str.split(":").str[0] if col.name in _CODED_LISTS else el["e"]
-            repeated = pd.DataFrame({"i": el["i"], "e": ident}).duplicated().to_numpy(dtype=bool)
+            repeated = pd.DataFrame({"i": el["i"], "e": ident}).duplicated().to_numpy(dtype=bool) \
+                & (not col.repeats)
             bad |= _mark(n, el["i"].to_numpy()[repeated])
             for i, e in zip(el["i"].to_numpy()[repeated], el["e"].to_numpy()[repeated],
                             strict=True):
                 out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
                         reasons.element(str(e), reasons.REPEATED))
+            if col.list_sum is not None:
+                for i, total in list_sum_violations(col, el, present & ~bad & ~text_bad):
+                    bad[i] = True
+                    out.add(int(table.rows[i]), col.name, str(s.iloc[i]),
+                            list_sum_reason(col.list_sum, total))
             elements[col.name] = el
             typed[col.name] = values
             valid[col.name] = present & ~bad & ~text_bad
@@ -390,6 +398,10 @@ def validate_table(
                 wrong = ok & (num > col.maximum)
                 out.mask(wrong, col.name, s, reasons.above(col.maximum))
                 ok &= ~wrong
+        if col.not_future:
+            wrong = ok & in_future(col, values)
+            out.mask(wrong, col.name, s, reasons.FUTURE)
+            ok &= ~wrong
         typed[col.name] = values
         valid[col.name] = ok
     _check_own_row(schema, out, texts, typed, valid, elements, table.rows)

@@ -65,6 +65,13 @@ def overview_section(inputs: Inputs) -> Section:
         "transport_links": ("交通线路", "Transport links"),
         "chain_segments": ("产业链环节", "Chain segments"),
         "enterprises": ("企业名录（真实）", "Enterprise registry (named)"),
+        "parks_in_park": ("园中园", "Parks in the park"),
+        "benefit_sharing": ("利益分享规则", "Benefit-sharing rules"),
+        "sharing_realised": ("分成实绩", "Realised shares"),
+        "smart_recognitions": ("智能制造认定", "Smart-manufacturing recognitions"),
+        "maturity_assessments": ("成熟度评估", "Maturity assessments"),
+        "smart_aggregates": ("智能制造公布总数", "Published smart-manufacturing totals"),
+        "platforms": ("研发与设计平台", "R&D and design platforms"),
     }
     rows = [
         {"item": k, "name_zh": labels[k][0], "name_en": labels[k][1], "count": v, "synthetic": False}

@@ -55,6 +55,31 @@ class KindMap:
     check: Callable[[pd.DataFrame, str], list[Problem]] | None = None
 
 
+def _cocon_kinds() -> dict[str, KindMap]:
+    """The co-construction registries (issue 15; models in ``models_coconstruction``)."""
+    from parklink.coconstruction.checks import check_pip_rows, check_sharing_rows
+    from parklink.store import models_coconstruction as mc
+
+    return {
+        "parks_in_park": KindMap(mc.CoconPip, {
+            "leader_ids": ListLink(mc.CoconPipLeader, "pip_id", "enterprise_id"),
+            "member_firms": ListLink(mc.CoconPipMember, "pip_id", "enterprise_id"),
+        }, {}, check=check_pip_rows),
+        "benefit_sharing": KindMap(mc.CoconSharing, {}, {}, check=check_sharing_rows),
+        "sharing_realised": KindMap(mc.CoconSharingRealised, {}, {}),
+        "smart_recognitions": KindMap(mc.CoconSmartRecognition, {}, {}),
+        "maturity_assessments": KindMap(mc.CoconMaturity, {}, {}),
+        "smart_aggregates": KindMap(mc.CoconSmartAggregate, {}, {}),
+        "platforms": KindMap(mc.CoconPlatform, {
+            "segments": ListLink(mc.CoconPlatformSegment, "platform_id", "segment_id"),
+        }, {}),
+    }
+
+
+#: Co-construction kinds in foreign-key order (after enterprises and chain segments).
+COCON_KINDS = ("parks_in_park", "benefit_sharing", "sharing_realised", "smart_recognitions",
+               "maturity_assessments", "smart_aggregates", "platforms")
+
 KINDS: dict[str, KindMap] = {
     "regions": KindMap(m.Region, {}, {}),
     "zones": KindMap(
@@ -100,6 +125,7 @@ KINDS: dict[str, KindMap] = {
     "enterprises": KindMap(
         m.Enterprise, {"segments": ListLink(m.EnterpriseSegment, "enterprise_id", "segment_id")}, {}
     ),
+    **_cocon_kinds(),
 }
 
 #: Kinds in an order that satisfies foreign keys when loading.
@@ -113,6 +139,7 @@ LOAD_ORDER = (
     "transport_links",
     "chain_segments",
     "enterprises",
+    *COCON_KINDS,
 )
 
 

@@ -463,6 +463,8 @@ Index("ix_park_list_order", Park.province, Park.name_en, Park.park_id)
 
 # the application's own records (users, sessions, audit, history, scenarios, jobs, meta), after
 # Base: models_app builds on it; re-exported so that ``models.User`` etc. keep working
+# co-construction registries (issue 15): their own module, imported so the metadata sees them
+from parklink.store import models_coconstruction as models_coconstruction
 from parklink.store.models_app import HISTORY_ACTIONS as HISTORY_ACTIONS
 from parklink.store.models_app import JOB_STATUSES as JOB_STATUSES
 from parklink.store.models_app import ROLES as ROLES

@@ -270,6 +270,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(import_module("parklink.web.routers.analyses").router, prefix="/api",
                        responses=PROTOCOL_ERRORS)
     app.include_router(import_module("parklink.web.routers.reports").router, responses=PROTOCOL_ERRORS)
+    app.include_router(import_module("parklink.web.routers.coconstruction").router, prefix="/api",
+                       responses=PROTOCOL_ERRORS)
 
     @app.get("/api/health", tags=["meta"], summary="Health check", responses=PROTOCOL_ERRORS)
     def health() -> dict[str, str]:
@@ -285,5 +287,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.include_router(pages_router)
     app.include_router(import_module("parklink.web.pages_analyses").router)
+    app.include_router(import_module("parklink.web.pages_coconstruction").router)
     app.include_router(pages_chains_router)
     return app

@@ -236,6 +236,9 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     ctx["sources"] = _sources
     ctx["errors"] = []
     ctx["saved"] = request.query_params.get("saved") == "1"
+    from parklink.web.pages_coconstruction import park_cocon  # co-construction section (issue 15)
+
+    ctx["cocon_tables"] = park_cocon(session, park_id)
     return render(request, "park.html", ctx, principal=principal)
 
 

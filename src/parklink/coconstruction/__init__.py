@@ -1,0 +1,1 @@
+"""Co-construction: parks in the park, smart manufacturing, R&D and design platforms."""

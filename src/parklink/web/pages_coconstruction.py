@@ -1,0 +1,154 @@
+"""Co-construction pages: one registry page each (parks in the park, smart manufacturing,
+platforms) and the park page's co-construction section. Pages only read the registries and
+call the analyses (:mod:`parklink.coconstruction.runs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from parklink.coconstruction.domains import maturity_domains
+from parklink.store.io import read_frame
+from parklink.vocab import (
+    LIST_LEVEL_NAMES,
+    PIP_MODE_NAMES,
+    PIP_STATUS_NAMES,
+    PLATFORM_KIND_NAMES,
+    SHARING_BASE_NAMES,
+    SHARING_METRIC_NAMES,
+    SMART_KIND_NAMES,
+    SMART_TIER_NAMES,
+    Label,
+)
+from parklink.web.deps import SessionDep
+from parklink.web.rendering import page_principal, render
+
+router = APIRouter(include_in_schema=False)
+
+#: The registry pages: path segment -> (title zh, title en).
+PAGES = ("parks-in-park", "smart", "platforms")
+
+
+def _labelled(frame: pd.DataFrame, column: str, names: dict[str, Label]) -> pd.DataFrame:
+    if column in frame.columns:
+        frame = frame.copy()
+        labels: list[Any] = [names.get(str(v), (str(v), str(v))) if pd.notna(v) else None
+                             for v in frame[column]]
+        frame[column] = pd.Series(labels, index=frame.index, dtype=object)
+    return frame
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): (None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v)
+             for k, v in r.items()} for r in frame.astype(object).to_dict("records")]
+
+
+def _table(title: tuple[str, str], frame: pd.DataFrame, note: tuple[str, str] | None = None) -> dict[str, Any]:
+    return {"title": title, "columns": [str(c) for c in frame.columns], "rows": _rows(frame), "note": note}
+
+
+def _of_park(frame: pd.DataFrame, column: str, park: str | None) -> pd.DataFrame:
+    return frame[frame[column].astype(str) == park] if park else frame
+
+
+def park_cocon(session: Session, park_id: str) -> list[dict[str, Any]]:
+    """The co-construction tables of one park's page (empty tables are left out)."""
+    pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park_id)
+    sharing = read_frame(session, "benefit_sharing")
+    sharing = sharing[(sharing["park_id"].astype(str) == park_id) | sharing["pip_id"].isin(pip["pip_id"])]
+    rec = _of_park(read_frame(session, "smart_recognitions"), "park_id", park_id)
+    ass = _of_park(read_frame(session, "maturity_assessments"), "park_id", park_id)
+    plat = _of_park(read_frame(session, "platforms"), "host_park_id", park_id)
+    out = [
+        _table(("园中园", "Parks in the park"), _labelled(
+            pip[["pip_id", "name_zh", "mode", "leaders", "partner_name", "status", "source_url", "confidence"]],
+            "mode", PIP_MODE_NAMES)),
+        _table(("利益分享规则", "Benefit-sharing rules"), _labelled(_labelled(
+            sharing[["agreement_id", "metric", "base", "parties", "split_pct", "floor_cny_m", "source_url",
+                     "confidence"]], "metric", SHARING_METRIC_NAMES), "base", SHARING_BASE_NAMES)),
+        _table(("智能制造认定", "Smart-manufacturing recognitions"), _labelled(_labelled(
+            rec[["recognition_id", "enterprise_name", "kind", "tier", "year", "source_url", "confidence"]],
+            "kind", SMART_KIND_NAMES), "tier", SMART_TIER_NAMES)),
+        _table(("成熟度评估", "Maturity assessments"),
+               ass[["assessment_id", "enterprise_id", "assessed_on", "assessor", "overall_level", "confidence"]]),
+        _table(("研发与设计平台", "R&D and design platforms"), _labelled(
+            plat[["platform_id", "name_zh", "kind", "level", "segments", "source_url", "confidence"]],
+            "kind", PLATFORM_KIND_NAMES)),
+    ]
+    return [t for t in out if t["rows"]]
+
+
+def _registry_tables(session: Session, page: str, park: str | None) -> list[dict[str, Any]]:
+    from parklink.coconstruction.runs import ScorecardConfig, SmartConfig, run_scorecard, run_smart
+    from parklink.inputs import session_inputs
+
+    if page == "parks-in-park":
+        pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park)
+        card = run_scorecard(session_inputs(session), ScorecardConfig())
+        return [
+            _table(("园中园登记", "Parks in the park"), _labelled(_labelled(
+                pip[["pip_id", "name_zh", "name_en", "host_region", "host_park_id", "mode", "leaders",
+                     "partner_name", "start_year", "n_member_firms", "status", "source_url", "confidence",
+                     "as_of"]], "mode", PIP_MODE_NAMES), "status", PIP_STATUS_NAMES)),
+            _table(("利益分享规则（数据）", "Benefit-sharing rules (as data)"), _labelled(_labelled(
+                read_frame(session, "benefit_sharing")[["agreement_id", "area_name", "parties", "metric", "base",
+                                                        "split_pct", "duration_years", "floor_cny_m",
+                                                        "floor_beneficiary", "attribution", "source_url",
+                                                        "confidence", "as_of"]],
+                "metric", SHARING_METRIC_NAMES), "base", SHARING_BASE_NAMES)),
+            _table(("共建园区评分", "Co-built park scorecard"),
+                   card.to_frame()[["rank", "pip_id", "score", "coverage", "investment_cny_m", "firms",
+                                    "output_cny_m", "jobs", "years_running", "shares_realised"]],
+                   ("得分=各指标最小-最大标准化后的均值；coverage=已知指标占比",
+                    "score = mean of min–max scaled indicators; coverage = share of indicators known")),
+            _table(("承诺与实际分成", "Promised vs realised shares"), card.explain()["shares"]),
+        ]
+    if page == "smart":
+        inputs = session_inputs(session)
+        ind = run_smart(inputs, SmartConfig()).to_frame()
+        return [
+            _table(("智能制造认定", "Recognitions"), _labelled(_labelled(_labelled(
+                _of_park(read_frame(session, "smart_recognitions"), "park_id", park)[
+                    ["recognition_id", "enterprise_name", "park_id", "kind", "tier", "list_level", "year",
+                     "issuing_body", "source_url", "confidence"]],
+                "kind", SMART_KIND_NAMES), "tier", SMART_TIER_NAMES), "list_level", LIST_LEVEL_NAMES)),
+            _table(("成熟度评估（GB/T 39116/39117-2020）", "Maturity assessments (GB/T 39116/39117-2020)"),
+                   _of_park(read_frame(session, "maturity_assessments"), "park_id", park)),
+            _table(("园区指标", "Park indicators"), _of_park(ind, "park_id", park)),
+            _table(("公布的总数（项目事实，不分摊到企业）", "Published totals (programme facts, not spread over firms)"),
+                   _labelled(read_frame(session, "smart_aggregates"), "kind", SMART_KIND_NAMES)),
+            _table(("能力模型（版本化数据）", "Capability model (versioned data)"),
+                   maturity_domains()[["code", "kind", "parent", "name_zh", "name_en", "status", "source"]],
+                   ("configurable = 文献给出、未与标准文本核对", "configurable = from the literature, not checked "
+                                                              "against the standard text")),
+        ]
+    plat = _of_park(read_frame(session, "platforms"), "host_park_id", park)
+    return [_table(("研发与工业设计平台", "R&D and industrial-design platforms"), _labelled(_labelled(
+        plat[["platform_id", "name_zh", "name_en", "kind", "level", "host_park_id", "owner", "chains",
+              "segments", "services", "source_url", "confidence"]], "kind", PLATFORM_KIND_NAMES),
+        "level", LIST_LEVEL_NAMES),
+        ("平台缺口分析：parklink platforms gaps 或 /api/coconstruction/analyses/platform-gaps",
+         "platform gaps: `parklink platforms gaps` or /api/coconstruction/analyses/platform-gaps"))]
+
+
+TITLES: dict[str, tuple[str, str]] = {
+    "parks-in-park": ("园中园与利益分享", "Parks in the park and benefit sharing"),
+    "smart": ("智能制造", "Smart manufacturing"),
+    "platforms": ("研发与工业设计平台", "R&D and industrial-design platforms"),
+}
+
+
+@router.get("/coconstruction/{page}", response_class=HTMLResponse)
+def registry_page(request: Request, page: str, session: SessionDep) -> HTMLResponse:
+    """A co-construction registry page (``?park=ID`` restricts it to one park)."""
+    if page not in PAGES:
+        raise HTTPException(404, "page not found (页面不存在)")
+    park = request.query_params.get("park") or None
+    tables = _registry_tables(session, page, park)
+    return render(request, "coconstruction/registry.html",
+                  {"title": TITLES[page], "tables": tables, "pages": [(p, TITLES[p]) for p in PAGES],
+                   "current": page, "park": park}, principal=page_principal(request, session))
