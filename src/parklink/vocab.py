@@ -198,6 +198,13 @@ FUND_USE_NAMES: dict[str, Label] = {
     "unknown": ("未分类", "unclassified"),
 }
 
+#: Alerts of the promotion pipeline (parklink.promotion.kpi.overdue_alerts).
+PROMOTION_ALERT_NAMES: dict[str, Label] = {
+    "start_overdue": ("开工逾期", "start overdue"),
+    "production_overdue": ("投产逾期", "production overdue"),
+    "stalled": ("停滞", "stalled"),
+}
+
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
 VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
@@ -225,6 +232,7 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "target_statuses": (TARGET_STATUS_NAMES, tp.TARGET_STATUSES),
     "project_modes": (PROJECT_MODE_NAMES, tp.PROJECT_MODES),
     "fund_uses": (FUND_USE_NAMES, tp.FUND_USES),
+    "promotion_alerts": (PROMOTION_ALERT_NAMES, ("start_overdue", "production_overdue", "stalled")),
 }
 
 

@@ -196,7 +196,7 @@ def conversion(pf: PromotionFrames, *, as_of: dt.date) -> pd.DataFrame:
     t = tg[["plan_id", "enterprise_id", "segment_id", "model_version"]].astype(object).merge(
         agg.rename(columns={"investor_id": "enterprise_id"}), on=["plan_id", "enterprise_id", "segment_id"], how="left")
     for c in ("lead", "signed", "started"):
-        t[c] = t[c].fillna(False).astype(bool)
+        t[c] = [v is True for v in t[c].tolist()]  # NaN / NaT (no project, or none yet) = False
     out = t.groupby("model_version").agg(recommended=("enterprise_id", "size"), leads=("lead", "sum"),
                                          signed=("signed", "sum"), started=("started", "sum")).reset_index()
     for c in ("leads", "signed", "started"):

@@ -175,8 +175,12 @@ def project_published(project: dict[str, Any]) -> bool:
 
 def visible_project(principal: Principal, project: dict[str, Any]) -> bool:
     """True when ``principal`` may see ``project`` at all: in full (office, own park, own
-    investment) or signed or later (``project["stage"]``, the derived stage)."""
-    return sees_project_in_full(principal, project) or project.get("stage") in PUBLIC_STAGES
+    investment), or once it was signed — ``signed_on`` (date of its first event at or past
+    signing) is set, or its derived ``stage`` is signed or later; a project terminated after
+    signing stays visible (it counts in the KPIs), a lead terminated before never is."""
+    if sees_project_in_full(principal, project):
+        return True
+    return project.get("signed_on") is not None or project.get("stage") in PUBLIC_STAGES
 
 
 #: Fields of a project hidden from callers who do not see it in full, unless it is published.

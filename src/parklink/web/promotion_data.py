@@ -127,38 +127,35 @@ def _project_rows(session: Session, where: Sequence[ColumnElement[bool]]) -> lis
     return [dict(zip(names, r, strict=True)) for r in session.execute(stmt)]
 
 
-def _with_stage(rows: list[dict[str, Any]], stages: dict[str, tuple[str, dt.date]]) -> list[dict[str, Any]]:
+def _with_stage(rows: list[dict[str, Any]], stages: dict[str, tuple[str, dt.date]],
+                signed: dict[str, dt.date]) -> list[dict[str, Any]]:
     for r in rows:
         stage, last = stages.get(r["project_id"], ("lead", None))
-        r["stage"], r["last_event"] = stage, last
+        r["stage"], r["last_event"], r["signed_on"] = stage, last, signed.get(r["project_id"])
     return rows
 
 
 def visible_projects(session: Session, principal: Principal, filters: ProjectFilters) -> tuple[list[dict[str, Any]], int]:
     """(the projects matching ``filters`` that ``principal`` may see, as they may see them;
     the number of matching projects hidden from them)."""
-    rows = _with_stage(_project_rows(session, filters.where()), stage_table(session))
+    rows = _with_stage(_project_rows(session, filters.where()), stage_table(session), _signed_on(session))
     if filters.stage:
         rows = [r for r in rows if r["stage"] == filters.stage]
     if filters.year:
-        signed = _signed_years(session)
-        rows = [r for r in rows if signed.get(r["project_id"]) == filters.year]
+        rows = [r for r in rows if r["signed_on"] is not None and r["signed_on"].year == filters.year]
     shown = [v for r in rows if (v := policy.project_for(principal, r)) is not None]
     return shown, len(rows) - len(shown)
 
 
-def _signed_on(session: Session) -> dict[str, dt.date]:
+def _signed_on(session: Session, project_ids: Sequence[str] | None = None) -> dict[str, dt.date]:
     """project_id → date of its first event at or past *signed* (the signing date; a skipped
     stage counts as entered on the later event's date)."""
     signed = [s for s, r in STAGE_RANK.items() if r >= STAGE_RANK["signed"]]
     stmt = (select(mp.StageEvent.project_id, func.min(mp.StageEvent.on_date))
             .where(mp.StageEvent.stage.in_(signed)).group_by(mp.StageEvent.project_id))
+    if project_ids is not None:
+        stmt = stmt.where(mp.StageEvent.project_id.in_(list(project_ids)))
     return {str(pid): d for pid, d in session.execute(stmt) if d is not None}
-
-
-def _signed_years(session: Session) -> dict[str, int]:
-    """project_id → year signed."""
-    return {k: d.year for k, d in _signed_on(session).items()}
 
 
 def signed_dates(session: Session) -> list[dt.date]:
@@ -190,7 +187,7 @@ def project_view(session: Session, principal: Principal, project_id: str) -> dic
     rows = _project_rows(session, [mp.Project.project_id == project_id])
     if not rows:
         raise NotFoundError(f"project {project_id!r} not found (未找到)")
-    row = _with_stage(rows, stage_table(session, [project_id]))[0]
+    row = _with_stage(rows, stage_table(session, [project_id]), _signed_on(session, [project_id]))[0]
     view = policy.project_for(principal, row)
     if view is None:
         raise NotFoundError(f"project {project_id!r} not found (未找到)")
@@ -295,7 +292,7 @@ def ledger_frames(session: Session) -> PromotionFrames:
     read once per data version."""
     from parklink.promotion import service
 
-    return cast(PromotionFrames, _memo(("ledger", *_base_key(session)), lambda: service.ledger(session)))
+    return cast("PromotionFrames", _memo(("ledger", *_base_key(session)), lambda: service.ledger(session)))
 
 
 def kpi_result(session: Session, *, by: Sequence[str], year: int | None, as_of: dt.date) -> KPIResult:
@@ -303,7 +300,7 @@ def kpi_result(session: Session, *, by: Sequence[str], year: int | None, as_of: 
     from parklink.promotion.pipeline import ledger_kpis
 
     key = ("kpi", *_base_key(session), tuple(by), year, as_of)
-    return cast(KPIResult, _memo(key, lambda: ledger_kpis(ledger_frames(session), as_of=as_of, by=by, year=year)))
+    return cast("KPIResult", _memo(key, lambda: ledger_kpis(ledger_frames(session), as_of=as_of, by=by, year=year)))
 
 
 def alert_frame(session: Session, *, as_of: dt.date, stall_days: int) -> pd.DataFrame:
