@@ -12,7 +12,7 @@ NS = {"s": "http://www.w3.org/2000/svg"}
 
 
 def _parse(svg: str) -> ET.Element:
-    return ET.fromstring(svg)  # noqa: S314 - our own output
+    return ET.fromstring(svg)
 
 
 def test_share_bars_are_proportional_to_the_values() -> None:

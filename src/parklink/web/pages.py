@@ -78,7 +78,10 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     version = current_fingerprint(session)  # before the status: a key never outlives its content
     status = current_status(session)
     cache = web_state(request).cache
-    from parklink.web.pages_promotion import dashboard_key, dashboard_section  # issue 14: promotion section
+    from parklink.web.pages_promotion import (  # issue 14: promotion section
+        dashboard_key,
+        dashboard_section,
+    )
 
     key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request))
     if not principal.authenticated and (body := cache.get(key)) is not None:

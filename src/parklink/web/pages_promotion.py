@@ -101,7 +101,9 @@ def board_page(
     principal = page_principal(request, session)
     filters = {"park": park or None, "chain": _choice(chain, t.CHAINS), "event": event or None,
                "origin": origin or None, "q": q or None}
-    rows, hidden = pdata.visible_projects(session, principal, pdata.ProjectFilters(**filters))
+    rows, hidden = pdata.visible_projects(session, principal, pdata.ProjectFilters(
+        park=filters["park"], chain=filters["chain"], event=filters["event"], origin=filters["origin"],
+        q=filters["q"]))
     names = _names(session)
     project_parks = sorted({r["park_id"] for r in rows} | ({park} if park else set()))
     parks = [{"park_id": p, "name_zh": names["park_name"](p)[0], "name_en": names["park_name"](p)[1]}

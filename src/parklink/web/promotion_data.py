@@ -11,13 +11,13 @@ holds a termination — the same rule as :func:`parklink.promotion.kpi.project_p
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
-
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -34,20 +34,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STAGE_ORDER",
+    "ProjectFilters",
     "alert_frame",
+    "board_columns",
     "clear_memo",
+    "event_rows",
     "kpi_result",
     "ledger_frames",
     "memo_bytes",
-    "project_funds",
-    "signed_dates",
-    "ProjectFilters",
-    "board_columns",
-    "event_rows",
     "plan_parks",
+    "project_funds",
     "project_parks",
     "project_timeline",
     "project_view",
+    "signed_dates",
     "stage_table",
     "visible_projects",
 ]
@@ -200,9 +200,9 @@ def project_timeline(session: Session, project_id: str, *, redacted: bool) -> li
     e = mp.StageEvent
     rows = session.execute(select(e.stage_event_id, e.stage, e.on_date, e.recorded_by, e.source, e.reason, e.note)
                            .where(e.project_id == project_id)).all()
-    out = [{"stage_event_id": r[0], "stage": r[1], "on_date": r[2], "recorded_by": r[3], "source": r[4],
-            "reason": r[5], "note": r[6]} for r in rows]
-    out.sort(key=lambda r: (r["on_date"], 99 if r["stage"] == TERMINATED else STAGE_RANK.get(r["stage"], 0)))
+    out: list[dict[str, Any]] = [{"stage_event_id": r[0], "stage": r[1], "on_date": r[2], "recorded_by": r[3],
+                                  "source": r[4], "reason": r[5], "note": r[6]} for r in rows]
+    out.sort(key=lambda r: (r["on_date"], 99 if r["stage"] == TERMINATED else STAGE_RANK.get(str(r["stage"]), 0)))
     if redacted:
         for r in out:
             r.update(recorded_by=None, source=None, note=None)
@@ -260,9 +260,14 @@ def event_rows(session: Session, event_ids: Sequence[str] | None = None) -> list
 _MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 MEMO_ENTRIES = 256
+#: ``PARKLINK_PROMOTION_MEMO=0`` turns the memo off (every request reads the ledger and
+#: computes): the uncached baseline of ``bench/promotion_api.py``.
+MEMO_ENABLED = os.environ.get("PARKLINK_PROMOTION_MEMO", "1") != "0"
 
 
 def _memo(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    if not MEMO_ENABLED:
+        return compute()
     with _MEMO_LOCK:
         if key in _MEMO:
             _MEMO.move_to_end(key)
@@ -319,7 +324,7 @@ def memo_bytes(session: Session, name: str, params: tuple[Any, ...], build: Call
     return cast(bytes, _memo((name, *_base_key(session), *params), build))
 
 
-def clean_record(record: dict[str, Any]) -> dict[str, Any]:
+def clean_record(record: Mapping[Any, Any]) -> dict[str, Any]:
     """A record with numpy scalars as Python values and NaN / NaT / NA as None."""
     out: dict[str, Any] = {}
     for k, v in record.items():

@@ -41,7 +41,8 @@ def _variant(model: type[BaseModel], name: str, doc: str, *, optional: tuple[str
         if fname in optional:
             copy = info._copy()  # keeps pattern / length / range constraints
             copy.default = None
-            fields[fname] = (info.annotation | None, copy)
+            annotation: Any = info.annotation
+            fields[fname] = (annotation | None, copy)
         else:
             fields[fname] = (info.annotation, info)
     out: type[BaseModel] = create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc,

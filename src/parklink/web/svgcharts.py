@@ -62,7 +62,7 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "share":
         return f"{100 * value:.1f}%"
     if unit == "count":
-        return f"{int(round(value)):,}"
+        return f"{round(value):,}"
     return f"{value:,.1f}"
 
 

@@ -23,7 +23,15 @@ from parklink.promotion.records import stored_version
 from parklink.web import policy, registry
 from parklink.web import promotion_data as pdata
 from parklink.web.deps import PrincipalDep, SessionDep
-from parklink.web.routers.common import ERRORS, IfMatchH, JSONBytes, PageQ, PageSizeQ, dump, json_bytes
+from parklink.web.routers.common import (
+    ERRORS,
+    IfMatchH,
+    JSONBytes,
+    PageQ,
+    PageSizeQ,
+    dump,
+    json_bytes,
+)
 from parklink.web.schemas_promotion import (
     EventCreate,
     EventDetailOut,

@@ -19,6 +19,7 @@ from parklink.promotion.kpi import KPI_COLUMNS, year_elapsed
 from parklink.promotion.records import read_record, stored_version
 from parklink.web import policy
 from parklink.web import promotion_data as pdata
+from parklink.web.cache import cacheable
 from parklink.web.deps import Principal, PrincipalDep, SessionDep
 from parklink.web.routers.common import ERRORS, IfMatchH, JSONBytes, dump, json_bytes
 from parklink.web.routers.promotion import VIA, _detail_response, check_version, project_detail
@@ -211,6 +212,7 @@ def kpi_body(session: Any, by: str, year: int | None, as_of: dt.date) -> bytes:
 
 
 @router.get("/kpi", response_model=KPIOut, summary="Promotion KPIs 招商指标")
+@cacheable
 def get_kpi(
     session: SessionDep,
     by: Annotated[KpiBy, Query(description="group by park, designation, zone, chain, investor origin, event "
@@ -220,7 +222,8 @@ def get_kpi(
 ) -> JSONBytes:
     """Performance, start, production and funds-in-place rates and days per stage by group
     (formulas: docs/promotion.md), with totals recomputed from the group totals and the share
-    of the year elapsed (时间进度). Aggregates only: public."""
+    of the year elapsed (时间进度). Aggregates only: public; served from the response cache
+    while the data version and the date are unchanged (:mod:`parklink.web.cache`)."""
     return JSONBytes(kpi_body(session, by, year, as_of or dt.date.today()))
 
 
@@ -244,7 +247,7 @@ def alert_items(session: Any, principal: Principal, as_of: dt.date, stall_days: 
                       "redacted": view["redacted"], "synthetic": bool(view.get("synthetic"))})
         if len(items) >= limit:
             break
-    return {"as_of": as_of, "stall_days": stall_days, "counts": counts, "total": int(len(frame)), "items": items}
+    return {"as_of": as_of, "stall_days": stall_days, "counts": counts, "total": len(frame), "items": items}
 
 
 @router.get("/kpi/alerts", response_model=AlertOut, summary="Overdue and stalled projects 逾期与停滞预警")
