@@ -100,3 +100,18 @@ class ValidationError(ParklinkError):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+class ConflictError(ParklinkError):
+    """A write lost a race: the record changed since the writer read it (optimistic locking).
+
+    ``kind`` and ``key`` name the record, ``stored`` its version now (None when unknown),
+    ``expected`` the version the writer had read. Nothing was written; read it again.
+    """
+
+    def __init__(self, kind: str, key: str, *, stored: int | None, expected: int | None,
+                 detail: str = "") -> None:
+        self.kind, self.key, self.stored, self.expected = kind, key, stored, expected
+        at = f" is at version {stored}, not {expected}" if stored is not None else " changed meanwhile"
+        super().__init__(f"{kind} {key!r}{at}: someone else changed it since you read it; nothing was "
+                         f"written — read it again (记录已被他人修改，请重新读取){': ' + detail if detail else ''}")

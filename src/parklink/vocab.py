@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Literal, get_args
 
 from parklink import tables as t
+from parklink import tables_promotion as tp
 
 Label = tuple[str, str]
 
@@ -237,6 +238,59 @@ COCON_VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "platform_kinds": (PLATFORM_KIND_NAMES, t.PLATFORM_KINDS),
     "platform_gap_actions": (PLATFORM_GAP_ACTION_NAMES, ("build_or_share_platform", "covered")),
 }
+# ---------------------------------------------------------------- investment promotion
+STAGE_NAMES: dict[str, Label] = {
+    "lead": ("线索", "lead"),
+    "negotiating": ("在谈", "negotiating"),
+    "signed": ("签约", "signed"),
+    "construction_started": ("开工", "construction started"),
+    "in_production": ("投产", "in production"),
+    "at_capacity": ("达产", "at capacity"),
+    "terminated": ("终止", "terminated"),
+}
+TERMINATION_REASON_NAMES: dict[str, Label] = {
+    "investor_withdrew": ("投资方撤回", "investor withdrew"),
+    "financing": ("资金不到位", "financing failed"),
+    "land": ("用地未落实", "land not secured"),
+    "approval": ("审批未通过", "approval refused"),
+    "relocated": ("转投他地", "went elsewhere"),
+    "market": ("市场变化", "market changed"),
+    "other": ("其他", "other"),
+}
+PLAN_SCOPE_KIND_NAMES: dict[str, Label] = {
+    "designation": ("示范园区（园区组）", "demonstration park (group)"),
+    "park_pair": ("结对园区", "park pair"),
+    "park": ("园区", "park"),
+    "zone": ("合作区域", "zone"),
+}
+PLAN_STATUS_NAMES: dict[str, Label] = {
+    "draft": ("草拟", "draft"), "active": ("执行中", "active"), "closed": ("已结束", "closed"),
+}
+TARGET_STATUS_NAMES: dict[str, Label] = {
+    "ranked": ("模型推荐", "ranked by the engine"),
+    "added": ("人工添加", "added by hand"),
+    "dropped": ("已剔除", "dropped"),
+}
+PROJECT_MODE_NAMES: dict[str, Label] = {
+    "new": ("新建", "new investment"),
+    "expansion": ("增资扩产", "expansion"),
+    "relocation": ("产业转移", "relocation"),
+    "pip_headquarters_base": ("园中园：总部+基地", "park in the park: headquarters + base"),
+    "pip_rnd_transformation": ("园中园：研发+转化", "park in the park: R&D + commercialisation"),
+    "pip_terminal_collaboration": ("园中园：终端产品+协作配套", "park in the park: end product + suppliers"),
+}
+FUND_USE_NAMES: dict[str, Label] = {
+    "fixed_assets": ("固定资产", "fixed assets"),
+    "working_capital": ("流动资金", "working capital"),
+    "unknown": ("未分类", "unclassified"),
+}
+
+#: Alerts of the promotion pipeline (parklink.promotion.kpi.overdue_alerts).
+PROMOTION_ALERT_NAMES: dict[str, Label] = {
+    "start_overdue": ("开工逾期", "start overdue"),
+    "production_overdue": ("投产逾期", "production overdue"),
+    "stalled": ("停滞", "stalled"),
+}
 
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
@@ -261,6 +315,14 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "report_kinds": (REPORT_KIND_NAMES, REPORT_KINDS),
     "period_kinds": (PERIOD_KIND_NAMES, PERIOD_KINDS),
     **COCON_VOCABULARIES,
+    "stages": (STAGE_NAMES, tp.STAGES),
+    "termination_reasons": (TERMINATION_REASON_NAMES, tp.TERMINATION_REASONS),
+    "plan_scope_kinds": (PLAN_SCOPE_KIND_NAMES, tp.PLAN_SCOPE_KINDS),
+    "plan_statuses": (PLAN_STATUS_NAMES, tp.PLAN_STATUSES),
+    "target_statuses": (TARGET_STATUS_NAMES, tp.TARGET_STATUSES),
+    "project_modes": (PROJECT_MODE_NAMES, tp.PROJECT_MODES),
+    "fund_uses": (FUND_USE_NAMES, tp.FUND_USES),
+    "promotion_alerts": (PROMOTION_ALERT_NAMES, ("start_overdue", "production_overdue", "stalled")),
 }
 
 

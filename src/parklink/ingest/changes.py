@@ -145,6 +145,8 @@ def _plan(session: Session, kind: str, frame: pd.DataFrame, rows: Sequence[int],
             for c in changed
         ])
     removed = tuple(k for k in stored if k not in new)
+    if KINDS[kind].append_only:
+        _refuse_rewrites(kind, changed, removed if mode == "replace" else (), file_rows, file)
     warnings = tuple(
         f"{c.key}: facts changed ({', '.join(fc.field for fc in c.changes if fc.field not in h.PROVENANCE_FIELDS)}) "
         f"with the same source_url and confidence '{c.new.get('confidence') if c.new else ''}' "
@@ -156,6 +158,21 @@ def _plan(session: Session, kind: str, frame: pd.DataFrame, rows: Sequence[int],
     preview = ChangePreview(kind, file, mode, tuple(added), tuple(changed), unchanged, removed,
                             warnings=warnings)
     return _Plan(preview, _stored_versions(session, kind), new)
+
+
+def _refuse_rewrites(kind: str, changed: Sequence[h.RecordChange], removed: Sequence[str],
+                     file_rows: dict[str, int], file: str) -> None:
+    """An append-only kind (the stage-event log) takes new rows only: one problem per row
+    that would change or remove a stored one."""
+    keyname = _key_name(kind)
+    problems = [Problem(file, int(file_rows[c.key]), keyname, c.key,
+                        f"{kind} is an append-only log: a stored row cannot be changed "
+                        f"({'; '.join(str(fc) for fc in c.changes[:3])}) (日志只可追加，不可修改)")
+                for c in changed]
+    problems += [Problem(file, None, keyname, k, f"{kind} is an append-only log: a stored row cannot be "
+                         "removed (日志只可追加，不可删除)") for k in removed]
+    if problems:
+        raise ValidationError(problems)
 
 
 def _dependant_tables(kind: str) -> list[tuple[Table, str]]:
@@ -293,6 +310,9 @@ def apply_changes(session: Session, kind: str, frame: pd.DataFrame, rows: Sequen
     h.begin_write(session)
     plan = _plan(session, kind, frame, rows, file=file, mode=mode)
     preview = plan.preview
+    db_check = KINDS[kind].db_check
+    if db_check is not None and (problems := db_check(session, frame, list(rows), file)):
+        raise ValidationError(problems)
     cs = h.ChangeSet(actor, f"import {file} ({mode})")
     keyname = _key_name(kind)
     changes: list[h.RecordChange | None] = []

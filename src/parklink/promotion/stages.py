@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from parklink import tables_promotion as tp
+from parklink.vocab import STAGE_NAMES, TERMINATION_REASON_NAMES
+
 __all__ = [
     "ACTIVE_STAGES",
     "STAGES",
@@ -18,44 +21,23 @@ __all__ = [
     "STAGE_RANK",
     "TERMINATED",
     "TERMINATION_REASONS",
+    "LoggedStage",
     "next_stage_problem",
 ]
 
-#: The pipeline in order (终止 terminated is not on it).
-ACTIVE_STAGES: tuple[str, ...] = (
-    "lead",
-    "negotiating",
-    "signed",
-    "construction_started",
-    "in_production",
-    "at_capacity",
-)
+#: The pipeline in order (终止 terminated is not on it); codes from :mod:`parklink.tables_promotion`.
+ACTIVE_STAGES: tuple[str, ...] = tp.ACTIVE_STAGES
 TERMINATED = "terminated"
-STAGES: tuple[str, ...] = (*ACTIVE_STAGES, TERMINATED)
+STAGES: tuple[str, ...] = tp.STAGES
 
 #: stage → rank on the pipeline (terminated: −1, it is off the pipeline).
 STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(ACTIVE_STAGES)} | {TERMINATED: -1}
 
-STAGE_LABELS: dict[str, tuple[str, str]] = {
-    "lead": ("线索", "lead"),
-    "negotiating": ("在谈", "negotiating"),
-    "signed": ("签约", "signed"),
-    "construction_started": ("开工", "construction started"),
-    "in_production": ("投产", "in production"),
-    "at_capacity": ("达产", "at capacity"),
-    "terminated": ("终止", "terminated"),
-}
+#: Bilingual stage labels (the vocabulary's).
+STAGE_LABELS = STAGE_NAMES
 
 #: Controlled list of reasons a project ends (Odoo's ``lost_reason`` idea): code → (中文, English).
-TERMINATION_REASONS: dict[str, tuple[str, str]] = {
-    "investor_withdrew": ("投资方撤回", "investor withdrew"),
-    "financing": ("资金不到位", "financing failed"),
-    "land": ("用地未落实", "land not secured"),
-    "approval": ("审批未通过", "approval refused"),
-    "relocated": ("转投他地", "went elsewhere"),
-    "market": ("市场变化", "market changed"),
-    "other": ("其他", "other"),
-}
+TERMINATION_REASONS = TERMINATION_REASON_NAMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,11 @@ class KindMap:
     renames: dict[str, str]  # canonical column -> model attribute
     #: problems the column checks cannot see (rows numbered as in a file)
     check: Callable[[pd.DataFrame, str], list[Problem]] | None = None
+    #: rows are only ever added (an import may not change or remove a stored row)
+    append_only: bool = False
+    #: problems against the stored rows, checked by an import before it writes:
+    #: ``(session, frame, file rows, file) -> problems``
+    db_check: Callable[[Session, pd.DataFrame, list[int], str], list[Problem]] | None = None
 
 
 def _cocon_kinds() -> dict[str, KindMap]:
@@ -143,9 +148,35 @@ LOAD_ORDER = (
 )
 
 
+#: The investment-promotion ledger's kinds in foreign-key order (issue 14; not part of the
+#: embedded dataset's LOAD_ORDER: the seed path loads their synthetic pipeline itself).
+PROMOTION_ORDER = (
+    "promotion_plans", "plan_goals", "plan_targets", "promotion_events", "projects", "stage_events",
+    "project_funds",
+)
+
+
+def _promotion_kinds() -> dict[str, KindMap]:
+    from parklink.promotion import checks
+    from parklink.store import models_promotion as mp
+
+    return {
+        "promotion_plans": KindMap(mp.PromotionPlan, {}, {}),
+        "plan_goals": KindMap(mp.PlanGoal, {}, {}, db_check=checks.check_goals),
+        "plan_targets": KindMap(mp.PlanTarget, {}, {}, db_check=checks.check_targets),
+        "promotion_events": KindMap(mp.PromotionEvent, {}, {}),
+        "projects": KindMap(mp.Project, {}, {}),
+        "stage_events": KindMap(mp.StageEvent, {}, {}, append_only=True, db_check=checks.check_stage_events),
+        "project_funds": KindMap(mp.ProjectFund, {}, {}, db_check=checks.check_funds),
+    }
+
+
+KINDS.update(_promotion_kinds())
+
+
 def stored_kinds() -> tuple[str, ...]:
     """Kinds kept in the SQL registry (transactions live as Parquet)."""
-    return LOAD_ORDER
+    return LOAD_ORDER + PROMOTION_ORDER
 
 
 def _kind(kind: str) -> KindMap:

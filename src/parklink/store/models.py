@@ -477,3 +477,12 @@ from parklink.store.models_app import Scenario as Scenario
 from parklink.store.models_app import User as User
 from parklink.store.models_app import UserPark as UserPark
 from parklink.store.models_app import WebSession as WebSession
+
+# the investment-promotion ledger (issue 14; migration 0007)
+from parklink.store.models_promotion import PlanGoal as PlanGoal
+from parklink.store.models_promotion import PlanTarget as PlanTarget
+from parklink.store.models_promotion import Project as Project
+from parklink.store.models_promotion import ProjectFund as ProjectFund
+from parklink.store.models_promotion import PromotionEvent as PromotionEvent
+from parklink.store.models_promotion import PromotionPlan as PromotionPlan
+from parklink.store.models_promotion import StageEvent as StageEvent

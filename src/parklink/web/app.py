@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parklink import __version__
 from parklink.errors import ConfigError, NotFoundError, ParklinkError, ValidationError
+from parklink.errors import ConflictError as RecordConflict
 from parklink.settings import Settings, get_settings
 from parklink.store.db import (
     RETRY_AFTER_S,
@@ -105,7 +106,8 @@ def _wants_html(request: Request) -> bool:
 
 #: Path prefixes of the routers whose writes are authenticated before the body is read.
 GUARDED_PREFIXES = ("/api/parks", "/api/zones", "/api/designations", "/api/targets", "/api/enterprises",
-                    "/api/users", "/api/scenarios", "/api/auth/logout")
+                    "/api/users", "/api/scenarios", "/api/auth/logout",
+                    "/api/projects", "/api/events", "/api/promotion-plans")
 
 
 def _guarded(request: Request) -> bool:
@@ -167,6 +169,8 @@ def _install_handlers(app: FastAPI) -> None:
             return await _busy(request, exc)
         if isinstance(exc, ConflictError):
             status, detail, errors = 409, "conflict (冲突)", _problems(exc)
+        elif isinstance(exc, RecordConflict):  # a promotion write lost a race (optimistic locking)
+            status, detail, errors = 409, str(exc), [{"field": "row_version", "reason": str(exc), "value": None}]
         elif isinstance(exc, ValidationError):
             status, detail, errors = 422, "validation failed (校验未通过)", _problems(exc)
         elif isinstance(exc, NotFoundError):
@@ -272,6 +276,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(import_module("parklink.web.routers.reports").router, responses=PROTOCOL_ERRORS)
     app.include_router(import_module("parklink.web.routers.coconstruction").router, prefix="/api",
                        responses=PROTOCOL_ERRORS)
+    for name in ("promotion", "promotion_plans"):  # issue 14: projects, events, plans, KPIs
+        app.include_router(import_module(f"parklink.web.routers.{name}").router, prefix="/api",
+                           dependencies=[Depends(guard_writes)], responses=PROTOCOL_ERRORS)
 
     @app.get("/api/health", tags=["meta"], summary="Health check", responses=PROTOCOL_ERRORS)
     def health() -> dict[str, str]:
@@ -289,4 +296,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(import_module("parklink.web.pages_analyses").router)
     app.include_router(import_module("parklink.web.pages_coconstruction").router)
     app.include_router(pages_chains_router)
+    app.include_router(import_module("parklink.web.pages_promotion").router)
     return app

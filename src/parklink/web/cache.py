@@ -32,6 +32,7 @@ counter value is not detected; ``parklink db restore`` keeps the counter growing
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -223,7 +224,10 @@ def _in_memory(engine: Engine) -> bool:
 #: Path prefixes where the cache is tried (a cheap filter: only these requests pay for the
 #: version lookup). Whether a response is stored is decided by the route that served it.
 REGISTRY_PREFIXES = ("/api/parks", "/api/regions", "/api/zones", "/api/designations", "/api/targets",
-                     "/api/enterprises")
+                     "/api/enterprises", "/api/kpi")
+#: Cacheable paths whose bodies also depend on the date (a report "as of today" by default):
+#: today's date is part of their key, so a body never outlives its day.
+DATED_PREFIXES = ("/api/kpi",)
 
 
 class ResponseCacheMiddleware:
@@ -310,6 +314,8 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = (str(scope["path"]), normalised_query(scope.get("query_string", b"")))
+        if key[0].startswith(DATED_PREFIXES):
+            key = (key[0], f"{key[1]}#{dt.date.today().isoformat()}")
         if_none_match = None
         for name, value in scope.get("headers", ()):
             if name == b"if-none-match":

@@ -78,7 +78,12 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     version = current_fingerprint(session)  # before the status: a key never outlives its content
     status = current_status(session)
     cache = web_state(request).cache
-    key = ("dashboard-html", version, request.url.query, page_lang(request))
+    from parklink.web.pages_promotion import (  # issue 14: promotion section
+        dashboard_key,
+        dashboard_section,
+    )
+
+    key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request))
     if not principal.authenticated and (body := cache.get(key)) is not None:
         response = HTMLResponse(body)  # the public dashboard is the same for every visitor
         if request.query_params.get("lang") in ("zh", "en"):
@@ -90,9 +95,11 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         "by_province": status.by_province.to_dict("records"),
         "by_zone": status.by_zone.to_dict("records"),
         "by_area_type": status.by_area_type.to_dict("records"),
+        "promo": dashboard_section(request, session, principal),
     }, principal=principal)
     if not principal.authenticated:
-        for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html" and k[1] != version]:
+        for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"
+                    and (k[1] != version or k[2] != key[2])]:
             cache.pop(old, None)
         if len(cache) < 256:
             cache[key] = bytes(response.body)

@@ -92,3 +92,107 @@ def policy_table() -> list[dict[str, Any]]:
         for kind, allowed in kinds.items():
             rows.extend({"role": role, "kind": kind, "field": f, "writable": f in allowed} for f in fields_of(kind))
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Investment promotion (issue 14): plans, events, leads and projects.
+#
+# Writes: the programme office writes everything; a park manager writes the plans, leads and
+# projects of the parks assigned to them (a plan owned by a park, or by a designation / park
+# pair with one of their parks among the members; a zone plan is the office's); joint events
+# are the office's. Reads: the office sees everything; a park manager sees the projects of
+# their parks in full, an enterprise user its own projects (investor = its enterprise); every
+# other caller (the public, anonymous, and those roles for other projects) sees a project only
+# once it is signed (or later) *and* published, and never an unsigned lead. KPIs are
+# aggregates and public.
+
+#: The promotion objects of the policy (request-level names, not table kinds).
+PROMOTION_OBJECTS = ("promotion_plans", "promotion_events", "projects")
+#: Stages a project must have reached to be shown to callers outside its park / investor.
+PUBLIC_STAGES = frozenset({"signed", "construction_started", "in_production", "at_capacity"})
+
+
+def may_write_promotion(principal: Principal, obj: str, parks: Iterable[str]) -> bool:
+    """True when ``principal`` may create or change the promotion object ``obj`` (one of
+    :data:`PROMOTION_OBJECTS`) whose owner parks are ``parks`` (a project's park; a plan's
+    owner park or the member parks of its owner designation; empty for a zone plan)."""
+    if principal.is_office:
+        return True
+    if principal.role != "park_manager" or obj == "promotion_events":
+        return False
+    owned = {str(p) for p in parks if p}
+    return bool(owned) and not owned.isdisjoint(principal.parks)
+
+
+#: Fields of the promotion objects only the programme office sets: whether a row is synthetic
+#: and how sure its facts are (a park manager's record is ``unconfirmed`` until the office
+#: confirms it).
+OFFICE_PROMOTION_FIELDS = frozenset({"synthetic", "confidence"})
+
+
+def authorize_promotion(principal: Principal, obj: str, action: str, parks: Iterable[str], key: Any = None,
+                        changes: Iterable[str] = (), all_parks: bool = False) -> None:
+    """Raise 401 (anonymous) or 403 unless ``principal`` may do ``action`` on the promotion
+    object ``obj`` owned by ``parks`` setting the fields ``changes``.
+
+    ``all_parks``: every one of ``parks`` must be theirs (a project moved to another park
+    needs both). 403 names the role, object and parks, or the office-only fields.
+    """
+    from fastapi import HTTPException
+
+    if not principal.authenticated:
+        raise HTTPException(401, "log in first (请先登录)", headers={"WWW-Authenticate": "Bearer"})
+    owned = sorted({str(p) for p in parks if p})
+    allowed = may_write_promotion(principal, obj, owned)
+    if allowed and all_parks and not principal.is_office:
+        allowed = set(owned) <= principal.parks
+    if not allowed:
+        where = f" of park(s) {', '.join(owned)}" if owned else ""
+        raise forbid(f"role {principal.role} may not {action} {obj}" + (f" {key}" if key is not None else "")
+                     + where + " (仅限本园区管理员或示范园区办公室)")
+    refused = [] if principal.is_office else [f for f in changes if f in OFFICE_PROMOTION_FIELDS]
+    if refused:
+        raise forbid(f"role {principal.role} may not set {', '.join(refused)} of {obj} "
+                     f"(these fields are decided by the programme office 由示范园区办公室决定)")
+
+
+def sees_project_in_full(principal: Principal, project: dict[str, Any]) -> bool:
+    """True when ``principal`` sees every field of ``project``: the office, the manager of its
+    park, the enterprise that invests."""
+    if principal.is_office:
+        return True
+    if principal.role == "park_manager" and str(project.get("park_id")) in principal.parks:
+        return True
+    investor = project.get("investor_id")
+    return principal.role == "enterprise" and investor is not None and investor == principal.enterprise_id
+
+
+def project_published(project: dict[str, Any]) -> bool:
+    """True when the project's facts are public already: a ``source_url`` with confidence
+    ``confirmed`` or ``likely`` (synthetic and unsourced projects are unpublished)."""
+    return bool(project.get("source_url")) and project.get("confidence") in ("confirmed", "likely")
+
+
+def visible_project(principal: Principal, project: dict[str, Any]) -> bool:
+    """True when ``principal`` may see ``project`` at all: in full (office, own park, own
+    investment), or once it was signed — ``signed_on`` (date of its first event at or past
+    signing) is set, or its derived ``stage`` is signed or later; a project terminated after
+    signing stays visible (it counts in the KPIs), a lead terminated before never is."""
+    if sees_project_in_full(principal, project):
+        return True
+    return project.get("signed_on") is not None or project.get("stage") in PUBLIC_STAGES
+
+
+#: Fields of a project hidden from callers who do not see it in full, unless it is published.
+INVESTOR_FIELDS = ("investor_id", "investor_name", "name_zh", "name_en")
+
+
+def project_for(principal: Principal, project: dict[str, Any]) -> dict[str, Any] | None:
+    """``project`` as ``principal`` may see it: None when hidden, the investor fields (and the
+    project names, which usually name the investor) blanked when unpublished and not theirs;
+    ``redacted`` says which."""
+    if not visible_project(principal, project):
+        return None
+    if sees_project_in_full(principal, project) or project_published(project):
+        return {**project, "redacted": False}
+    return {**project, **dict.fromkeys(INVESTOR_FIELDS), "redacted": True}
