@@ -54,6 +54,7 @@ __all__ = ["KINDS", "Inputs", "embedded_inputs", "read_inputs", "session_inputs"
 KINDS: tuple[str, ...] = (
     "regions", "zones", "parks", "designations", "targets", "transport_nodes", "transport_links",
     "chain_segments", "enterprises",
+    "sme_profiles", "service_providers", "service_offers", "supply_demand",  # issue 16 (parklink.sme)
 )
 Source = Literal["database", "embedded"]
 SOURCE_NOTES: dict[str, tuple[str, str]] = {

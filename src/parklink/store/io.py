@@ -53,6 +53,8 @@ class KindMap:
     renames: dict[str, str]  # canonical column -> model attribute
     #: problems the column checks cannot see (rows numbered as in a file)
     check: Callable[[pd.DataFrame, str], list[Problem]] | None = None
+    #: also run ``check`` on the rows of an import (append/upsert/replace)
+    check_on_import: bool = False
 
 
 KINDS: dict[str, KindMap] = {
@@ -102,6 +104,19 @@ KINDS: dict[str, KindMap] = {
     ),
 }
 
+# SMEs, services and supply–demand items (issue 16; parklink.sme); not in LOAD_ORDER
+# because the embedded dataset has none (their synthetic default: `parklink sme seed`)
+from parklink.sme.registry import check_sme_rows, check_supply_demand_rows  # noqa: E402
+
+KINDS.update({
+    "sme_profiles": KindMap(m.SmeProfile, {}, {}, check=check_sme_rows, check_on_import=True),
+    "service_providers": KindMap(m.ServiceProvider, {}, {}),
+    "service_offers": KindMap(m.ServiceOffer, {}, {}),
+    "supply_demand": KindMap(m.SupplyDemandItem, {}, {}, check=check_supply_demand_rows,
+                             check_on_import=True),
+})
+SME_KINDS = t.SME_KINDS
+
 #: Kinds in an order that satisfies foreign keys when loading.
 LOAD_ORDER = (
     "regions",
@@ -118,7 +133,7 @@ LOAD_ORDER = (
 
 def stored_kinds() -> tuple[str, ...]:
     """Kinds kept in the SQL registry (transactions live as Parquet)."""
-    return LOAD_ORDER
+    return (*LOAD_ORDER, *SME_KINDS)
 
 
 def _kind(kind: str) -> KindMap:

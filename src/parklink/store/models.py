@@ -475,3 +475,7 @@ from parklink.store.models_app import Scenario as Scenario
 from parklink.store.models_app import User as User
 from parklink.store.models_app import UserPark as UserPark
 from parklink.store.models_app import WebSession as WebSession
+from parklink.store.models_sme import ServiceOffer as ServiceOffer
+from parklink.store.models_sme import ServiceProvider as ServiceProvider
+from parklink.store.models_sme import SmeProfile as SmeProfile
+from parklink.store.models_sme import SupplyDemandItem as SupplyDemandItem
