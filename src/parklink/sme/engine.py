@@ -1,0 +1,396 @@
+"""The matching engine: rank candidates for queries by a documented weighted score.
+
+Pure and generic: the builders of :mod:`parklink.sme.build` turn needs, leaders, SMEs,
+enterprises and service offers into :class:`Side` records (one for the queries, one for the
+candidates); :func:`match` ranks the candidates of every query and returns the top ``k``
+with their score components. Score of query *q* and candidate *c* (each component in [0, 1];
+weights in :class:`MatchWeights`, documented in ``docs/sme.md``)::
+
+    score = w_text·cos(tfidf_q, tfidf_c) + w_segment·min(1, Σ_s want_q[s]·has_c[s])
+          + w_cert·|req_q ∩ held_c| / |req_q| + w_travel·exp(−t_qc / τ)
+          + w_capacity·min(1, capacity_c / quantity_q) + w_tie·tie_qc + w_network·AA_qc/(1+AA_qc)
+
+* text: cosine of character n-gram TF-IDF vectors (scikit-learn ``TfidfVectorizer``,
+  ``analyzer="char_wb"``, n = 2–3, sublinear tf; Chinese needs no segmenter); n-grams found in
+  more than ``max(stop_df·N, stop_min)`` candidate texts are stop n-grams and dropped;
+* t_qc: freight travel time (hours) between the district seats of q and c (the network
+  times of :meth:`parklink.inputs.Inputs.travel_time`), τ = ``travel_scale_h``;
+  capacity counts only in the same unit; tie = an existing transaction between the query's
+  enterprise and the candidate; AA = Adamic–Adar index on the transaction graph.
+
+Only candidates with some **relevance** to the query — text similarity > 0, a wanted segment,
+an existing tie or a common partner — are ranked (travel, certifications and capacity re-rank
+them but never make a candidate relevant alone); a query may get fewer than ``k`` matches.
+The computation is sparse and blocked: sparse products give the relevant pairs per block of
+queries, the other components are evaluated only on those pairs, and the top ``k`` of each
+row is selected with ``numpy.argpartition`` (ties broken by candidate order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from parklink.errors import ValidationError
+
+COMPONENTS = ("text", "segment", "certification", "travel", "capacity", "tie", "network")
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class MatchWeights:
+    """Weights of the score components (non-negative; they need not sum to 1)."""
+
+    text: float = 0.35
+    segment: float = 0.25
+    certification: float = 0.10
+    travel: float = 0.15
+    capacity: float = 0.05
+    tie: float = 0.05
+    network: float = 0.05
+
+    def __post_init__(self) -> None:
+        bad = [k for k, v in asdict(self).items() if not (v >= 0.0 and np.isfinite(v))]
+        if bad:
+            raise ValidationError.single("weights", f"weights must be finite and >= 0: {', '.join(bad)}")
+
+    def vector(self) -> FloatArray:
+        """The weights in the order of :data:`COMPONENTS`."""
+        return np.array([getattr(self, c) for c in COMPONENTS], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Configuration of a matching run (defaults are the documented defaults)."""
+
+    k: int = 10
+    weights: MatchWeights = field(default_factory=MatchWeights)
+    travel_scale_h: float = 3.0
+    ngram_min: int = 2
+    ngram_max: int = 3
+    stop_df: float = 0.02
+    stop_min: int = 50
+    block: int = 256
+    exclude_existing: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= 1000:
+            raise ValidationError.single("k", "k must be between 1 and 1000", value=str(self.k))
+        if not self.travel_scale_h > 0:
+            raise ValidationError.single("travel_scale_h", "must be > 0", value=str(self.travel_scale_h))
+        if not 1 <= self.ngram_min <= self.ngram_max <= 6:
+            raise ValidationError.single("ngram", "need 1 <= ngram_min <= ngram_max <= 6")
+        if not 0 < self.stop_df <= 1 or self.stop_min < 1 or self.block < 1:
+            raise ValidationError.single("stop_df", "need 0 < stop_df <= 1, stop_min >= 1, block >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready configuration."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Side:
+    """Queries or candidates: ids, text, segment wants/holdings, certifications, place,
+    quantity/capacity, and the enterprise (graph node) each stands for.
+
+    ``segments`` is a sparse matrix rows × segment vocabulary (weights: a query's wanted
+    segments, a candidate's own segments, 1 each); ``certs`` a bit mask per row over the
+    certification vocabulary; ``zone`` an index into the travel decay matrix (−1 unknown);
+    ``amount``/``unit`` the quantity wanted or capacity offered (NaN / "" unknown);
+    ``node`` an index into the transaction graph (−1 when not in it).
+    """
+
+    ids: npt.NDArray[np.object_]
+    text: list[str]
+    segments: sp.csr_matrix
+    certs: npt.NDArray[np.int64]
+    zone: IntArray
+    amount: FloatArray
+    unit: npt.NDArray[np.object_]
+    node: IntArray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """The transaction graph: undirected binary adjacency (nodes × nodes, CSR) and its
+    Adamic–Adar weights 1/ln(degree) per node (0 for degree < 2)."""
+
+    adjacency: sp.csr_matrix
+    aa_weight: FloatArray
+
+    @classmethod
+    def from_edges(cls, n: int, a: IntArray, b: IntArray) -> Graph:
+        """Graph of ``n`` nodes from edge endpoint arrays (duplicates and self loops dropped)."""
+        keep = a != b
+        rows = np.concatenate([a[keep], b[keep]])
+        cols = np.concatenate([b[keep], a[keep]])
+        adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        adj.data[:] = 1.0  # duplicates summed -> binary
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        with np.errstate(divide="ignore"):
+            w = np.where(deg >= 2, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
+        return cls(adj.tocsr(), w)
+
+    @classmethod
+    def empty(cls, n: int = 0) -> Graph:
+        """A graph without edges."""
+        return cls(sp.csr_matrix((n, n)), np.zeros(n))
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """Raw output of :func:`match`: per query the top candidates and score components."""
+
+    query: IntArray
+    rank: IntArray
+    candidate: IntArray
+    score: FloatArray
+    components: FloatArray  # rows × len(COMPONENTS)
+    relevant: IntArray  # per query: how many candidates were relevant
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (query, rank) with the component values."""
+        out = pd.DataFrame({"query": self.query, "rank": self.rank, "candidate": self.candidate,
+                            "score": self.score})
+        for j, c in enumerate(COMPONENTS):
+            out[c] = self.components[:, j]
+        return out
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.float64)
+
+
+def _popcount(x: IntArray) -> FloatArray:
+    x = x.astype(np.int64)
+    return np.asarray(_POPCOUNT[x & 255] + _POPCOUNT[(x >> 8) & 255], dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Index:
+    """The candidate side prepared once: vectorizer, TF-IDF matrix (transposed), segments."""
+
+    candidates: Side
+    vectorizer: TfidfVectorizer
+    text_t: sp.csr_matrix  # vocabulary × candidates
+    seg_t: sp.csr_matrix  # segments × candidates
+    config: MatchConfig
+
+    @classmethod
+    def build(cls, candidates: Side, config: MatchConfig) -> Index:
+        """Fit the TF-IDF vocabulary on the candidate texts (stop n-grams dropped)."""
+        n = len(candidates)
+        max_df = max(int(config.stop_df * n), config.stop_min)
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(config.ngram_min, config.ngram_max),
+                              sublinear_tf=True, dtype=np.float32, max_df=max_df if n > max_df else 1.0)
+        texts = [t if t.strip() else " " for t in candidates.text]
+        try:
+            mat = vec.fit_transform(texts)
+        except ValueError:  # empty vocabulary (all texts blank)
+            vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 1), dtype=np.float32)
+            mat = vec.fit_transform([*texts, "x"])[:n]
+        return cls(candidates, vec, sp.csr_matrix(mat.T), sp.csr_matrix(candidates.segments.T), config)
+
+    def vectorize(self, texts: list[str]) -> sp.csr_matrix:
+        """TF-IDF rows of query texts in the candidate vocabulary (L2-normalised)."""
+        return sp.csr_matrix(self.vectorizer.transform([t if t.strip() else " " for t in texts]))
+
+
+def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: FloatArray,
+                    graph: Graph, qi: IntArray, ci: IntArray,
+                    text: FloatArray | None = None, seg: FloatArray | None = None,
+                    net: FloatArray | None = None, tie: FloatArray | None = None) -> FloatArray:
+    """Component values (pairs × :data:`COMPONENTS`) of query rows ``qi`` and candidates ``ci``.
+
+    Components already known for the pairs (from the sparse products) may be passed in;
+    the others are computed here pair by pair (vectorised)."""
+    cand = index.candidates
+    m = len(qi)
+    out = np.zeros((m, len(COMPONENTS)))
+    if m == 0:
+        return out
+    if text is None:
+        ct = sp.csr_matrix(index.text_t.T)
+        text = np.asarray(qtext[qi].multiply(ct[ci]).sum(axis=1)).ravel()
+    if seg is None:
+        seg = np.asarray(queries.segments[qi].multiply(cand.segments[ci]).sum(axis=1)).ravel()
+    out[:, 0] = text
+    out[:, 1] = np.minimum(seg, 1.0)
+    req = queries.certs[qi]
+    nreq = _popcount(req)
+    out[:, 2] = np.where(nreq > 0, _popcount(req & cand.certs[ci]) / np.maximum(nreq, 1), 0.0)
+    qz, cz = queries.zone[qi], cand.zone[ci]
+    ok = (qz >= 0) & (cz >= 0)
+    out[:, 3] = np.where(ok, decay[np.maximum(qz, 0), np.maximum(cz, 0)], 0.0)
+    qa, ca = queries.amount[qi], cand.amount[ci]
+    same = (queries.unit[qi] == cand.unit[ci]) & (qa > 0) & np.isfinite(ca) & np.isfinite(qa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, 4] = np.where(same, np.minimum(1.0, ca / np.where(qa > 0, qa, 1.0)), 0.0)
+    qn, cn = queries.node[qi], cand.node[ci]
+    if tie is None or net is None:
+        okn = (qn >= 0) & (cn >= 0)
+        tie_v = np.zeros(m)
+        aa_v = np.zeros(m)
+        if okn.any() and graph.adjacency.shape[0]:
+            a, b = qn[okn], cn[okn]
+            tie_v[okn] = np.asarray(graph.adjacency[a, b]).ravel()
+            left = graph.adjacency[a].multiply(graph.aa_weight[None, :])
+            aa_v[okn] = np.asarray(left.multiply(graph.adjacency[b]).sum(axis=1)).ravel()
+        tie = tie_v if tie is None else tie
+        net = aa_v / (1.0 + aa_v) if net is None else net
+    out[:, 5] = tie
+    out[:, 6] = net
+    return out
+
+
+def _top_rows(indptr: IntArray, cols: IntArray, score: FloatArray, k: int
+              ) -> tuple[list[IntArray], list[IntArray]]:
+    """Per CSR row: positions (into the row's data) of the top ``k`` scores, ties by column."""
+    rows_pos: list[IntArray] = []
+    counts: list[IntArray] = []
+    for r in range(len(indptr) - 1):
+        lo, hi = int(indptr[r]), int(indptr[r + 1])
+        n = hi - lo
+        if n == 0:
+            rows_pos.append(np.zeros(0, dtype=np.int64))
+            counts.append(np.array([0]))
+            continue
+        s = score[lo:hi]
+        if n > k:
+            kth = np.partition(s, n - k)[n - k]
+            sel = np.flatnonzero(s >= kth)
+        else:
+            sel = np.arange(n)
+        order = np.lexsort((cols[lo:hi][sel], -s[sel]))[:k]
+        rows_pos.append(lo + sel[order])
+        counts.append(np.array([n]))
+    return rows_pos, counts
+
+
+def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
+          allowed: sp.csr_matrix | None = None, relevant: sp.csr_matrix | None = None) -> Ranking:
+    """Top ``config.k`` relevant candidates of every query (see the module docstring).
+
+    ``decay`` is the zone × zone matrix exp(−t/τ); ``graph`` the transaction graph (node
+    indices of both sides point into it); ``allowed`` (queries × candidates, optional) masks
+    pairs out (0 = not allowed, e.g. a buyer and itself, an SME and an offer it is not eligible
+    for); ``relevant`` (same shape, optional) makes its non-zero pairs relevant whatever
+    their content (every eligible service offer)."""
+    cfg = index.config
+    w = cfg.weights.vector()
+    cand = index.candidates
+    n_c = len(cand)
+    qtext = index.vectorize(queries.text)
+    adj = graph.adjacency
+    # candidate node -> candidate column (for graph signals)
+    cnode = cand.node
+    has_node = cnode >= 0
+    node_to_c = sp.csr_matrix((np.ones(int(has_node.sum())), (cnode[has_node], np.flatnonzero(has_node))),
+                              shape=(adj.shape[0], n_c)) if adj.shape[0] else None
+    aa_right = (sp.csr_matrix(adj.multiply(graph.aa_weight[:, None])) @ node_to_c) \
+        if node_to_c is not None else None
+    adj_c = (adj @ node_to_c) if node_to_c is not None else None
+    out_q: list[IntArray] = []
+    out_r: list[IntArray] = []
+    out_c: list[IntArray] = []
+    out_s: list[FloatArray] = []
+    out_comp: list[FloatArray] = []
+    n_relevant = np.zeros(len(queries), dtype=np.int64)
+    for b0 in range(0, len(queries), cfg.block):
+        b1 = min(b0 + cfg.block, len(queries))
+        rows = np.arange(b0, b1)
+        text = sp.csr_matrix(qtext[b0:b1] @ index.text_t)
+        seg = sp.csr_matrix(queries.segments[b0:b1] @ index.seg_t)
+        seg.data = np.minimum(seg.data, 1.0)
+        parts = [text, seg]
+        tie = net = None
+        if adj_c is not None and aa_right is not None:
+            qn = queries.node[b0:b1]
+            sel = sp.csr_matrix((np.ones(int((qn >= 0).sum())), (np.flatnonzero(qn >= 0), qn[qn >= 0])),
+                                shape=(b1 - b0, adj.shape[0]))
+            tie = sp.csr_matrix(sel @ adj_c)
+            tie.data = np.minimum(tie.data, 1.0)
+            net = sp.csr_matrix(sel @ adj @ aa_right)
+            parts += [tie, net]
+        if relevant is not None:
+            parts.append(sp.csr_matrix(relevant[b0:b1]))
+        pattern = parts[0].copy()
+        pattern.data = np.ones_like(pattern.data, dtype=np.float64)
+        for part in parts[1:]:
+            ones = part.copy()
+            ones.data = np.ones_like(ones.data, dtype=np.float64)
+            pattern = pattern + ones
+        pattern = sp.csr_matrix(pattern)
+        if allowed is not None:
+            pattern = sp.csr_matrix(pattern.multiply(allowed[b0:b1]))
+        if cfg.exclude_existing and tie is not None:
+            pattern = sp.csr_matrix(pattern - pattern.multiply(tie.astype(bool).astype(np.float64)))
+        pattern.sort_indices()
+        # a query's own enterprise is never its match
+        own = np.repeat(queries.node[b0:b1], np.diff(pattern.indptr))
+        pattern.data[(own >= 0) & (cnode[pattern.indices] == own)] = 0.0
+        pattern.eliminate_zeros()
+        pattern.data[:] = 1.0
+        r_loc = np.repeat(np.arange(b1 - b0), np.diff(pattern.indptr))
+        cols = pattern.indices.astype(np.int64)
+
+        def on_pattern(mat: sp.csr_matrix | None, ones: sp.csr_matrix = pattern) -> FloatArray:
+            """Values of ``mat`` (non-negative) aligned with the pattern's entries."""
+            if mat is None:
+                return np.zeros(len(cols))
+            full = sp.csr_matrix(ones + sp.csr_matrix(mat.multiply(ones)))
+            full.sort_indices()
+            return np.asarray(full.data, dtype=np.float64) - 1.0
+
+        text_v = on_pattern(text)
+        seg_v = on_pattern(seg)
+        tie_v = on_pattern(tie)
+        aa_v = on_pattern(net)
+        comp = pair_components(index, queries, qtext, decay, graph, rows[r_loc], cols,
+                               text=text_v, seg=seg_v, tie=tie_v, net=aa_v / (1.0 + aa_v))
+        score = comp @ w
+        pos, counts = _top_rows(pattern.indptr.astype(np.int64), cols, score, cfg.k)
+        n_relevant[b0:b1] = np.concatenate(counts)
+        for r, p in enumerate(pos):
+            if len(p):
+                out_q.append(np.full(len(p), b0 + r))
+                out_r.append(np.arange(1, len(p) + 1))
+                out_c.append(cols[p])
+                out_s.append(score[p])
+                out_comp.append(comp[p])
+    if not out_q:
+        e = np.zeros(0, dtype=np.int64)
+        return Ranking(e, e, e, np.zeros(0), np.zeros((0, len(COMPONENTS))), n_relevant)
+    return Ranking(np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_c),
+                   np.concatenate(out_s), np.vstack(out_comp), n_relevant)
+
+
+def brute_force(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
+                allowed: FloatArray | None = None, relevant: FloatArray | None = None) -> FloatArray:
+    """Dense score matrix (queries × candidates; NaN where not relevant): the reference the
+    tests compare :func:`match` with on small inputs."""
+    nq, nc = len(queries), len(index.candidates)
+    qi = np.repeat(np.arange(nq), nc)
+    ci = np.tile(np.arange(nc), nq)
+    qtext = index.vectorize(queries.text)
+    comp = pair_components(index, queries, qtext, decay, graph, qi, ci)
+    score = comp @ index.config.weights.vector()
+    rel = (comp[:, 0] > 0) | (comp[:, 1] > 0) | (comp[:, 5] > 0) | (comp[:, 6] > 0)
+    qn, cn = queries.node[qi], index.candidates.node[ci]
+    if relevant is not None:
+        rel = rel | (np.asarray(relevant).reshape(-1) > 0)
+    rel &= ~((qn >= 0) & (qn == cn))
+    if allowed is not None:
+        rel &= np.asarray(allowed).reshape(-1) > 0
+    if index.config.exclude_existing:
+        rel &= comp[:, 5] == 0
+    return np.where(rel, score, np.nan).reshape(nq, nc)
