@@ -94,6 +94,12 @@ class MatchConfig:
         """JSON-ready configuration."""
         return asdict(self)
 
+    def hash(self) -> str:
+        """Stable hash of the configuration (for the inputs fingerprint)."""
+        from parklink.configs import config_hash
+
+        return config_hash("match", self)
+
 
 @dataclass(frozen=True, eq=False)
 class Side:

@@ -87,11 +87,12 @@ def reasons(comp: np.ndarray, *, segment: str | None, segment_en: str | None, ho
             zh.append(f"满足资质{certs[0]}/{certs[1]}项")
             en.append(f"holds {certs[0]} of {certs[1]} certifications required")
         elif c == "travel" and hours is not None:
-            zh.append(f"货运约{hours:.1f}小时")
-            en.append(f"about {hours:.1f} h by freight")
+            zh.append("同一区县" if hours < 0.05 else f"货运约{hours:.1f}小时")
+            en.append("same district" if hours < 0.05 else f"about {hours:.1f} h by freight")
         elif c == "capacity":
-            zh.append("产能满足需求" if v >= 1 else f"产能满足需求的{v:.0%}")
-            en.append("capacity covers the need" if v >= 1 else f"capacity covers {v:.0%} of the need")
+            full = v >= 0.995
+            zh.append("产能满足需求" if full else f"产能满足需求的{v:.0%}")
+            en.append("capacity covers the need" if full else f"capacity covers {v:.0%} of the need")
         elif c == "tie":
             zh.append("已有供货关系")
             en.append("existing supply tie")
