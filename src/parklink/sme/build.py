@@ -105,6 +105,8 @@ class Universe:
         pa = ent["enterprise_id"].map(p["park_id"]) if len(p) else pd.Series(None, index=ent.index)
         ent["park_id"] = ent["park_id"].where(ent["park_id"].notna(), pa)
         park_ad = parks.set_index("park_id")["adcode"] if len(parks) else pd.Series(dtype=object)
+        if len(p):
+            ent["adcode"] = ent["adcode"].where(ent["adcode"].notna(), ent["enterprise_id"].map(p["adcode"]))
         ent["adcode"] = ent["adcode"].where(ent["adcode"].notna(), ent["park_id"].map(park_ad))
         offers = items[(items["direction"] == "offer") & (items["status"] == "open")] if len(items) else items
         ent["offer_ids"] = ent["enterprise_id"].map(

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from parklink.console import bi, console, frame_table, user_errors
 from parklink.errors import NotFoundError
+from parklink.sme.registry import sme_table
 from parklink.tables import SME_TIERS
 from parklink.vocab import MATCH_KIND_NAMES, SME_SIZE_NAMES, SME_TIER_NAMES, label
 
@@ -43,23 +44,6 @@ def _generic_export(kind: str, file: Path, database: str | None) -> None:
 
     n = export_file(kind, file, session_url=database)
     console.print(f"[green]✓[/] {bi('已导出', 'exported')} {n} {kind} → {escape(str(file))}", highlight=False)
-
-
-def sme_table(inputs: Any, *, tier: list[str] | None = None, park: str | None = None,
-              size: str | None = None, active: bool = False) -> pd.DataFrame:
-    """SME profiles with derived size class and tier validity, filtered (tiers, park, size;
-    ``active``: the tier still valid today)."""
-    from parklink.sme.registry import sme_view
-
-    view = sme_view(inputs.frame("sme_profiles"))
-    tier_col = "tier_active" if active else "tier"
-    if tier:
-        view = view[view[tier_col].isin(tier)]
-    if park:
-        view = view[view["park_id"] == park]
-    if size:
-        view = view[view["size"] == size]
-    return view.reset_index(drop=True)
 
 
 def _print_matches(result: Any, *, title: str, limit: int) -> None:

@@ -8,6 +8,7 @@ validator; rows are numbered as in a file with a header line (first data row = 2
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -109,3 +110,18 @@ def sme_view(profiles: pd.DataFrame, *, on: dt.date | None = None) -> pd.DataFra
     out["tier_active"] = [t if t != "none" and u is not None and u >= on else "none"
                           for t, u in zip(out["tier"], out["valid_until"], strict=True)]
     return out
+
+
+def sme_table(inputs: Any, *, tier: list[str] | None = None, park: str | None = None,
+              size: str | None = None, active: bool = False) -> pd.DataFrame:
+    """SME profiles of an inputs bundle with the derived columns of :func:`sme_view`,
+    filtered by tiers, park and size class (``active``: filter on the tier still valid today)."""
+    view = sme_view(inputs.frame("sme_profiles"))
+    tier_col = "tier_active" if active else "tier"
+    if tier:
+        view = view[view[tier_col].isin(tier)]
+    if park:
+        view = view[view["park_id"] == park]
+    if size:
+        view = view[view["size"] == size]
+    return view.reset_index(drop=True)
