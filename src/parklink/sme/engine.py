@@ -235,8 +235,9 @@ def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: Fl
     nreq = _popcount(req)
     out[:, 2] = np.where(nreq > 0, _popcount(req & cand.certs[ci]) / np.maximum(nreq, 1), 0.0)
     qz, cz = queries.zone[qi], cand.zone[ci]
-    ok = (qz >= 0) & (cz >= 0)
-    out[:, 3] = np.where(ok, decay[np.maximum(qz, 0), np.maximum(cz, 0)], 0.0)
+    ok = (qz >= 0) & (cz >= 0) & (qz < decay.shape[0]) & (cz < decay.shape[1])
+    if ok.any():
+        out[ok, 3] = decay[qz[ok], cz[ok]]
     qa, ca = queries.amount[qi], cand.amount[ci]
     same = (queries.unit[qi] == cand.unit[ci]) & (qa > 0) & np.isfinite(ca) & np.isfinite(qa)
     with np.errstate(divide="ignore", invalid="ignore"):
