@@ -54,7 +54,7 @@ def tfidf_cos(query: str, docs: list[str]) -> list[float]:
 
 def test_text_similarity_matches_hand_computation() -> None:
     docs = ["铝合金压铸件 die castings", "精密冲压件 stamping", "压铸模具 moulds", "线束 wire"]
-    cfg = MatchConfig(k=4, weights=MatchWeights(1, 0, 0, 0, 0, 0, 0), stop_min=1000)
+    cfg = MatchConfig(k=4, weights=MatchWeights(1, 0, 0, 0, 0, 0, 0), stop_min=1000, min_text=0.0)
     idx = Index.build(side(docs, [[]] * 4), cfg)
     q = side(["压铸件 castings"], [[]])
     res = match(idx, q, decay=np.zeros((0, 0)), graph=Graph.empty())
@@ -121,7 +121,7 @@ def test_top_k_equals_brute_force(seed: int) -> None:
     g = Graph.from_edges(n_node, edges[:, 0], edges[:, 1])
     hours = rng.uniform(0, 6, (n_zone, n_zone))
     for excl in (False, True):
-        cfg = MatchConfig(k=7, block=9, stop_min=40, exclude_existing=excl)
+        cfg = MatchConfig(k=7, block=9, stop_min=40, exclude_existing=excl, min_text=0.2)
         idx = Index.build(cand, cfg)
         decay = np.exp(-hours / cfg.travel_scale_h)
         res = match(idx, q, decay=decay, graph=g)
@@ -134,3 +134,12 @@ def test_top_k_equals_brute_force(seed: int) -> None:
             got = res.candidate[res.query == r]
             assert np.allclose(res.score[res.query == r], row[want], atol=1e-9)
             assert got.tolist() == want.tolist()
+
+
+def test_weak_text_alone_is_not_relevant() -> None:
+    cand = side(["铝合金压铸件", "压铸模具", "线束"], [[], [], [1]])
+    cfg = MatchConfig(k=3, stop_min=100, min_text=0.5)
+    res = match(Index.build(cand, cfg), side(["压铸件"], [[1]]), decay=np.zeros((0, 0)), graph=Graph.empty())
+    text = dict(zip(res.candidate.tolist(), res.components[:, 0].tolist(), strict=True))
+    assert 2 in text  # the wanted segment makes it relevant without any text overlap
+    assert all(v >= 0.5 for c, v in text.items() if c != 2)

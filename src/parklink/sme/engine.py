@@ -18,11 +18,11 @@ weights in :class:`MatchWeights`, documented in ``docs/sme.md``)::
   capacity counts only in the same unit; tie = an existing transaction between the query's
   enterprise and the candidate; AA = Adamic–Adar index on the transaction graph.
 
-Only candidates with some **relevance** to the query — text similarity > 0, a wanted segment,
-an existing tie or a common partner — are ranked (travel, certifications and capacity re-rank
+Only candidates with some **relevance** to the query — text similarity ≥ ``min_text`` (0.1),
+a wanted segment, an existing tie or a common partner — are ranked (travel, certifications and capacity re-rank
 them but never make a candidate relevant alone); a query may get fewer than ``k`` matches.
 The computation is sparse and blocked: sparse products give the relevant pairs per block of
-queries, the other components are evaluated only on those pairs, and the top ``k`` of each
+queries (merged as row-major integer keys), the other components are evaluated only on those pairs, and the top ``k`` of each
 row is selected with ``numpy.argpartition`` (ties broken by candidate order).
 """
 
@@ -77,6 +77,7 @@ class MatchConfig:
     ngram_max: int = 3
     stop_df: float = 0.02
     stop_min: int = 50
+    min_text: float = 0.1
     block: int = 256
     exclude_existing: bool = False
 
@@ -87,8 +88,9 @@ class MatchConfig:
             raise ValidationError.single("travel_scale_h", "must be > 0", value=str(self.travel_scale_h))
         if not 1 <= self.ngram_min <= self.ngram_max <= 6:
             raise ValidationError.single("ngram", "need 1 <= ngram_min <= ngram_max <= 6")
-        if not 0 < self.stop_df <= 1 or self.stop_min < 1 or self.block < 1:
-            raise ValidationError.single("stop_df", "need 0 < stop_df <= 1, stop_min >= 1, block >= 1")
+        if not 0 < self.stop_df <= 1 or self.stop_min < 1 or self.block < 1 or not 0 <= self.min_text <= 1:
+            raise ValidationError.single("stop_df", "need 0 < stop_df <= 1, stop_min >= 1, block >= 1, "
+                                         "0 <= min_text <= 1")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready configuration."""
@@ -211,10 +213,18 @@ class Index:
         return sp.csr_matrix(self.vectorizer.transform([t if t.strip() else " " for t in texts]))
 
 
+def _unit_codes(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
+    """Integer codes of two unit arrays in one vocabulary ('' = unknown -> -1)."""
+    vocab = {u: i for i, u in enumerate(sorted({str(x) for x in (*set(a.tolist()), *set(b.tolist()))} - {""}))}
+    return (np.array([vocab.get(str(x), -1) for x in a], dtype=np.int64),
+            np.array([vocab.get(str(x), -1) for x in b], dtype=np.int64))
+
+
 def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: FloatArray,
                     graph: Graph, qi: IntArray, ci: IntArray,
                     text: FloatArray | None = None, seg: FloatArray | None = None,
-                    net: FloatArray | None = None, tie: FloatArray | None = None) -> FloatArray:
+                    net: FloatArray | None = None, tie: FloatArray | None = None,
+                    units: tuple[IntArray, IntArray] | None = None) -> FloatArray:
     """Component values (pairs × :data:`COMPONENTS`) of query rows ``qi`` and candidates ``ci``.
 
     Components already known for the pairs (from the sparse products) may be passed in;
@@ -230,18 +240,20 @@ def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: Fl
     if seg is None:
         seg = np.asarray(queries.segments[qi].multiply(cand.segments[ci]).sum(axis=1)).ravel()
     out[:, 0] = text
-    out[:, 1] = np.minimum(seg, 1.0)
+    np.minimum(seg, 1.0, out=out[:, 1])
     req = queries.certs[qi]
     nreq = _popcount(req)
-    out[:, 2] = np.where(nreq > 0, _popcount(req & cand.certs[ci]) / np.maximum(nreq, 1), 0.0)
+    has = nreq > 0
+    out[has, 2] = _popcount(req[has] & cand.certs[ci[has]]) / nreq[has]
     qz, cz = queries.zone[qi], cand.zone[ci]
     ok = (qz >= 0) & (cz >= 0) & (qz < decay.shape[0]) & (cz < decay.shape[1])
     if ok.any():
         out[ok, 3] = decay[qz[ok], cz[ok]]
+    qu, cu = units if units is not None else _unit_codes(queries.unit, cand.unit)
     qa, ca = queries.amount[qi], cand.amount[ci]
-    same = (queries.unit[qi] == cand.unit[ci]) & (qa > 0) & np.isfinite(ca) & np.isfinite(qa)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[:, 4] = np.where(same, np.minimum(1.0, ca / np.where(qa > 0, qa, 1.0)), 0.0)
+    same = (qu[qi] >= 0) & (qu[qi] == cu[ci]) & (qa > 0) & np.isfinite(ca)
+    if same.any():
+        out[same, 4] = np.minimum(1.0, ca[same] / qa[same])
     qn, cn = queries.node[qi], cand.node[ci]
     if tie is None or net is None:
         okn = (qn >= 0) & (cn >= 0)
@@ -261,15 +273,15 @@ def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: Fl
 
 def _top_rows(indptr: IntArray, cols: IntArray, score: FloatArray, k: int
               ) -> tuple[list[IntArray], list[IntArray]]:
-    """Per CSR row: positions (into the row's data) of the top ``k`` scores, ties by column."""
+    """Per row (CSR layout): positions of the top ``k`` scores, ties by column."""
     rows_pos: list[IntArray] = []
     counts: list[IntArray] = []
     for r in range(len(indptr) - 1):
         lo, hi = int(indptr[r]), int(indptr[r + 1])
         n = hi - lo
+        counts.append(np.array([n]))
         if n == 0:
             rows_pos.append(np.zeros(0, dtype=np.int64))
-            counts.append(np.array([0]))
             continue
         s = score[lo:hi]
         if n > k:
@@ -279,8 +291,26 @@ def _top_rows(indptr: IntArray, cols: IntArray, score: FloatArray, k: int
             sel = np.arange(n)
         order = np.lexsort((cols[lo:hi][sel], -s[sel]))[:k]
         rows_pos.append(lo + sel[order])
-        counts.append(np.array([n]))
     return rows_pos, counts
+
+
+def _keys(mat: sp.spmatrix, n_c: int) -> tuple[IntArray, FloatArray]:
+    """Row-major pair keys (row · n_c + column) and values of the stored entries of ``mat``."""
+    coo = sp.coo_matrix(mat)
+    return coo.row.astype(np.int64) * n_c + coo.col.astype(np.int64), np.asarray(coo.data, dtype=np.float64)
+
+
+def _aligned(keys: IntArray, part: tuple[IntArray, FloatArray] | None) -> FloatArray:
+    """Values of a part at the (sorted, unique) pair ``keys``; 0 where it has no entry."""
+    out = np.zeros(len(keys))
+    if part is None or not len(part[0]):
+        return out
+    k, v = part
+    pos = np.searchsorted(keys, k)
+    ok = pos < len(keys)
+    ok[ok] = keys[pos[ok]] == k[ok]
+    out[pos[ok]] = v[ok]  # CSR products and matrices hold each pair once
+    return out
 
 
 def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
@@ -289,16 +319,21 @@ def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
 
     ``decay`` is the zone × zone matrix exp(−t/τ); ``graph`` the transaction graph (node
     indices of both sides point into it); ``allowed`` (queries × candidates, optional) masks
-    pairs out (0 = not allowed, e.g. a buyer and itself, an SME and an offer it is not eligible
-    for); ``relevant`` (same shape, optional) makes its non-zero pairs relevant whatever
-    their content (every eligible service offer)."""
+    pairs out (0 = not allowed, e.g. an SME and an offer it is not eligible for);
+    ``relevant`` (same shape, optional) makes its non-zero pairs relevant whatever their
+    content (every eligible service offer). A query's own enterprise is never its match.
+
+    Method per block of queries: sparse products give text similarity (entries ≥
+    ``min_text``), segment matches and the graph signals; their pairs (as row-major integer
+    keys, merged with ``numpy.unique``) are the relevant pairs; the other components are
+    evaluated on those pairs only; ``numpy.argpartition`` picks each row's top ``k``."""
     cfg = index.config
     w = cfg.weights.vector()
     cand = index.candidates
     n_c = len(cand)
     qtext = index.vectorize(queries.text)
+    units = _unit_codes(queries.unit, cand.unit)
     adj = graph.adjacency
-    # candidate node -> candidate column (for graph signals)
     cnode = cand.node
     has_node = cnode >= 0
     node_to_c = sp.csr_matrix((np.ones(int(has_node.sum())), (cnode[has_node], np.flatnonzero(has_node))),
@@ -314,59 +349,43 @@ def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
     n_relevant = np.zeros(len(queries), dtype=np.int64)
     for b0 in range(0, len(queries), cfg.block):
         b1 = min(b0 + cfg.block, len(queries))
-        rows = np.arange(b0, b1)
-        text = sp.csr_matrix(qtext[b0:b1] @ index.text_t)
-        seg = sp.csr_matrix(queries.segments[b0:b1] @ index.seg_t)
-        seg.data = np.minimum(seg.data, 1.0)
-        parts = [text, seg]
+        nb = b1 - b0
+        text = _keys(qtext[b0:b1] @ index.text_t, n_c)
+        strong = text[1] >= cfg.min_text
+        seg = _keys(queries.segments[b0:b1] @ index.seg_t, n_c)
+        parts: list[IntArray] = [text[0][strong], seg[0]]
         tie = net = None
         if adj_c is not None and aa_right is not None:
             qn = queries.node[b0:b1]
             sel = sp.csr_matrix((np.ones(int((qn >= 0).sum())), (np.flatnonzero(qn >= 0), qn[qn >= 0])),
-                                shape=(b1 - b0, adj.shape[0]))
-            tie = sp.csr_matrix(sel @ adj_c)
-            tie.data = np.minimum(tie.data, 1.0)
-            net = sp.csr_matrix(sel @ adj @ aa_right)
-            parts += [tie, net]
+                                shape=(nb, adj.shape[0]))
+            tie = _keys(sel @ adj_c, n_c)
+            net = _keys(sel @ adj @ aa_right, n_c)
+            parts += [tie[0], net[0]]
         if relevant is not None:
-            parts.append(sp.csr_matrix(relevant[b0:b1]))
-        pattern = parts[0].copy()
-        pattern.data = np.ones_like(pattern.data, dtype=np.float64)
-        for part in parts[1:]:
-            ones = part.copy()
-            ones.data = np.ones_like(ones.data, dtype=np.float64)
-            pattern = pattern + ones
-        pattern = sp.csr_matrix(pattern)
+            parts.append(_keys(relevant[b0:b1], n_c)[0])
+        keys = np.sort(np.concatenate(parts))
+        if len(keys):
+            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        rows_l = keys // n_c
+        cols = keys - rows_l * n_c
+        drop = (queries.node[b0:b1][rows_l] >= 0) & (cnode[cols] == queries.node[b0:b1][rows_l])
         if allowed is not None:
-            pattern = sp.csr_matrix(pattern.multiply(allowed[b0:b1]))
-        if cfg.exclude_existing and tie is not None:
-            pattern = sp.csr_matrix(pattern - pattern.multiply(tie.astype(bool).astype(np.float64)))
-        pattern.sort_indices()
-        # a query's own enterprise is never its match
-        own = np.repeat(queries.node[b0:b1], np.diff(pattern.indptr))
-        pattern.data[(own >= 0) & (cnode[pattern.indices] == own)] = 0.0
-        pattern.eliminate_zeros()
-        pattern.data[:] = 1.0
-        r_loc = np.repeat(np.arange(b1 - b0), np.diff(pattern.indptr))
-        cols = pattern.indices.astype(np.int64)
-
-        def on_pattern(mat: sp.csr_matrix | None, ones: sp.csr_matrix = pattern) -> FloatArray:
-            """Values of ``mat`` (non-negative) aligned with the pattern's entries."""
-            if mat is None:
-                return np.zeros(len(cols))
-            full = sp.csr_matrix(ones + sp.csr_matrix(mat.multiply(ones)))
-            full.sort_indices()
-            return np.asarray(full.data, dtype=np.float64) - 1.0
-
-        text_v = on_pattern(text)
-        seg_v = on_pattern(seg)
-        tie_v = on_pattern(tie)
-        aa_v = on_pattern(net)
-        comp = pair_components(index, queries, qtext, decay, graph, rows[r_loc], cols,
-                               text=text_v, seg=seg_v, tie=tie_v, net=aa_v / (1.0 + aa_v))
+            drop |= _aligned(keys, _keys(allowed[b0:b1], n_c)) <= 0
+        tie_v = np.minimum(_aligned(keys, tie), 1.0)
+        if cfg.exclude_existing:
+            drop |= tie_v > 0
+        if drop.any():
+            keep = ~drop
+            keys, rows_l, cols, tie_v = keys[keep], rows_l[keep], cols[keep], tie_v[keep]
+        aa_v = _aligned(keys, net)
+        comp = pair_components(index, queries, qtext, decay, graph, b0 + rows_l, cols,
+                               text=_aligned(keys, text), seg=_aligned(keys, seg), tie=tie_v,
+                               net=aa_v / (1.0 + aa_v), units=units)
         score = comp @ w
-        pos, counts = _top_rows(pattern.indptr.astype(np.int64), cols, score, cfg.k)
-        n_relevant[b0:b1] = np.concatenate(counts)
+        indptr = np.searchsorted(rows_l, np.arange(nb + 1))
+        pos, counts = _top_rows(indptr, cols, score, cfg.k)
+        n_relevant[b0:b1] = np.concatenate(counts) if counts else 0
         for r, p in enumerate(pos):
             if len(p):
                 out_q.append(np.full(len(p), b0 + r))
@@ -391,7 +410,8 @@ def brute_force(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
     qtext = index.vectorize(queries.text)
     comp = pair_components(index, queries, qtext, decay, graph, qi, ci)
     score = comp @ index.config.weights.vector()
-    rel = (comp[:, 0] > 0) | (comp[:, 1] > 0) | (comp[:, 5] > 0) | (comp[:, 6] > 0)
+    rel = (comp[:, 0] >= index.config.min_text) & (comp[:, 0] > 0)
+    rel |= (comp[:, 1] > 0) | (comp[:, 5] > 0) | (comp[:, 6] > 0)
     qn, cn = queries.node[qi], index.candidates.node[ci]
     if relevant is not None:
         rel = rel | (np.asarray(relevant).reshape(-1) > 0)
