@@ -87,7 +87,7 @@ class TargetRankingEvaluation:
 def evaluate_target_ranking(firms: pd.DataFrame, transactions: pd.DataFrame,
                             levels: Mapping[str, Sequence[Scope]], *, test_year: int | None = None,
                             ks: Sequence[int] = (10,), seed: int = 0, oracle: object | None = None,
-                            C: float = 1.0, objective: str = "pairwise", synthetic: bool = False,
+                            c: float = 1.0, objective: str = "pairwise", synthetic: bool = False,
                             n_permutations: int = 10_000) -> TargetRankingEvaluation:
     """Run the protocol of the module docstring. ``oracle`` is a
     :class:`parklink.datasets.synthetic.oracle.LinkOracle` (None: no oracle row, e.g. real data)."""
@@ -113,12 +113,15 @@ def evaluate_target_ranking(firms: pd.DataFrame, transactions: pd.DataFrame,
         if not scopes:
             continue
         members = scope_members(firms, scopes)
-        train = period_candidates(firms, segs, tx, scopes, members, t - 1)
-        test = period_candidates(firms, segs, tx, scopes, members, t)
+        # sorted so that the fitted model does not depend on the order of scopes or firms
+        train = period_candidates(firms, segs, tx, scopes, members, t - 1).sort_values(
+            ["query_id", "item_id"], ignore_index=True)
+        test = period_candidates(firms, segs, tx, scopes, members, t).sort_values(
+            ["query_id", "item_id"], ignore_index=True)
         if train.empty or test.empty or train["label"].nunique() < 2:
             notes.append(f"{lvl}: 无可训练或评估的新链接 / no new links to learn from or test")
             continue
-        model = LogisticRanker.fit(train, list(FEATURES), C=C, seed=seed, objective=objective)
+        model = LogisticRanker.fit(train, list(FEATURES), c=c, seed=seed, objective=objective)
         models[lvl] = model
         test = test.assign(score_learned=model.score(test), score_nearest=-test["log_distance"],
                            score_random=0.0)

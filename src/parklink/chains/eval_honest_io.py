@@ -82,7 +82,8 @@ def markdown_table(ev: TargetRankingEvaluation, k: int = 10) -> str:
              "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in h.itertuples(index=False):
         name = str(r.method) + (" (best baseline)" if r.best_baseline else "")
-        p = "" if pd.isna(r.p_vs_best_baseline) else f"{r.p_vs_best_baseline:.4f}"
+        pv = float(r.p_vs_best_baseline)  # type: ignore[arg-type]
+        p = "" if pv != pv else f"{pv:.4f}"
         lines.append(f"| {r.level} | {name} | {r.kind} | {r.n_queries} | {r.p_at_k:.3f} | {r.ndcg_at_k:.3f} "
                      f"| {r.map:.3f} | {r.coverage_at_k:.3f} | {p} |")
     lines += ["", f"Verdicts (paired sign-flip test on per-query NDCG@{k}, one-sided):", ""]

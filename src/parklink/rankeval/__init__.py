@@ -13,7 +13,13 @@ firms; matching: need → offers, enterprise → suppliers). The protocol and th
 """
 
 from parklink.rankeval.learn import LogisticRanker
-from parklink.rankeval.metrics import average_precision, coverage_at_k, ndcg_at_k, precision_at_k, recall_at_k
+from parklink.rankeval.metrics import (
+    average_precision,
+    coverage_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+)
 from parklink.rankeval.split import TimeSplit, time_split
 from parklink.rankeval.stats import PairedTest, paired_randomisation_test
 from parklink.rankeval.table import EvaluationTable, evaluate_rankings

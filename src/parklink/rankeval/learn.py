@@ -4,7 +4,7 @@ The model is fitted on the candidates of an earlier period (features from years 
 labels = links new in T−1) and scores the candidates of the test period. It is a pointwise
 learning-to-rank model: ``P(link) = σ(β₀ + Σ_j β_j · z_j)`` with ``z_j`` the feature
 standardised on the training candidates, fitted by ``sklearn.linear_model.LogisticRegression``
-(L2 penalty, ``C`` = inverse regularisation strength, lbfgs). Rankings only need the order of
+(L2 penalty, ``c`` = inverse regularisation strength ``C``, lbfgs). Rankings only need the order of
 ``β·z``. ``explain()`` shows the fitted weights per feature (standardised and per raw unit).
 """
 
@@ -58,7 +58,7 @@ class LogisticRanker:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, features: Sequence[str], *, label: str = "label",
-            C: float = 1.0, class_weight: str | None = "balanced", seed: int = 0,
+            c: float = 1.0, class_weight: str | None = "balanced", seed: int = 0,
             objective: str = "pointwise", group: str = "query_id",
             max_pairs_per_query: int = 400) -> LogisticRanker:
         """Fit on ``frame[features]`` → ``frame[label]`` (0/1). Raises when a class is missing.
@@ -91,18 +91,18 @@ class LogisticRanker:
                 raise ValidationError.single("training frame", "no query has both a positive and a negative")
             xx = np.vstack([zd, -zd])
             yy = np.concatenate([np.ones(len(zd)), np.zeros(len(zd))])
-            lr = LogisticRegression(C=C, fit_intercept=False, max_iter=2000, random_state=seed)
+            lr = LogisticRegression(C=c, fit_intercept=False, max_iter=2000, random_state=seed)
             lr.fit(xx, yy)
             intercept = 0.0
         elif objective == "pointwise":
-            lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=2000, random_state=seed)
+            lr = LogisticRegression(C=c, class_weight=class_weight, max_iter=2000, random_state=seed)
             lr.fit(z, y)
             intercept = float(lr.intercept_[0])
         else:
             raise ValidationError.single("objective", "expected pointwise or pairwise", value=objective)
         return cls(features=tuple(features), mean=tuple(map(float, mu)), scale=tuple(map(float, sd)),
                    coef=tuple(map(float, lr.coef_[0])), intercept=intercept,
-                   C=float(C), n_train=int(y.size), n_positive=int(y.sum()), objective=objective)
+                   C=float(c), n_train=int(y.size), n_positive=int(y.sum()), objective=objective)
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """Linear score ``β·z`` of each row (higher = more likely to link)."""

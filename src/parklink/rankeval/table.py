@@ -120,7 +120,7 @@ def evaluate_rankings(candidates: pd.DataFrame, methods: Sequence[Method], *, ks
     cols = {m.name: (np.nan_to_num(c[m.column].to_numpy(dtype=np.float64), nan=-np.inf)
                      if m.column else np.zeros(len(c))) for m in methods}
     for q in queries:
-        idx = spans[q]
+        idx = np.asarray(spans[q], dtype=np.intp)
         tb = _tiebreak(seed, q, idx.size)
         for m in methods:
             sc = cols[m.name][idx]
@@ -135,7 +135,7 @@ def evaluate_rankings(candidates: pd.DataFrame, methods: Sequence[Method], *, ks
     metric_cols = [f"{p}@{k}" for k in ks for p in ("precision", "recall", "ndcg")] + ["ap"]
     if test_metric not in metric_cols:
         raise ValidationError.single("test_metric", f"expected one of {metric_cols}", value=test_metric)
-    catalogue = set(items[np.concatenate([spans[q] for q in queries])]) if queries else set()
+    catalogue = set(items[np.concatenate([np.asarray(spans[q], dtype=np.intp) for q in queries])]) if queries else set()
     table_rows = []
     for m in methods:
         pq = per_query[per_query["method"] == m.name] if len(per_query) else per_query

@@ -46,7 +46,7 @@ def generation_record(*, seed: int, n_firms: int, n_transactions: int, years: Se
 
 def _params_from(d: Mapping[str, Any]) -> SyntheticParams:
     fields = {f.name for f in dataclasses.fields(SyntheticParams)}
-    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in fields}
+    kw: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in fields}
     return dataclasses.replace(DEFAULT_PARAMS, **kw)
 
 
@@ -112,14 +112,14 @@ class LinkOracle:
             idx = [col[int(b)] for b in bs.tolist() if int(b) in col]
             ms[i, idx] = 1.0
         lam = np.zeros((len(scope_ids), plan.n))
-        L = plan.n_groups
+        n_groups = plan.n_groups
         for kb in np.unique(plan.seg[allb]).tolist():
             rows = np.flatnonzero(plan.seg[allb] == kb)
             slots = np.flatnonzero(np.isfinite(plan.log_q[t][kb]))
             if slots.size == 0:
                 continue
-            ranges = [(int(plan.cell_start[plan.kin_seg[sl] * L]),
-                       int(plan.cell_start[(plan.kin_seg[sl] + 1) * L])) for sl in slots]
+            ranges = [(int(plan.cell_start[plan.kin_seg[sl] * n_groups]),
+                       int(plan.cell_start[(plan.kin_seg[sl] + 1) * n_groups])) for sl in slots]
             cand = np.concatenate([plan.cell_order[a:z] for a, z in ranges])
             slot_of = np.repeat(slots, [z - a for a, z in ranges])
             with np.errstate(divide="ignore"):
