@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from parklink.sme.engine import COMPONENTS, Graph, Index, MatchConfig, MatchWeights, Side, brute_force, match
+from parklink.sme.engine import (
+    COMPONENTS,
+    Graph,
+    Index,
+    MatchConfig,
+    MatchWeights,
+    Side,
+    brute_force,
+    match,
+)
 
 
 def side(texts: list[str], segs: list[list[int]], n_seg: int = 4, *, certs: list[int] | None = None,

@@ -79,6 +79,7 @@ class MatchConfig:
     stop_min: int = 50
     min_text: float = 0.1
     block: int = 256
+    workers: int = 2
     exclude_existing: bool = False
 
     def __post_init__(self) -> None:
@@ -341,13 +342,11 @@ def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
     aa_right = (sp.csr_matrix(adj.multiply(graph.aa_weight[:, None])) @ node_to_c) \
         if node_to_c is not None else None
     adj_c = (adj @ node_to_c) if node_to_c is not None else None
-    out_q: list[IntArray] = []
-    out_r: list[IntArray] = []
-    out_c: list[IntArray] = []
-    out_s: list[FloatArray] = []
-    out_comp: list[FloatArray] = []
     n_relevant = np.zeros(len(queries), dtype=np.int64)
-    for b0 in range(0, len(queries), cfg.block):
+
+    def block(b0: int) -> tuple[int, IntArray, IntArray, IntArray, FloatArray, FloatArray]:
+        """Top-k of the queries b0 … b0 + block − 1: (b0, relevant counts, matches per row,
+        and the selected columns, scores and components, row after row)."""
         b1 = min(b0 + cfg.block, len(queries))
         nb = b1 - b0
         text = _keys(qtext[b0:b1] @ index.text_t, n_c)
@@ -385,15 +384,33 @@ def match(index: Index, queries: Side, *, decay: FloatArray, graph: Graph,
         score = comp @ w
         indptr = np.searchsorted(rows_l, np.arange(nb + 1))
         pos, counts = _top_rows(indptr, cols, score, cfg.k)
-        n_relevant[b0:b1] = np.concatenate(counts) if counts else 0
-        for r, p in enumerate(pos):
-            if len(p):
-                out_q.append(np.full(len(p), b0 + r))
-                out_r.append(np.arange(1, len(p) + 1))
-                out_c.append(cols[p])
-                out_s.append(score[p])
-                out_comp.append(comp[p])
-    if not out_q:
+        sel = np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64)
+        return (b0, np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
+                np.array([len(x) for x in pos], dtype=np.int64), cols[sel], score[sel], comp[sel])
+
+    out_q: list[IntArray] = []
+    out_r: list[IntArray] = []
+    out_c: list[IntArray] = []
+    out_s: list[FloatArray] = []
+    out_comp: list[FloatArray] = []
+    starts = range(0, len(queries), cfg.block)
+    workers = max(1, min(cfg.workers, len(starts)))
+    if workers > 1:  # scipy's sparse products and numpy's sorts release the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(block, starts))
+    else:
+        done = [block(b0) for b0 in starts]
+    for b0, counts, per_row, cols, score, comp in done:
+        n_relevant[b0:b0 + len(counts)] = counts
+        out_q.append(np.repeat(b0 + np.arange(len(per_row)), per_row))
+        out_r.append(np.concatenate([np.arange(1, n + 1) for n in per_row]) if len(per_row) else
+                     np.zeros(0, dtype=np.int64))
+        out_c.append(cols)
+        out_s.append(score)
+        out_comp.append(comp)
+    if not out_q or not sum(len(x) for x in out_q):
         e = np.zeros(0, dtype=np.int64)
         return Ranking(e, e, e, np.zeros(0), np.zeros((0, len(COMPONENTS))), n_relevant)
     return Ranking(np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_c),

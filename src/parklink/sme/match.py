@@ -55,8 +55,8 @@ class MatchResult:
         """Key figures: kind, queries, matches, mean score, queries without a match."""
         tab = self.table
         zh, en = MATCH_KIND_NAMES[self.kind]
-        return {"kind": self.kind, "kind_zh": zh, "kind_en": en, "queries": int(len(self.queries)),
-                "matches": int(len(tab)),
+        return {"kind": self.kind, "kind_zh": zh, "kind_en": en, "queries": len(self.queries),
+                "matches": len(tab),
                 "queries_without_match": int((self.queries["relevant"] == 0).sum()) if len(self.queries) else 0,
                 "mean_top1_score": float(tab.loc[tab["rank"] == 1, "score"].mean()) if len(tab) else None,
                 "k": self.config.k, "config": self.config.to_dict(), "notes": list(self.notes), **dict(self.meta)}

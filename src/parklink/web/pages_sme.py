@@ -106,10 +106,11 @@ def need_post(request: Request, session: SessionDep,
                       processes=[process] if process else [], segment_id=segment_id or None,
                       quantity=float(quantity) if quantity.strip() else None,
                       quantity_unit=quantity_unit or None, certifications=certification or [])
-    except (PydanticError, ValueError) as exc:
-        errs = [{"field": ".".join(map(str, e.get("loc", ()))), "reason": e.get("msg")}
-                for e in getattr(exc, "errors", lambda: [{"loc": ("quantity",), "msg": str(exc)}])()]
+    except PydanticError as exc:
+        errs = [{"field": ".".join(map(str, e.get("loc", ()))), "reason": e.get("msg")} for e in exc.errors()]
         return _form(request, session, principal, errs, values, 422)
+    except ValueError as exc:  # quantity is not a number
+        return _form(request, session, principal, [{"field": "quantity", "reason": str(exc)}], values, 422)
     try:
         with session.begin_nested():
             post_need(session, principal, body, via="web form")
