@@ -45,6 +45,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.web.cli",
     "parklink.report.cli",
     "parklink.coconstruction.cli",
+    "parklink.sme.cli",
 )
 
 

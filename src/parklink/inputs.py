@@ -57,6 +57,7 @@ KINDS: tuple[str, ...] = (
     # co-construction registries (issue 15)
     "parks_in_park", "benefit_sharing", "sharing_realised", "smart_recognitions",
     "maturity_assessments", "smart_aggregates", "platforms",
+    "sme_profiles", "service_providers", "service_offers", "supply_demand",  # issue 16 (parklink.sme)
 )
 Source = Literal["database", "embedded"]
 SOURCE_NOTES: dict[str, tuple[str, str]] = {

@@ -291,6 +291,83 @@ PROMOTION_ALERT_NAMES: dict[str, Label] = {
     "production_overdue": ("投产逾期", "production overdue"),
     "stalled": ("停滞", "stalled"),
 }
+# ---------------------------------------------------------------- SMEs, services, matching (issue 16)
+SME_INDUSTRY_NAMES: dict[str, Label] = {
+    "industry": ("工业", "industry"),
+    "software_it": ("软件和信息技术服务业", "software and IT services"),
+    "transport": ("交通运输业", "transport"),
+    "warehousing": ("仓储业", "warehousing"),
+    "other": ("其他行业（未编码划型标准）", "other (thresholds not encoded)"),
+}
+SME_SIZE_NAMES: dict[str, Label] = {
+    "large": ("大型", "large"), "medium": ("中型", "medium"), "small": ("小型", "small"),
+    "micro": ("微型", "micro"), "unknown": ("未知", "unknown"),
+}
+SME_TIER_NAMES: dict[str, Label] = {
+    "none": ("未认定", "not recognised"),
+    "innovative": ("创新型中小企业", "innovative SME"),
+    "specialised": ("专精特新中小企业", "specialised-and-innovative SME"),
+    "little_giant": ("专精特新“小巨人”", "“little giant”"),
+}
+PROCESS_NAMES: dict[str, Label] = {
+    "machining": ("机加工", "machining"), "casting": ("铸造", "casting"),
+    "forging": ("锻造", "forging"), "stamping": ("冲压", "stamping"),
+    "injection_moulding": ("注塑", "injection moulding"), "welding": ("焊接", "welding"),
+    "heat_treatment": ("热处理", "heat treatment"), "surface_treatment": ("表面处理", "surface treatment"),
+    "pcb_assembly": ("电路板贴装", "PCB assembly"), "electronic_assembly": ("电子组装", "electronic assembly"),
+    "assembly": ("总成装配", "assembly"), "wiring_harness": ("线束加工", "wiring harness"),
+    "precision_moulds": ("精密模具", "precision moulds"), "chemical_synthesis": ("化学合成", "chemical synthesis"),
+    "formulation": ("制剂", "formulation"), "sterile_filling": ("无菌灌装", "sterile filling"),
+    "software": ("软件开发", "software development"), "testing": ("检验检测", "testing"),
+}
+CERTIFICATION_NAMES: dict[str, Label] = {
+    "iso9001": ("ISO 9001 质量管理体系", "ISO 9001"),
+    "iatf16949": ("IATF 16949 汽车质量管理体系", "IATF 16949"),
+    "iso14001": ("ISO 14001 环境管理体系", "ISO 14001"),
+    "iso13485": ("ISO 13485 医疗器械质量管理体系", "ISO 13485"),
+    "gmp": ("药品GMP", "GMP"),
+    "iso27001": ("ISO/IEC 27001 信息安全", "ISO/IEC 27001"),
+    "ul": ("UL认证", "UL"),
+    "ccc": ("中国强制性产品认证（3C）", "CCC"),
+}
+CAPACITY_UNIT_NAMES: dict[str, Label] = {
+    "pieces": ("件/年", "pieces/year"), "sets": ("台套/年", "sets/year"),
+    "tonnes": ("吨/年", "tonnes/year"), "kcny": ("千元/年", "thousand CNY/year"),
+}
+PROVIDER_KIND_NAMES: dict[str, Label] = {
+    "technical": ("技术服务", "technical services"),
+    "financial": ("金融服务", "financial services"),
+    "outsourcing": ("外协加工", "outsourcing / contract manufacturing"),
+}
+SERVICE_NAMES: dict[str, Label] = {
+    "testing": ("检验检测", "testing"), "design": ("工业设计", "design"),
+    "rnd": ("研发服务", "R&D"), "digital": ("数字化转型", "digital transformation"),
+    "loan": ("贷款", "loans"), "guarantee": ("融资担保", "guarantees"),
+    "fund": ("产业基金", "funds"), "ip_pledge": ("知识产权质押融资", "IP-pledge finance"),
+    "contract_manufacturing": ("外协加工", "contract manufacturing"),
+}
+SD_DIRECTION_NAMES: dict[str, Label] = {"need": ("需求", "need"), "offer": ("供给", "offer")}
+SD_POSTER_NAMES: dict[str, Label] = {"enterprise": ("企业", "enterprise"), "park": ("园区", "park")}
+SD_STATUS_NAMES: dict[str, Label] = {
+    "open": ("征集中", "open"), "matched": ("已对接", "matched"), "closed": ("已关闭", "closed"),
+}
+MatchKind = Literal["need_offer", "leader_supplier", "sme_service"]
+MATCH_KINDS: tuple[str, ...] = get_args(MatchKind)
+MATCH_KIND_NAMES: dict[str, Label] = {
+    "need_offer": ("需求—供给", "need ↔ offer"),
+    "leader_supplier": ("链主—配套企业", "leader ↔ supplier"),
+    "sme_service": ("中小企业—服务", "SME ↔ service"),
+}
+#: Score components of the matcher (parklink.sme.match), labelled in explanations.
+MATCH_COMPONENT_NAMES: dict[str, Label] = {
+    "text": ("文本相似", "text similarity"),
+    "segment": ("产业链环节", "chain segment"),
+    "certification": ("资质认证", "certifications"),
+    "travel": ("货运时间", "freight travel time"),
+    "capacity": ("产能匹配", "capacity fit"),
+    "tie": ("既有合作", "existing tie"),
+    "network": ("网络关联", "network signal"),
+}
 
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
@@ -323,6 +400,20 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "project_modes": (PROJECT_MODE_NAMES, tp.PROJECT_MODES),
     "fund_uses": (FUND_USE_NAMES, tp.FUND_USES),
     "promotion_alerts": (PROMOTION_ALERT_NAMES, ("start_overdue", "production_overdue", "stalled")),
+    "sme_industries": (SME_INDUSTRY_NAMES, t.SME_INDUSTRIES),
+    "sme_sizes": (SME_SIZE_NAMES, t.SME_SIZE_CLASSES),
+    "sme_tiers": (SME_TIER_NAMES, t.SME_TIERS),
+    "processes": (PROCESS_NAMES, t.PROCESSES),
+    "certifications": (CERTIFICATION_NAMES, t.CERTIFICATIONS),
+    "capacity_units": (CAPACITY_UNIT_NAMES, t.CAPACITY_UNITS),
+    "provider_kinds": (PROVIDER_KIND_NAMES, t.PROVIDER_KINDS),
+    "services": (SERVICE_NAMES, t.SERVICES),
+    "sd_directions": (SD_DIRECTION_NAMES, t.SD_DIRECTIONS),
+    "sd_posters": (SD_POSTER_NAMES, t.SD_POSTERS),
+    "sd_statuses": (SD_STATUS_NAMES, t.SD_STATUSES),
+    "match_kinds": (MATCH_KIND_NAMES, MATCH_KINDS),
+    "match_components": (MATCH_COMPONENT_NAMES, ("text", "segment", "certification", "travel",
+                                                 "capacity", "tie", "network")),
 }
 
 

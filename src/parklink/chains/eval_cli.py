@@ -118,14 +118,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chains-eval")
     def chains_eval_cmd(
-        scopes: Annotated[list[str], typer.Argument(
+        scopes: Annotated[list[str] | None, typer.Argument(
             help="范围 Scope(s): circle, SC, CQ, park:ID, designation:ID, zone:ID, "
-                 "city:ADCODE, or a name.")],
-        train_year: Annotated[int, typer.Option(
-            "--train-year", help="训练年 T: the diagnosis uses data up to this year.")],
+                 "city:ADCODE, or a name. None: the honest evaluation at park, designation "
+                 "and circle scope (learned ranking vs baselines vs oracle).")] = None,
+        train_year: Annotated[int | None, typer.Option(
+            "--train-year", help="训练年 T: the diagnosis uses data up to this year "
+                                 "(needed with scopes).")] = None,
         test_years: Annotated[str | None, typer.Option(
             "--test-years", help="测试年 Test years, e.g. 2023 or 2023-2024 "
-                                 "(default: every year after T).")] = None,
+                                 "(default: every year after T; honest evaluation: the last "
+                                 "given year, default the last year of the data).")] = None,
         k: Annotated[str, typer.Option("--k", help="截断 Cut-offs k, e.g. 10,20,50.")] = "10,20,50",
         chain: Annotated[str | None, typer.Option(
             "--chain", help="产业链 Chain: auto|moto|electronics|biomed (default: all).")] = None,
@@ -133,8 +136,12 @@ def register(app: typer.Typer) -> None:
             "--target", help="目标 new = new links only (default); all = every link.")] = "new",
         seed: Annotated[int | None, typer.Option(
             "--seed", help="随机种子 Seed (default: PARKLINK_SEED).")] = None,
+        levels: Annotated[str, typer.Option(
+            "--levels", help="层级 Honest evaluation levels: park,designation,circle.")] =
+            "park,designation,circle",
         out: Annotated[Path | None, typer.Option(
-            "--out", help="输出 Write the results to FILE.csv or FILE.json.")] = None,
+            "--out", help="输出 Write the results to FILE.csv or FILE.json (honest "
+                          "evaluation: also FILE.md).")] = None,
     ) -> None:
         """招商目标离线评估 Hold-out evaluation of the investment targets (precision@k, MAP, NDCG)."""
         from parklink.chains.data import ChainData
@@ -152,6 +159,14 @@ def register(app: typer.Typer) -> None:
             from parklink.chains import cli as chains_cli
 
             bundle = chains_cli.cli_inputs()
+            if not scopes:
+                from parklink.chains.eval_honest_cli import honest_command
+
+                honest_command(bundle, levels=levels, test_year=years[-1] if years else None,
+                               ks=ks, seed=seed, out=out)
+                return
+            if train_year is None:
+                raise ValidationError.single("--train-year", "a train year is needed with scopes")
             sc = [resolve_scope(s, bundle.scope_frames()) for s in scopes]
             data = ChainData.from_dataset(bundle.require_firms(), template=bundle.chain_template())
             result = evaluate_targets(

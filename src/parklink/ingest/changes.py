@@ -308,6 +308,9 @@ def apply_changes(session: Session, kind: str, frame: pd.DataFrame, rows: Sequen
     transaction exactly as for a real run, then rolled back: nothing is written.
     """
     h.begin_write(session)
+    spec = KINDS[kind]
+    if spec.check is not None and spec.check_on_import and (problems := spec.check(frame, file)):
+        raise ValidationError(problems)
     plan = _plan(session, kind, frame, rows, file=file, mode=mode)
     preview = plan.preview
     db_check = KINDS[kind].db_check

@@ -58,6 +58,8 @@ class KindMap:
     #: problems against the stored rows, checked by an import before it writes:
     #: ``(session, frame, file rows, file) -> problems``
     db_check: Callable[[Session, pd.DataFrame, list[int], str], list[Problem]] | None = None
+    #: also run ``check`` on the rows of an import (append/upsert/replace)
+    check_on_import: bool = False
 
 
 def _cocon_kinds() -> dict[str, KindMap]:
@@ -133,6 +135,19 @@ KINDS: dict[str, KindMap] = {
     **_cocon_kinds(),
 }
 
+# SMEs, services and supply–demand items (issue 16; parklink.sme); not in LOAD_ORDER
+# because the embedded dataset has none (their synthetic default: `parklink sme seed`)
+from parklink.sme.registry import check_sme_rows, check_supply_demand_rows  # noqa: E402
+
+KINDS.update({
+    "sme_profiles": KindMap(m.SmeProfile, {}, {}, check=check_sme_rows, check_on_import=True),
+    "service_providers": KindMap(m.ServiceProvider, {}, {}),
+    "service_offers": KindMap(m.ServiceOffer, {}, {}),
+    "supply_demand": KindMap(m.SupplyDemandItem, {}, {}, check=check_supply_demand_rows,
+                             check_on_import=True),
+})
+SME_KINDS = t.SME_KINDS
+
 #: Kinds in an order that satisfies foreign keys when loading.
 LOAD_ORDER = (
     "regions",
@@ -177,6 +192,7 @@ KINDS.update(_promotion_kinds())
 def stored_kinds() -> tuple[str, ...]:
     """Kinds kept in the SQL registry (transactions live as Parquet)."""
     return LOAD_ORDER + PROMOTION_ORDER
+    return (*LOAD_ORDER, *SME_KINDS)
 
 
 def _kind(kind: str) -> KindMap:

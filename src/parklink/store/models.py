@@ -486,3 +486,7 @@ from parklink.store.models_promotion import ProjectFund as ProjectFund
 from parklink.store.models_promotion import PromotionEvent as PromotionEvent
 from parklink.store.models_promotion import PromotionPlan as PromotionPlan
 from parklink.store.models_promotion import StageEvent as StageEvent
+from parklink.store.models_sme import ServiceOffer as ServiceOffer
+from parklink.store.models_sme import ServiceProvider as ServiceProvider
+from parklink.store.models_sme import SmeProfile as SmeProfile
+from parklink.store.models_sme import SupplyDemandItem as SupplyDemandItem

@@ -263,11 +263,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         parks,
         regions,
         scenarios,
+        sme,
         users,
     )
 
-    guarded = (regions, parks, designations, enterprises, scenarios, users)
-    for module in (regions, parks, designations, enterprises, chains, logistics, maps, scenarios, users):
+    guarded = (regions, parks, designations, enterprises, scenarios, users, sme)
+    for module in (regions, parks, designations, enterprises, chains, logistics, maps, scenarios, users, sme):
         # writes of these routers authenticate (and check CSRF) before the body is validated
         deps = [Depends(guard_writes)] if module in guarded else []
         app.include_router(module.router, prefix="/api", dependencies=deps, responses=PROTOCOL_ERRORS)
@@ -297,4 +298,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(import_module("parklink.web.pages_coconstruction").router)
     app.include_router(pages_chains_router)
     app.include_router(import_module("parklink.web.pages_promotion").router)
+    app.include_router(import_module("parklink.web.pages_sme").router)
     return app

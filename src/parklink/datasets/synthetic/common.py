@@ -115,6 +115,14 @@ class SyntheticParams:
     value_sigma: float = 1.0
     leader_purchase_share: float = 0.30
     oversample: float = 1.25
+    # hidden drivers (generator version 2; invisible to every ranker, see docs/synthetic.md)
+    generator_version: int = 2
+    latent_dim: int = 4
+    fit_gamma: float = 1.5
+    persistence: float = 0.3
+    policy_year: int = 2022
+    policy_share: float = 0.2
+    policy_boost: float = 3.0
     # calibration targets
     target_within_province: tuple[float, float] = (0.40, 0.50)
     target_degree_tail: float = 1.0

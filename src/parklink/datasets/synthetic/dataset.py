@@ -4,6 +4,7 @@ Part of :mod:`parklink.datasets.synthetic` (the model is described there)."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -137,6 +138,7 @@ def write_dataset(
     )
 
     root = Path(root)
+    embedded = regions is None and segments is None and parks is None and leaders is None
     if root.exists() and any(root.iterdir()) and not overwrite:
         raise ValidationError.single(str(root), "output directory exists and is not empty "
                                      "(输出目录非空); choose another or allow overwrite")
@@ -191,6 +193,11 @@ def write_dataset(
             pq.write_table(with_keys_metadata(empty, fingerprint),
                            tmp / "transactions" / "part-00000.parquet")
             n_parts = 1
+        from parklink.datasets.synthetic.oracle import GENERATION_FILE, generation_record
+
+        record = generation_record(seed=seed, n_firms=n_firms, n_transactions=n_transactions,
+                                   years=years, params=params, embedded=embedded)
+        (tmp / GENERATION_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
         t2 = time.perf_counter()
         written = sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file())
         if root.exists():

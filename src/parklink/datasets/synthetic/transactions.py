@@ -32,6 +32,7 @@ from parklink.datasets.synthetic.common import (
     _require_columns,
     _Template,
 )
+from parklink.datasets.synthetic.hidden import Hidden, make_hidden
 from parklink.firmdata import BUYER_KEY, SUPPLIER_KEY
 from parklink.tables import split_list as _split_list
 
@@ -66,6 +67,8 @@ class _Plan:
     log_z: list[FloatArray]  # per year (Kin, L) log normaliser of the group stage
     log_decay: FloatArray  # (L g, L h) log max(d, d0)^-zeta
     n_cand: IntArray  # (K,) candidate suppliers of a buyer segment (all firms of its inputs)
+    hidden: Hidden | None = None  # version-2 hidden drivers (acceptance of each draw)
+    acc_mean: float = 1.0  # mean acceptance of a draw (scales the rejection rounds)
 
 
 def _firm_arrays(firms: pd.DataFrame, template: _Template, params: SyntheticParams
@@ -313,9 +316,15 @@ def _build_plan(firms: pd.DataFrame, segments: pd.DataFrame, *, n_transactions: 
     ids = pa.array(firms["enterprise_id"].astype(str).to_numpy(dtype=object), type=pa.string())
     seg_size = np.diff(cell_start[:: L])[:K] if L else np.zeros(K, dtype=np.int64)
     n_cand = ((coef > 0).astype(np.int64) @ seg_size[kin_seg]).astype(np.int64)
+    hidden = make_hidden(n, firms["province"].astype(str).to_numpy(dtype=object), ys, seed, p)
+    acc_mean = 1.0
+    if hidden is not None and n > 1:
+        rs = np.random.default_rng([int(seed), 13])
+        a, b = rs.integers(0, n, 4096), rs.integers(0, n, 4096)
+        acc_mean = float(hidden.acceptance(a, b, Y - 1).mean())
     return _Plan(ids, n, ys, seg, group, size, leading, in_circle, active, m, budget, seg_cums,
                  kin_seg, grp_cums, L, cell_order, cell_cums, cell_start, keep_p, tuple(blocks), p,
-                 weights, log_qs, log_zs, np.log(decay), n_cand)
+                 weights, log_qs, log_zs, np.log(decay), n_cand, hidden, acc_mean)
 
 
 def _dedupe(buyer: IntArray, supplier: IntArray, n: int, cap: IntArray, n_block: int = 0) -> IntArray:
@@ -406,6 +415,8 @@ def _top_k_batch(plan: _Plan, t: int, buyers: IntArray, k: IntArray, ex_b: IntAr
             gb = plan.group[buyers[sub]]
             keys = (base[None, :] + plan.log_decay[gc][:, gb].T - plan.log_z[t][slot_of][:, gb].T
                     + rng.gumbel(size=(sub.size, cand.size)))
+            if plan.hidden is not None:
+                keys += plan.hidden.log_acceptance_matrix(cand, buyers[sub], t)
             me = pos[buyers[sub]]
             keys[np.arange(sub.size)[me >= 0], me[me >= 0]] = -np.inf
             row_of = np.full(plan.n, -1, dtype=np.int64)
@@ -446,7 +457,10 @@ def _generate_block(plan: _Plan, block_id: int, seed: int) -> tuple[IntArray, In
     nb = b1 - b0
     for t in range(len(plan.years)):
         m_loc = plan.m[t, b0:b1]
-        keep = rng.random(prev_s.size) < plan.keep_p[t]
+        if plan.hidden is None:
+            keep = rng.random(prev_s.size) < plan.keep_p[t]
+        else:
+            keep = rng.random(prev_s.size) < plan.hidden.keep_probability(plan.keep_p[t], prev_s, prev_b)
         if prev_s.size:
             keep &= plan.active[t, prev_s] & plan.active[t, prev_b]
         cur_s, cur_b, cur_r = prev_s[keep], prev_b[keep], prev_r[keep]
@@ -470,10 +484,14 @@ def _generate_block(plan: _Plan, block_id: int, seed: int) -> tuple[IntArray, In
             deficit = np.maximum(m_loc - have, 0)
             if not deficit.any():
                 break
-            draws = np.where(deficit > 0, np.ceil(deficit * p.oversample * 2.0**round_).astype(np.int64) + 1, 0)
+            over = p.oversample / plan.acc_mean
+            draws = np.where(deficit > 0, np.ceil(deficit * over * 2.0**round_).astype(np.int64) + 1, 0)
             buyers = np.repeat(np.arange(b0, b1, dtype=np.int64), draws)
             s = _sample_suppliers(plan, t, buyers, rng)
             ok = s >= 0
+            if plan.hidden is not None:  # rejection on the hidden acceptance probability
+                u = rng.random(s.size)
+                ok[ok] = u[ok] < plan.hidden.acceptance(s[ok], buyers[ok], t)
             new_s, new_b = s[ok], buyers[ok]
             new_r = plan.size[new_s] ** p.value_supplier_exponent * rng.lognormal(0.0, p.value_sigma, new_s.size)
             all_s = np.concatenate([blk_s, cur_s, new_s])
