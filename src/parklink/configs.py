@@ -181,17 +181,23 @@ class DesignationConfig:
 class ChainsConfig:
     """A chain diagnosis (:func:`parklink.runs.diagnose_chains`): scope spec (``circle``,
     ``SC``, ``CQ``, ``park:ID``, ``designation:ID``, ``zone:ID``, ``city:ADCODE`` or a name,
-    resolved to its scope id by the run), one chain or all, a year or the latest."""
+    resolved to its scope id by the run), one chain or all, a year or the latest, and the
+    investment-target ranking (learned or hand weights)."""
 
     scope: str = "circle"
     chain: str | None = None
     year: int | None = None
+    #: investment-target ranking: ``learned`` (fitted on past years; docs/rankeval.md) or
+    #: ``hand`` (the expert weights of ``TargetWeights``, kept as a named baseline)
+    ranking: str = "learned"
 
     def __post_init__(self) -> None:
         from parklink.tables import CHAINS
 
         if self.chain is not None and self.chain not in CHAINS:
             raise ValidationError(_check("chain", self.chain, CHAINS))
+        if self.ranking not in ("learned", "hand"):
+            raise ValidationError(_check("ranking", self.ranking, ("learned", "hand")))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -332,9 +332,11 @@ def diagnose_chains(inputs: Inputs, config: ChainsConfig) -> ChainsRun:
 
     frames = inputs.scope_frames()
     sc = resolve_scope(config.scope, frames)
-    cfg = ChainsConfig(scope=sc.scope_id, chain=config.chain, year=config.year)
+    cfg = ChainsConfig(scope=sc.scope_id, chain=config.chain, year=config.year,
+                       ranking=config.ranking)
     data = ChainData.from_dataset(inputs.require_firms(), template=inputs.chain_template())
-    res = diagnose(data, sc, chains=[cfg.chain] if cfg.chain else None, year=cfg.year)
+    res = diagnose(data, sc, chains=[cfg.chain] if cfg.chain else None, year=cfg.year,
+                   ranking="hand" if cfg.ranking == "hand" else "learned")
     fp = fingerprint(inputs, cfg)
     return ChainsRun(res, cfg, fp, MappingProxyType(_meta(inputs, fp, cfg)))
 

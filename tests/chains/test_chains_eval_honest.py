@@ -117,3 +117,48 @@ def test_docs_table_is_reproduced(tmp_path: Path) -> None:
         "docs/rankeval.md is stale: run python -m parklink.chains.eval_honest_io docs/rankeval.md")
     circle = ev.tables["circle"].test
     assert circle is not None and circle.mean_difference > 0 and circle.p_value < 0.05
+
+
+def test_diagnosis_ranks_with_the_learned_model(small: EmbeddedBundle) -> None:
+    """diagnose(ranking="learned") scores candidates with Σ w_j·x_j of the model fitted on
+    the new links of the diagnosis year: the engine's scores equal the ranker's own scores
+    of the same candidates (features from that year) up to a constant."""
+    import numpy as np
+
+    from parklink.chains import ChainData, diagnose
+    from parklink.chains.eval_features import firm_segments, period_candidates, scope_members
+    from parklink.chains.scope import circle_scope
+
+    data = ChainData.from_dataset(FirmDataset(small.root), template=chengyu.load("chain_segments"))
+    sc = circle_scope()
+    d = diagnose(data, sc, year=2023, top_n=1_000_000, candidate_pool=None)
+    tm = d.explain["target_model"]
+    assert (tm["ranking"] == "learned").all() and tm["model_version"].iloc[0].endswith("@2023")
+    assert d.targets["ranking"].str.startswith("learned:").all()
+    hand = diagnose(data, sc, year=2023, top_n=5, ranking="hand")
+    assert (hand.targets["ranking"] == "hand").all()
+    assert hand.explain["target_model"]["model_version"].iloc[0] == "hand-weights"
+    # recompute with the ranker on the pandas features of "year 2024" (history up to 2023)
+    from parklink.chains.target_model import fit_target_model
+
+    model = fit_target_model(data, [sc], 2023)
+    assert model is not None
+    firms = pd.read_parquet(small.root / "firms.parquet")
+    tx = pd.read_parquet(small.root / "transactions", columns=["supplier_id", "buyer_id", "year"])
+    members = scope_members(firms, [sc])
+    feats = period_candidates(firms, firm_segments(firms), tx, [sc], members, 2024,
+                              only_with_positives=False)
+    m = d.targets.merge(feats, left_on=["segment_id", "enterprise_id"], right_on=["segment_id", "item_id"])
+    assert len(m) > 20
+    diff = m["score"].to_numpy() - model.ranker.score(m)
+    np.testing.assert_allclose(diff, diff[0], atol=1e-3)  # distances: SQL vs numpy haversine
+
+
+def test_tiny_history_falls_back_to_hand_weights(small: EmbeddedBundle) -> None:
+    from parklink.chains import ChainData, diagnose
+    from parklink.chains.scope import circle_scope
+
+    data = ChainData.from_dataset(FirmDataset(small.root), template=chengyu.load("chain_segments"))
+    d = diagnose(data, circle_scope(), year=2021, top_n=3)  # no year before 2021: no fit
+    assert (d.targets["ranking"] == "hand").all()
+    assert "not possible" in d.explain["target_model"]["model_version"].iloc[0]

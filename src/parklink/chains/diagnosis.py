@@ -36,6 +36,7 @@ from parklink.chains.rules import (
     TargetWeights,
 )
 from parklink.chains.scope import Scope
+from parklink.chains.target_model import activity_table, fit_target_model
 from parklink.chains.targets import _flows, _leader_maps, _replacements, _targets
 from parklink.errors import NotFoundError
 from parklink.tables import CHAINS, PROVINCES
@@ -157,6 +158,7 @@ def diagnose(
     top_n: int = 10,
     replacement_n: int = 5,
     candidate_pool: int | None = 25,
+    ranking: Literal["learned", "hand"] = "learned",
 ) -> ChainDiagnosis:
     """Diagnose the chains of every scope in ``scopes`` for ``year`` (default: latest).
 
@@ -166,7 +168,11 @@ def diagnose(
     ``depth_benchmark`` is ``n*_k`` of the depth completeness: a number, a mapping by
     segment, or (default) the median firm count of the segment over the circle's cities
     that host it. Methods: chain-methods §1.1 (LSR), §1.2 (completeness, gaps), §1.3 (LQ),
-    §3.1 (density), §3.3 (target score).
+    §3.1 (density), §3.3 (target score). ``ranking="learned"`` (default) ranks the
+    investment targets with the model fitted on the new links of ``year``
+    (:mod:`parklink.chains.target_model`; expert ``weights`` when the data cannot support a
+    fit); ``"hand"`` uses the expert ``weights`` (the ``hand_weights`` baseline).
+    ``explain["target_model"]`` records the ranking used and the fitted weights.
     """
     scope_list = (scopes,) if isinstance(scopes, Scope) else tuple(scopes)
     if len({s.scope_id for s in scope_list}) != len(scope_list):
@@ -195,14 +201,14 @@ def diagnose(
         clock("firm tables and scope membership")
         return _run(clock, data, scope_list, chain_list, tpl, int(year), core, fs, member, rules,
                     weights, lq_basis, reference, depth_benchmark, top_n, replacement_n,
-                    candidate_pool)
+                    candidate_pool, ranking)
 
 
 def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tuple[str, ...],
          tpl: pd.DataFrame, year: int, core: Any, fs: Any, member: Any, rules: GapRules,
          weights: TargetWeights, lq_basis: str, reference: pd.DataFrame | None,
          depth_benchmark: float | Mapping[str, float] | None, top_n: int,
-         replacement_n: int, pool: int | None) -> ChainDiagnosis:
+         replacement_n: int, pool: int | None, ranking: str = "hand") -> ChainDiagnosis:
     import ibis
 
     con = data.con
@@ -247,9 +253,12 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         segs, gaps, evidence = _gaps(segs, sourcing, comp, tpl, rules)
         clock("rates, completeness, gaps (pandas)")
         # sales into each scope, computed once: the ranking reads them twice (pool, score)
+        model = fit_target_model(data, scopes, year) if ranking == "learned" else None
+        clock("target model fit")
+        activity = activity_table(data.transactions, year) if model is not None else None
         with q.materialised(con, q.sales_into_scope(j)) as sales:
             targets = _targets(con, fs, core, member, sales, gaps, scopes, weights, top_n,
-                               pool)
+                               pool, model, activity)
         clock("investment targets")
         profile, deps = _leader_maps(lsup, sourcing)
         repl = _replacements(con, fs, member, deps, core, weights, replacement_n, pool)
@@ -264,6 +273,10 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         "depth_benchmark": pd.DataFrame({"segment_id": list(bench),
                                          "n_star": list(bench.values())}),
         "timings": clock.frame(),
+        "target_model": (model.explain().assign(ranking="learned") if model is not None
+                         else pd.DataFrame({"ranking": ["hand"], "model_version": [
+                             "hand-weights" if ranking == "hand" else
+                             "hand-weights (learned fit not possible: too few new links or years)"]})),
     }
     return ChainDiagnosis(
         scopes=scopes, chains=chains, year=year, segments=segs, completeness=comp, lsr=lsr,

@@ -12,7 +12,6 @@ candidate *s* gets the features below — **all a ranker sees** (no hidden gener
 ``segment_fit``         1 / number of segments s is assigned to
 ``same_province``       1 when s lies in the scope's home province
 ``in_circle``           1 when s lies in Sichuan or Chongqing
-``log_province_reach``  log(1 + buyers of s in the scope's province(s), outside R, year t − 1)
 ======================  ===========================================================
 
 Every model feature looks back one year only, so it means the same in the fitting period
@@ -46,7 +45,6 @@ FEATURES: dict[str, tuple[str, str]] = {
     "segment_fit": ("环节专注度", "segment focus 1/#segments"),
     "same_province": ("同省", "same province"),
     "in_circle": ("圈内", "inside the circle"),
-    "log_province_reach": ("本省客户覆盖（对数）", "log buyers in the scope's province in t−1"),
 }
 
 
@@ -90,9 +88,7 @@ def period_candidates(firms: pd.DataFrame, segs: pd.DataFrame, tx: pd.DataFrame,
     new_last = nl[nl["_x"].isna()].groupby("supplier_id").size()
     active = set(last["supplier_id"]) | set(last["buyer_id"])
     seen = set(past["supplier_id"]) | set(past["buyer_id"])
-    prov_of = f["province"].astype(str)
     out: list[pd.DataFrame] = []
-    bprov = past["buyer_id"].map(prov_of)
     for sc in scopes:
         inside = members[sc.scope_id]
         into_past = past[past["buyer_id"].isin(inside) & ~past["supplier_id"].isin(inside)]
@@ -106,10 +102,6 @@ def period_candidates(firms: pd.DataFrame, segs: pd.DataFrame, tx: pd.DataFrame,
             c = c[keep]
         if c.empty:
             continue
-        provs = sc.provinces or ({sc.home_province} if sc.home_province else set())
-        lmask = (past["year"] == year - 1).to_numpy()
-        reach_rows = past[lmask & bprov.isin(provs).to_numpy() & ~past["buyer_id"].isin(inside).to_numpy()]
-        reach = reach_rows.groupby("supplier_id")["buyer_id"].nunique()
         lon, lat = _centre(sc, f, inside)
         e = c["enterprise_id"]
         fe = f.reindex(e)
@@ -131,7 +123,6 @@ def period_candidates(firms: pd.DataFrame, segs: pd.DataFrame, tx: pd.DataFrame,
             "same_province": (fe["province"].astype(str).to_numpy() == home).astype(float)
             if home else np.zeros(len(c)),
             "in_circle": fe["province"].astype(str).isin(["SC", "CQ"]).to_numpy(float),
-            "log_province_reach": np.log1p(e.map(reach).fillna(0.0).to_numpy(float)),
             "cold": (~e.isin(seen)).to_numpy(),
             "distance_km": dist, "output_cny_m": size,
         })

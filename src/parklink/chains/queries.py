@@ -20,7 +20,7 @@ data, so the same expressions run on DuckDB and on Spark. Conventions:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -388,7 +388,9 @@ def sales_into_scope(j: ir.Table) -> ir.Table:
 def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.Table | None,
                       pairs: pd.DataFrame, *, exclude_members: bool, circle_only: bool,
                       weights: dict[str, float], distance_km0: float, top_n: int,
-                      pool: int | None = None) -> ir.Table:
+                      pool: int | None = None, learned: Mapping[str, float] | None = None,
+                      activity: ir.Table | None = None,
+                      homes: Mapping[str, str | None] | None = None) -> ir.Table:
     """Rank firms of a segment for each (key, scope, segment) row of ``pairs``.
 
     ``pairs`` has columns key, scope_id, segment_id, lon, lat, exclude_id. Candidates are
@@ -402,6 +404,12 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     smaller segments). Candidates are narrow rows of numbers (firm rank, scope number,
     factors); ids and attributes are joined to the top rows only, and the top rows of each
     key are selected with :func:`top_per_group`.
+
+    ``learned`` (raw per-unit weights of :data:`parklink.chains.eval_features.FEATURES`,
+    from :class:`parklink.chains.target_model.TargetModel`) replaces the weighted sum by the
+    learned score ``Σ_j w_j·x_j``; ``activity`` (``a_id``, ``deg_last``, ``active_last``)
+    and ``homes`` (scope id → home province) supply its one-year activity and
+    same-province features.
     """
     frame = pairs.astype({"lon": "float64", "lat": "float64"}).copy()
     frame["scope_no"] = pd.factorize(frame["scope_id"])[0].astype("int64")
@@ -419,7 +427,7 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     # only the segments some pair asks for (the gap segments) enter the ranking
     src = src.filter(src.segment_id.isin(sorted(set(pairs["segment_id"].astype(str)))))
     nar = src.select("id_rank", "segment_id", "province", "output", "share", "lon", "lat")
-    cols = ("key", "scope_no", "c_rank", "output", "share", "distance_km", "x_rank")
+    cols = ("key", "scope_no", "c_rank", "output", "share", "distance_km", "x_rank", "c_prov")
 
     def rows(firms: ir.Table, on: list[str], **extra: Any) -> ir.Table:
         """Candidate rows: firm rows joined to the pairs on the columns ``on``."""
@@ -428,7 +436,8 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
         return j.select(key=pv.key, scope_no=pv.scope_no, c_rank=firms.id_rank,
                         output=firms.output, share=firms.share,
                         distance_km=haversine_km(firms.lon, firms.lat, pv.lon, pv.lat),
-                        x_rank=pv.x_rank, **{k: firms[v] for k, v in extra.items()})
+                        x_rank=pv.x_rank, c_prov=firms.province.cast("string"),
+                        **{k: firms[v] for k, v in extra.items()})
 
     def with_sales(c: ir.Table) -> ir.Table:
         if sales is None:
@@ -477,22 +486,29 @@ def ranked_candidates(fs: ir.Table, core: ir.Table, member: ir.Table, sales: ir.
     sc = cm.select("key", "c_rank", "output", "share", "distance_km", "into", "tie",
                    f_value=f_value, f_fit=_.share, f_distance=f_dist, f_size=f_size,
                    f_tie=_.tie.cast("float64"))
-    sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
-                   + weights["distance"] * _.f_distance + weights["size"] * _.f_size
-                   + weights["tie"] * _.f_tie)
-    bound = sum(abs(float(w)) for w in weights.values())
+    if learned is None:
+        sc = sc.mutate(score=weights["value"] * _.f_value + weights["fit"] * _.f_fit
+                       + weights["distance"] * _.f_distance + weights["size"] * _.f_size
+                       + weights["tie"] * _.f_tie)
+        bound = sum(abs(float(w)) for w in weights.values())
+    else:
+        from parklink.chains.target_model import learned_score
+
+        sc, bound = learned_score(sc, cm, core, frame, learned, activity, homes)
     best = top_per_group(sc, ["key"], "score", "c_rank", top_n, -bound, bound)
     attrs = core.select(a_rank="id_rank", enterprise_id="enterprise_id", province="province",
                         park_id="park_id", adcode="adcode")
     out = best.join(attrs, best.c_rank == attrs.a_rank)
     ps = pt.select(o_key="key", scope_id="scope_id")
     out = out.join(ps, out.key == ps.o_key)
+    extra_cols = ("deg_last", "active_last") if learned is not None else ()
     return out.select("key", "scope_id", "enterprise_id", "province", "park_id", "adcode",
                       "output", "share", "distance_km", "into", "tie", "f_value", "f_fit",
-                      "f_distance", "f_size", "f_tie", "score", "rank")
+                      "f_distance", "f_size", "f_tie", "score", "rank", *extra_cols)
 
 
 HISTOGRAM_BINS = 128
+
 
 
 def top_per_group(t: ir.Table, group_by: list[str], score: str, tiebreak: str, n: int,

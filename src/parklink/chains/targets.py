@@ -17,6 +17,7 @@ from parklink.chains.rules import (
     TargetWeights,
 )
 from parklink.chains.scope import Scope
+from parklink.chains.target_model import TargetModel
 
 
 def _centre(scope: Scope, fallback: tuple[float, float]) -> tuple[float, float]:
@@ -27,10 +28,14 @@ def _centre(scope: Scope, fallback: tuple[float, float]) -> tuple[float, float]:
 
 def _targets(con: Any, fs: Any, core: Any, member: Any, sales: Any, gaps: pd.DataFrame,
              scopes: tuple[Scope, ...], weights: TargetWeights, top_n: int,
-             pool: int | None) -> pd.DataFrame:
+             pool: int | None, model: TargetModel | None = None,
+             activity: Any = None) -> pd.DataFrame:
+    """Ranked investment targets of every gap: the learned score of ``model`` when given
+    (activity features from ``activity``), else the expert ``weights`` (the named baseline
+    ``hand_weights``). Column ``ranking`` records which (``learned:<version>`` or ``hand``)."""
     cols = ["scope_id", "segment_id", "rank", "enterprise_id", "province", "park_id",
             "adcode", "score", "into", "distance_km", "output", "tie", "f_value", "f_fit",
-            "f_distance", "f_size", "f_tie", "reason"]
+            "f_distance", "f_size", "f_tie", "reason", "ranking"]
     if gaps.empty or top_n <= 0:
         return pd.DataFrame(columns=cols)
     centres = _scope_centres(con, fs, member, scopes)
@@ -44,12 +49,17 @@ def _targets(con: Any, fs: Any, core: Any, member: Any, sales: Any, gaps: pd.Dat
          "size": weights.size, "tie": weights.tie}
     expr = q.ranked_candidates(fs, core, member, sales, pairs, exclude_members=True,
                                circle_only=False, weights=w,
-                               distance_km0=weights.distance_km0, top_n=top_n, pool=pool)
+                               distance_km0=weights.distance_km0, top_n=top_n, pool=pool,
+                               learned=model.raw_weights() if model is not None else None,
+                               activity=activity, homes={s.scope_id: s.home_province for s in scopes})
     t = con.execute(expr)
     if t.empty:
         return pd.DataFrame(columns=cols)
     t = t.merge(pairs[["key", "segment_id"]], on="key")
     t["reason"] = _reasons(t, weights)
+    if model is not None:
+        t["reason"] = _learned_reasons(t, model) + t["reason"].str.split("; ", n=1).str[1].fillna("")
+    t["ranking"] = f"learned:{model.version}" if model is not None else "hand"
     out: pd.DataFrame = t[cols].sort_values(["scope_id", "segment_id", "rank"])
     return out.reset_index(drop=True)
 
@@ -77,6 +87,25 @@ def _scope_centres(con: Any, fs: Any, member: Any,
 
 
 _FACTORS = ("value", "tie", "distance", "size", "fit")
+
+
+def _learned_reasons(t: pd.DataFrame, model: TargetModel) -> pd.Series:
+    """``学习排序主因 learned top factor: <feature>; ``: the feature whose contribution
+    ``w_j·(x_j − training mean_j)`` is largest for the row."""
+    w = model.raw_weights()
+    mean = dict(zip(model.ranker.features, model.ranker.mean, strict=True))
+    x = {
+        "log_size": np.log1p(np.maximum(t["output"].to_numpy(dtype=float), 0.0)),
+        "log_degree_last": np.log1p(t["deg_last"].to_numpy(dtype=float)),
+        "active_last": t["active_last"].to_numpy(dtype=float),
+        "log_distance": np.log(np.maximum(np.nan_to_num(t["distance_km"].to_numpy(dtype=float),
+                                                        nan=20000.0), 10.0)),
+        "segment_fit": t["f_fit"].to_numpy(dtype=float),
+    }
+    names = [f for f in model.ranker.features if f in x]
+    contrib = np.column_stack([w[f] * (x[f] - mean[f]) for f in names])
+    top = [names[i] for i in np.argmax(contrib, axis=1).tolist()]
+    return pd.Series([f"学习排序主因 learned top factor: {f}; " for f in top], index=t.index, dtype=object)
 
 
 def _reasons(t: pd.DataFrame, w: TargetWeights) -> pd.Series:
