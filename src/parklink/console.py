@@ -154,12 +154,12 @@ def frame_table(frame: pd.DataFrame, title: str, *, max_rows: int = 50, lang: st
     avail = width if width is not None else console.width
     wide = is_wide() and width is None
     short_names = False
-    if not wide and {"name_zh", "name_en"} <= set(frame.columns):
-        if _name_width(merge_names(frame, lang=lang).head(max_rows), avail) < NAME_MIN_WIDTH:
-            # too narrow for both names: the chosen language only
-            frame = frame.drop(columns=["name_en" if lang == "zh" else "name_zh"])
-            frame = frame.rename(columns={"name_zh": "名称 name", "name_en": "名称 name"})
-            short_names = True
+    if (not wide and {"name_zh", "name_en"} <= set(frame.columns)
+            and _name_width(merge_names(frame, lang=lang).head(max_rows), avail) < NAME_MIN_WIDTH):
+        # too narrow for both names: the chosen language only
+        frame = frame.drop(columns=["name_en" if lang == "zh" else "name_zh"])
+        frame = frame.rename(columns={"name_zh": "名称 name", "name_en": "名称 name"})
+        short_names = True
     frame = merge_names(frame, lang=lang)
     frame = frame.apply(lambda col: col.str.replace(";", "; ", regex=False)
                         if col.dtype == object or pd.api.types.is_string_dtype(col) else col)
