@@ -192,7 +192,9 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 def to_xlsx(frame: pd.DataFrame, title: tuple[str, str], meta: Mapping[str, Any]) -> bytes:
     """The table as an XLSX workbook (XlsxWriter): sheet ``data`` and sheet ``about``."""
-    import xlsxwriter
+    import importlib
+
+    xlsxwriter = importlib.import_module("xlsxwriter")  # untyped package
 
     buf = io.BytesIO()
     clean = _clean(frame)

@@ -156,7 +156,7 @@ def logistics_page(
                            "measures": ACCESS_MEASURES, "measure_name": named(ACCESS_MEASURE_NAMES),
                            "functions": FUNCTIONS, "mode_name": named(TRANSPORT_MODE_NAMES),
                            "places": _place_options(session), "route": None, "route_error": None}
-    legs = ()
+    legs: tuple[MapLeg, ...] = ()
     if origin.strip() and destination.strip():
         try:
             run = plan_route(session, origin, destination, cargo)
