@@ -9,9 +9,10 @@ Everything goes through the one input path (:func:`parklink.web.park_analyses.we
 * accessibility — :func:`parklink.web.park_analyses.park_accessibility` (as ``parklink
   access``, container profile); the parks on the map are coloured by the chosen measure;
 * sites — :func:`parklink.logistics.location.recommend_sites` per function (as ``parklink
-  sites --function F``, p = 3). It takes tens of seconds, so the page starts it on a single
-  background worker and shows its state (the page refreshes itself every 15 s without
-  script until the result is there); results are cached under the inputs fingerprint.
+  sites --function F``, p = 3). It takes tens of seconds, so the page's "compute" link
+  (``compute=1``) starts it on a single background worker and the page shows its state
+  (refreshing itself every 15 s without script until the result is there); results are
+  kept per inputs fingerprint (data version, registry digest, firm data).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def logistics_page(
     cargo: Annotated[str, Query(max_length=32)] = "container",
     measure: Annotated[str, Query(max_length=40)] = "time_core_chengdu_h",
     function: Annotated[str, Query(max_length=64)] = "logistics_trade",
+    compute: Annotated[bool, Query(description="start the site recommendation")] = False,
 ) -> HTMLResponse:
     """Route planner, accessibility map and logistics-site recommendations (see the module docstring)."""
     principal = page_principal(request, session)
@@ -180,7 +182,7 @@ def logistics_page(
     else:
         ctx["access"], ctx["access_map"] = None, ""
     try:
-        state, rec = site_recommendation(session, function)
+        state, rec = site_recommendation(session, function, start=compute)
     except ParklinkError as exc:
         state, rec = f"failed: {exc}", None
     ctx["sites_state"] = state
