@@ -262,12 +262,16 @@ def diagnosis_config(request: Request, session: Any, scope: str, chain: str | No
         cfg["error"] = ("没有企业级数据集，无法诊断（parklink generate 生成合成数据） / no firm-level dataset: "
                         "the diagnosis needs one (parklink generate creates a synthetic one)")
         return cfg
+    office = _principal(request, session).is_office  # firm-level investment targets: programme office only
+    if office:
+        cfg["detail"] = "firm"
     if analyses_api_available(request):
         cfg["submit"] = "/api/analyses/chains"
         cfg["jobs"] = "/api/jobs/"
         return cfg
     try:
-        cfg["view"] = pa.diagnosis_view(pa.chain_diagnosis(session, scope, chain=chain, year=year), chain=chain)
+        cfg["view"] = pa.diagnosis_view(pa.chain_diagnosis(session, scope, chain=chain, year=year), chain=chain,
+                                        targets=office)
     except ParklinkError as exc:
         cfg["error"] = str(exc)
     return cfg
@@ -357,4 +361,8 @@ JS_LABELS: dict[str, tuple[str, str]] = {
     "year": ("年份", "Year"), "scope": ("范围", "Scope"), "engine": ("引擎", "Engine"),
     "error": ("诊断不可用", "Diagnosis unavailable"), "value": ("金额（千元）", "Value (k CNY)"),
     "direction": ("方向", "Direction"), "tx": ("交易数", "Transactions"),
+    "lsr_scope": ("范围内配套率", "LSR in scope"), "lsr_own": ("本省配套率", "LSR own province"),
+    "lsr_circle": ("川渝配套率", "LSR circle"), "delta_lsr": ("跨省贡献 ΔLSR", "ΔLSR (circle − own province)"),
+    "coverage": ("数据覆盖", "Data coverage"), "rank": ("名次", "Rank"), "firm": ("企业", "Firm"),
+    "province": ("省份", "Province"), "score": ("得分", "Score"), "reason": ("理由", "Reason"),
 }

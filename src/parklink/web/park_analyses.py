@@ -39,6 +39,7 @@ from parklink.runs import ChainsRun, EvaluationRun, diagnose_chains, evaluate
 from parklink.store.version import data_version
 from parklink.tables import CHAINS
 from parklink.vocab import METHOD_NAMES
+from parklink.web.table_views import LSR_COLUMNS, TARGET_COLUMNS
 
 T = TypeVar("T")
 _MAX_ENTRIES = 32
@@ -299,6 +300,19 @@ def _records(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _lsr(result: ChainDiagnosis, sid: str, chains: list[str]) -> pd.DataFrame:
+    from parklink.web.table_views import lsr_table
+
+    t = lsr_table(result, sid)
+    return t[t["chain"].isin(chains)]
+
+
+def _targets(result: ChainDiagnosis, sid: str) -> pd.DataFrame:
+    from parklink.web.table_views import targets_table
+
+    return targets_table(result, sid)
+
+
 SEGMENT_FIELDS = ["segment_id", "chain", "name_zh", "name_en", "level", "n_firms", "n_leaders", "output",
                   "present", "lq_circle", "depth", "local_demand_kcny", "local_supply_share", "gap_type",
                   "action", "action_zh"]
@@ -308,11 +322,13 @@ COMPLETENESS_FIELDS = ["chain", "n_segments", "n_present", "completeness", "comp
 FLOW_FIELDS = ["year", "direction", "chain", "segment_id", "value_kcny", "n_tx"]
 
 
-def diagnosis_view(run: ChainsRun | ChainDiagnosis, *, chain: str | None = None) -> dict[str, Any]:
+def diagnosis_view(run: ChainsRun | ChainDiagnosis, *, chain: str | None = None,
+                   targets: bool = False) -> dict[str, Any]:
     """The JSON the pages render from a diagnosis of one scope: presence per segment,
     completeness per chain, gaps with their action class, and the cross-border
     (Sichuan↔Chongqing) flows by supplier segment for every year (the Sankey's input), and
-    the inputs fingerprint."""
+    the inputs fingerprint; the local supporting rates per chain and, with ``targets``, the
+    first three investment targets per gap (:mod:`parklink.web.table_views`)."""
     result = run.diagnosis if isinstance(run, ChainsRun) else run
     scope = result.scopes[0]
     sid = scope.scope_id
@@ -329,5 +345,8 @@ def diagnosis_view(run: ChainsRun | ChainDiagnosis, *, chain: str | None = None)
         "gaps": _records(gaps, GAP_FIELDS),
         "flows": _records(fl, FLOW_FIELDS),
         "flow_years": sorted({int(y) for y in fl["year"]}) if len(fl) else [],
+        # local supporting rates and (firm-level, office only) investment targets: the tables of `parklink chains`
+        "lsr": _records(_lsr(result, sid, chains), list(LSR_COLUMNS)),
+        "targets": _records(_targets(result, sid), list(TARGET_COLUMNS)) if targets else None,
         "fingerprint": run.fingerprint.digest if isinstance(run, ChainsRun) else None,
     }

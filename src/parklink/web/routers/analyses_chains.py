@@ -70,6 +70,7 @@ def run_chains(body: ChainsRequest, request: Request, principal: PrincipalDep, s
 
     def compute(ctx: jobs.JobContext) -> dict[str, Any]:
         from parklink.runs import diagnose_chains
+        from parklink.web.park_analyses import diagnosis_view
 
         ctx.progress(0.05, "读取登记数据", "reading the registry")
         bundle = job_inputs(ctx)
@@ -91,6 +92,7 @@ def run_chains(body: ChainsRequest, request: Request, principal: PrincipalDep, s
             "summary": jsonable(run.summary()),
             "fingerprint": run.fingerprint.to_dict(),
             "tables": out_tables,
+            "view": diagnosis_view(run, chain=config.chain, targets=params["detail"] == "firm"),
         }
 
     return submit(request, principal, "chains", params, compute, public=body.detail == "aggregate")

@@ -212,6 +212,26 @@
       gt.hidden = false; gt.textContent = "";
       var cap = el("caption", null, L("no_gaps")); gt.appendChild(cap);
     }
+    var lh = doc.querySelector("#h-lsr");
+    var lt = doc.querySelector("#lsr-table");
+    if (lt && view.lsr && view.lsr.length) {
+      if (lh) { lh.hidden = false; }
+      fillTable(lt, [L("chain"), L("lsr_scope"), L("lsr_own"), L("lsr_circle"), L("delta_lsr"), L("coverage")],
+        view.lsr.map(function (r) {
+          return [both(r.chain_zh, r.chain_en), fmt(r.lsr_scope, 3), fmt(r.lsr_own_province, 3), fmt(r.lsr_circle, 3),
+            fmt(r.delta_lsr, 3), fmt(r.coverage_value, 3)];
+        }));
+    }
+    var th = doc.querySelector("#h-targets");
+    var tt = doc.querySelector("#targets-table");
+    if (tt && view.targets && view.targets.length) {
+      if (th) { th.hidden = false; }
+      fillTable(tt, [L("segment"), L("rank"), L("firm"), L("province"), L("score"), L("reason")],
+        view.targets.map(function (r) {
+          return [segName(view, r.segment_id), fmt(r.rank, 0), r.enterprise_id, r.province, fmt(r.score, 3), r.reason || ""];
+        }));
+    }
+    document.querySelectorAll(".diag-downloads").forEach(function (p) { p.hidden = false; });
     colourDiagram(view);
     bindFlowYears(view);
     document.documentElement.setAttribute("data-diagnosis-ready", "1");
@@ -263,6 +283,7 @@
     var body = { scope: cfg.scope };
     if (cfg.chain) { body.chain = cfg.chain; }
     if (cfg.year) { body.year = cfg.year; }
+    if (cfg.detail) { body.detail = cfg.detail; }
     function json(r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
         if (!r.ok) { throw new Error((j && j.detail) || ("HTTP " + r.status)); }
