@@ -19,6 +19,7 @@ indicators carry no label of the programme's choice into the calibration):
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from parklink.evaluate.location import TravelTime, geodesic_travel_time
@@ -40,6 +41,15 @@ CROSSBORDER_INDICATORS: tuple[Criterion, ...] = (
               "location", source="zones (platform) + parks",
               formula="parks of the other province in a platform zone shared with the park"),
 )
+
+
+def _bits(sets: list[set[str]]) -> npt.NDArray[np.uint64] | None:
+    """Each set as a bit mask over the sorted union (None when the union exceeds 63 items)."""
+    items = sorted(set().union(*sets)) if sets else []
+    if len(items) > 63:
+        return None
+    pos = {x: k for k, x in enumerate(items)}
+    return np.array([sum(1 << pos[x] for x in s_) for s_ in sets], dtype=np.uint64)
 
 
 def crossborder_indicators(
@@ -65,13 +75,23 @@ def crossborder_indicators(
     t_partner = np.full(n, np.nan)
     match = np.zeros(n)
     partners = np.zeros(n)
-    times = np.asarray(tt(xy, xy), dtype=np.float64) if n else np.zeros((0, 0))
+    chain_bits, plat_bits = _bits(chains), _bits(plats)
+    block = 512  # rows of the park-to-park time matrix computed at a time (memory O(block × n))
+    times = np.zeros((0, n))
     for i in range(n):
+        if i % block == 0:
+            times = np.asarray(tt(xy[i:i + block], xy), dtype=np.float64)
         other = np.flatnonzero(prov != prov[i])
         if len(other) == 0:
             continue
-        t_partner[i] = times[i, other].min()
-        near = other[times[i, other] <= pair_hours]
+        row = times[i % block]
+        t_partner[i] = row[other].min()
+        near = other[row[other] <= pair_hours]
+        if chain_bits is not None and plat_bits is not None:  # the same counts on bit masks
+            seen_bits = int(np.bitwise_or.reduce(chain_bits[near])) if len(near) else 0
+            match[i] = (int(chain_bits[i]) & seen_bits).bit_count()
+            partners[i] = int(np.count_nonzero(plat_bits[other] & plat_bits[i])) if plat_bits[i] else 0
+            continue
         seen: set[str] = set()
         for j in near:
             seen |= chains[j]

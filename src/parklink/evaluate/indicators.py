@@ -188,6 +188,10 @@ def _lonlat(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> FloatArr
     return frame[[lon, lat]].to_numpy(dtype=np.float64)
 
 
+_PARK_CHUNK = 256
+"""Parks whose reach to the firms is computed together (bounds the memory of the step)."""
+
+
 def compute_indicators(
     parks: pd.DataFrame,
     *,
@@ -282,27 +286,39 @@ def compute_indicators(
         e = ent[(ent["province"] != "OUT") & ent["lon"].notna() & ent["lat"].notna()].reset_index(drop=True)
         synthetic = bool(e["synthetic"].fillna(False).astype(bool).any()) if "synthetic" in e.columns else False
         exy = _lonlat(e)
-        # pre-filter: a firm more than 200 km/h × reach away (great circle) is out of reach
-        reach = haversine_km(xy, exy) <= reach_hours * 200.0
-        within = np.zeros((n, len(e)), dtype=bool)
-        for i in range(n):
-            cols = np.flatnonzero(reach[i])
-            if len(cols):
-                within[i, cols] = tt(xy[i : i + 1], exy[cols])[0] <= reach_hours
         e_chain = e["chain"].astype("string").fillna("").to_numpy()
         out = pd.to_numeric(e["output_cny_m"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
         lead = e["leading"].fillna(False).astype(bool).to_numpy()
         has_chain = e_chain != ""
+        # firms at one point share their travel times: each distinct point is timed once
+        uxy, inv = np.unique(exy, axis=0, return_inverse=True) if len(exy) else (exy, np.zeros(0, np.int64))
+        inv = np.asarray(inv, dtype=np.int64).reshape(-1)
+        focal_of: dict[tuple[str, ...], npt.NDArray[np.bool_]] = {}
         firms, output, leaders, lq = (np.zeros(n) for _ in range(4))
-        for i in range(n):
-            focal = np.isin(e_chain, chains[i]) if chains[i] else has_chain
-            sel = within[i] & focal
-            firms[i] = sel.sum()
-            output[i] = out[sel].sum()
-            leaders[i] = (within[i] & lead).sum()
-            tot = within[i].sum()
-            share_all_focal = focal.mean() if len(e) else 0.0
-            lq[i] = (sel.sum() / tot) / share_all_focal if tot > 0 and share_all_focal > 0 else 0.0
+        share_all: dict[tuple[str, ...], float] = {}
+        for lo in range(0, n, _PARK_CHUNK):  # a block of parks at a time: memory O(block × points)
+            hi = min(n, lo + _PARK_CHUNK)
+            # pre-filter: a point more than 200 km/h × reach away (great circle) is out of reach
+            reach = haversine_km(xy[lo:hi], uxy) <= reach_hours * 200.0
+            cols = np.flatnonzero(reach.any(axis=0))
+            times = tt(xy[lo:hi], uxy[cols]) if len(cols) else np.zeros((hi - lo, 0))
+            for i in range(lo, hi):
+                near = np.zeros(len(uxy), dtype=bool)
+                ok = reach[i - lo, cols]
+                near[cols[ok]] = times[i - lo, ok] <= reach_hours
+                within = near[inv]
+                key = tuple(chains[i])
+                focal = focal_of.get(key)
+                if focal is None:
+                    focal = focal_of[key] = np.isin(e_chain, chains[i]) if chains[i] else has_chain
+                    share_all[key] = focal.mean() if len(e) else 0.0
+                sel = within & focal
+                firms[i] = sel.sum()
+                output[i] = out[sel].sum()
+                leaders[i] = (within & lead).sum()
+                tot = within.sum()
+                share_all_focal = share_all[key]
+                lq[i] = (sel.sum() / tot) / share_all_focal if tot > 0 and share_all_focal > 0 else 0.0
         values["chain_firms"] = firms
         values["chain_output"] = output
         values["leaders"] = leaders

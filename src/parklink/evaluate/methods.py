@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -157,6 +157,28 @@ def _result(
     )
 
 
+STEPS_DIRECT_FROM = 1500
+"""Above this many alternatives, a pymcdm method's intermediate arrays are taken from its
+``_method`` directly instead of its verbose result tables (whose pandas construction costs
+more than the method itself); the arrays are the same."""
+
+
+def _steps(method: Any, x: npt.NDArray[np.float64], w: npt.NDArray[np.float64],
+           types: npt.ArrayLike) -> dict[str, npt.NDArray[Any]]:
+    """The labelled intermediate arrays of a pymcdm method (``nmatrix``, ``pref`` …)."""
+    if x.shape[0] > STEPS_DIRECT_FROM:
+        matrix = np.asarray(x, dtype="float")
+        types_a = np.asarray(types)
+        from pymcdm.validators import validate_decision_problem
+
+        validate_decision_problem(matrix, np.asarray(w, dtype="float"), types_a)
+        method._additional_validation(matrix, np.asarray(w, dtype="float"), types_a)
+        arrays = method._method(matrix, np.asarray(w, dtype="float"), types_a)
+        return {d.label: np.asarray(r) for d, r in zip(method._tables, arrays, strict=True)}
+    res = method(x, w, types, verbose=True)
+    return {d.desc.label: np.asarray(d.data) for d in res.results}
+
+
 def topsis(
     dm: DecisionMatrix,
     *,
@@ -179,8 +201,7 @@ def topsis(
     wa = w[active] / w[active].sum()
     fn = normalizations.vector_normalization if normalization == "vector" else normalizations.minmax_normalization
     with _quiet():
-        res = TOPSIS(fn)(x, wa, dm.types[active], verbose=True)
-    t = {d.desc.label: np.asarray(d.data) for d in res.results}
+        t = _steps(TOPSIS(fn), x, wa, dm.types[active])
     keys = [k for k, a in zip(dm.keys, active, strict=True) if a]
     tables = {
         "normalised": _frame(t["nmatrix"], dm, keys),
@@ -217,8 +238,7 @@ def vikor(
     x = dm.values[:, active]
     wa = w[active] / w[active].sum()
     with _quiet():
-        res = VIKOR(normalizations.minmax_normalization, v=v)(x, wa, dm.types[active], verbose=True)
-    t = {d.desc.label: np.asarray(d.data) for d in res.results}
+        t = _steps(VIKOR(normalizations.minmax_normalization, v=v), x, wa, dm.types[active])
     s, r = t["s"], t["r"]
     s_rng = s.max() - s.min()
     r_rng = r.max() - r.min()
@@ -240,6 +260,46 @@ def vikor(
         ),
     }
     return _result("vikor", wname, dm, w, q, False, active, tables, {"v": v})
+
+
+PROMETHEE_BLOCK_FROM = 1500
+"""Above this many alternatives, PROMETHEE II flows come from :func:`promethee_flows`
+(blocks of rows) instead of pymcdm's full pairwise tables (m² floats per criterion)."""
+
+
+def promethee_flows(x: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], types: npt.ArrayLike,
+                    function: str, *, p: npt.ArrayLike | None = None, q: npt.ArrayLike | None = None,
+                    block: int = 256) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Positive and negative outranking flows (φ⁺, φ⁻) of PROMETHEE (Brans & Vincke 1985),
+    computed a block of rows at a time: memory O(block × m) instead of O(m²) per criterion.
+
+    The same arithmetic as ``pymcdm.methods.PROMETHEE_II`` in the same order (difference
+    d(a, b) = x_a − x_b for benefit, x_b − x_a for cost criteria; preference function of
+    pymcdm; π = Σ_j w_j P_j summed criterion by criterion; φ⁺ row sums and φ⁻ column sums
+    accumulated row by row, divided by m − 1), so the flows agree with pymcdm's
+    (``tests/evaluate``).
+    """
+    from pymcdm.methods.partial.promethee_i import _PreferenceFunctions
+
+    pf = getattr(_PreferenceFunctions, function)
+    n, k = x.shape
+    tp = np.asarray(types)
+    pv = [None] * k if p is None else list(np.asarray(p, dtype=np.float64))
+    qv = [None] * k if q is None else list(np.asarray(q, dtype=np.float64))
+    plus = np.empty(n)
+    minus = np.zeros(n)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        pi: Any = 0
+        for j in range(k):
+            col = x[:, j]
+            d = col[lo:hi, None] - col[None, :] if tp[j] == 1 else col[None, :] - col[lo:hi, None]
+            pi = pi + weights[j] * pf(d, qv[j], pv[j])
+        pi = np.asarray(pi, dtype=np.float64)
+        plus[lo:hi] = np.sum(pi, axis=1)
+        for row in pi:  # column sums in row order, like numpy's axis-0 reduction
+            minus += row
+    return plus / (n - 1), minus / (n - 1)
 
 
 def promethee_ii(
@@ -278,10 +338,17 @@ def promethee_ii(
         method = PROMETHEE_II("vshape_2", p=pp, q=qq)
     else:
         raise ValidationError.single("promethee_ii", f"unknown preference function {preference!r}")
-    with _quiet():
-        res = method(x, wa, dm.types[active], verbose=True)
-    t = {d.desc.label: np.asarray(d.data) for d in res.results}
-    plus, minus, net = t["pos_flow"] * share, t["neg_flow"] * share, t["net_flow"] * share
+    if m > PROMETHEE_BLOCK_FROM:
+        fn = {"usual": "usual", "vshape": "vshape", "linear": "vshape_2"}[preference]
+        qq = None if preference != "linear" else (np.zeros_like(pp) if q is None
+                                                    else np.asarray(q, dtype=np.float64)[active])
+        pos, neg = promethee_flows(x, wa, dm.types[active], fn, p=pp, q=qq)
+        plus, minus, net = pos * share, neg * share, (pos - neg) * share
+    else:
+        with _quiet():
+            res = method(x, wa, dm.types[active], verbose=True)
+        t = {d.desc.label: np.asarray(d.data) for d in res.results}
+        plus, minus, net = t["pos_flow"] * share, t["neg_flow"] * share, t["net_flow"] * share
     tables = {
         "flows": pd.DataFrame({"alternative": dm.alternatives, "phi_plus": plus, "phi_minus": minus, "phi": net}),
         "preference_parameters": pd.DataFrame(

@@ -43,24 +43,40 @@ def network_travel_time(
     detour = float(network.params.detour.get("road", 1.3))
     speed = float(network.params.connector_speed_kmh)
 
-    def attach(points: FloatArray) -> tuple[list[str], FloatArray]:
+    all_ids = [str(x) for x in ids]
+    rows: dict[int, FloatArray] = {}  # origin node position -> least time (h) to every node
+
+    def attach(points: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         _, idx = tree.query(np.column_stack([pts[:, 0] * scale, pts[:, 1]]))
-        idx = np.asarray(idx, dtype=np.int64)
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1)
         access_h = _haversine_km(pts, xy[idx]) * detour / speed
-        return [str(ids[i]) for i in idx], access_h
+        return idx, access_h
+
+    def node_times(origins: npt.NDArray[np.int64], destinations: npt.NDArray[np.int64]) -> FloatArray:
+        # one shortest-path tree per origin node, kept for the next call (an evaluation asks
+        # for the same origins many times); the value of a pair does not depend on which
+        # other nodes are asked for
+        missing = [int(i) for i in origins if int(i) not in rows]
+        if missing:
+            od = travel_times(network, [all_ids[i] for i in missing], all_ids, cargo=cargo).values
+            for k, i in enumerate(missing):
+                rows[i] = np.asarray(od[k], dtype=np.float64)
+        if len(origins) == 0:
+            return np.zeros((0, len(destinations)))
+        return np.vstack([rows[int(i)][destinations] for i in origins])
 
     def travel_time(origins: FloatArray, destinations: FloatArray) -> FloatArray:
         o_pts = np.asarray(origins, dtype=np.float64).reshape(-1, 2)
         d_pts = np.asarray(destinations, dtype=np.float64).reshape(-1, 2)
-        o_ids, o_access = attach(o_pts)
-        d_ids, d_access = attach(d_pts)
-        uo, o_inv = np.unique(np.asarray(o_ids, dtype=object), return_inverse=True)
-        ud, d_inv = np.unique(np.asarray(d_ids, dtype=object), return_inverse=True)
-        od = travel_times(network, [str(x) for x in uo], [str(x) for x in ud], cargo=cargo).values
+        o_idx, o_access = attach(o_pts)
+        d_idx, d_access = attach(d_pts)
+        uo, o_inv = np.unique(o_idx, return_inverse=True)
+        ud, d_inv = np.unique(d_idx, return_inverse=True)
+        od = node_times(uo, ud)
         out = od[np.ix_(o_inv, d_inv)] + o_access[:, None] + d_access[None, :]
         # two points attached to the same node: the direct drive can be shorter
-        same_node = np.asarray(o_ids, dtype=object)[:, None] == np.asarray(d_ids, dtype=object)[None, :]
+        same_node = o_idx[:, None] == d_idx[None, :]
         if same_node.any():
             oi, di = np.nonzero(same_node)
             direct = _haversine_km(o_pts[oi], d_pts[di]) * detour / speed

@@ -109,6 +109,7 @@ class JobInfo:
     finished_at: dt.datetime | None
     error: str | None
     cached: bool = False
+    worker: str | None = None  # host:pid of the process running it (not shown in the API)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable view (timestamps in ISO 8601, UTC)."""
@@ -167,6 +168,7 @@ def _info(row: m.AnalysisJob, *, cached: bool = False) -> JobInfo:
         message=row.message, owner=row.owner, public=bool(row.public), params=params,
         data_version=int(row.data_version), firm_version=row.firm_version, created_at=row.created_at,
         started_at=row.started_at, finished_at=row.finished_at, error=row.error, cached=cached,
+        worker=row.worker,
     )
 
 

@@ -209,17 +209,31 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     from parklink.web import park_analyses as pa
     from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
 
-    out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None}
-    try:
-        ev = pa.park_evaluation(session)
-        out["evaluation"] = None if ev is None else pa.evaluation_view(ev, park_id)
-    except (ParklinkError, ValueError) as exc:
-        out["evaluation_error"] = str(exc)
-    try:
-        acc = pa.park_accessibility(session)
-        out["access"] = None if acc is None else pa.accessibility_view(acc, park_id)
-    except (ParklinkError, ValueError) as exc:
-        out["access_error"] = str(exc)
+    from parklink.web import park_precompute as pp
+
+    out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None,
+                           "analyses": None}
+    found = pp.lookup(web_state(request).sessions, session) if request is not None else None
+    if found is None:  # no request (not a page): compute here
+        try:
+            ev = pa.park_evaluation(session)
+            out["evaluation"] = None if ev is None else pa.evaluation_view(ev, park_id)
+        except (ParklinkError, ValueError) as exc:
+            out["evaluation_error"] = str(exc)
+        try:
+            acc = pa.park_accessibility(session)
+            out["access"] = None if acc is None else pa.accessibility_view(acc, park_id)
+        except (ParklinkError, ValueError) as exc:
+            out["access_error"] = str(exc)
+    elif found.table is not None:
+        table = found.table
+        out["evaluation"] = table.evaluation_view(park_id)
+        out["evaluation_error"] = table.evaluation_error
+        out["access"] = table.access_view(park_id)
+        out["access_error"] = table.access_error
+    else:  # computing in the background (or failed): the page says so and polls the job
+        out["analyses"] = {"state": found.state, "job_id": found.job_id, "progress": found.progress,
+                           "error": found.error}
     if request is not None:
         out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8))
         out["chain_labels"] = json_script(JS_LABELS)

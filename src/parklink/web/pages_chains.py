@@ -255,7 +255,7 @@ def diagnosis_config(request: Request, session: Any, scope: str, chain: str | No
     jobs API) the diagnosis computed here (cached) as :func:`park_analyses.diagnosis_view`
     JSON, or the reason it is unavailable. ``top_gaps``: show only the first gaps of each
     chain (by priority)."""
-    has_firms = pa.web_inputs(session).firms is not None
+    has_firms = pa.firm_dataset().exists()  # what the inputs bundle would find, without reading it
     cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": has_firms,
                            "top_gaps": top_gaps}
     if not has_firms:

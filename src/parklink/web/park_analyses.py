@@ -79,8 +79,11 @@ def cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
 def clear_cache() -> None:
     """Forget every cached analysis (tests; a restart does the same)."""
+    from parklink.web import park_precompute
+
     with _cache_lock:
         _cache.clear()
+    park_precompute.clear()
 
 
 def web_inputs(session: Session) -> Inputs:
