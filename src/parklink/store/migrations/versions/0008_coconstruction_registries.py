@@ -1,7 +1,7 @@
 """co-construction registries: parks in the park, benefit sharing, smart manufacturing, platforms
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 06:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

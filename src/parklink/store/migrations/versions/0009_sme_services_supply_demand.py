@@ -1,7 +1,7 @@
 """sme profiles, service providers and offers, supply-demand items
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07 06:35:17.925439
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0006'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
