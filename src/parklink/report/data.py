@@ -141,8 +141,10 @@ class ReportInputs:
 
 
 def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every stored kind outside the bundle whose table exists, read in ``session``."""
+    """Every stored kind outside the bundle whose table exists, read in ``session``; a kind
+    whose rows cannot be read as its schema is left out (its section says "no data")."""
     from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
 
     from parklink.store import io
 
@@ -155,7 +157,11 @@ def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, s
         table = getattr(spec.model, "__tablename__", None)
         if table is None or not insp.has_table(table):
             continue
-        frames[kind] = io.read_frame(session, kind)
+        try:
+            with session.begin_nested():
+                frames[kind] = io.read_frame(session, kind)
+        except (SQLAlchemyError, ValueError, KeyError):
+            continue
         groups[kind] = spec.model.__module__.rsplit(".", 1)[-1].removeprefix("models_")
     return frames, groups
 
