@@ -112,7 +112,8 @@ def test_promotion_section_uses_the_ledger(bundle: ReportInputs) -> None:
                              "park_id": [str(bundle.inputs.frame("parks")["park_id"].iloc[0])] * 2})
     events = pd.DataFrame({"project_id": ["p1", "p1", "p2"], "stage": ["signed", "construction_started", "signed"],
                            "on": [dt.date(2025, 1, 5), dt.date(2025, 4, 1), dt.date(2025, 2, 1)]})
-    funds = pd.DataFrame({"project_id": ["p1"], "on": [dt.date(2025, 5, 1)], "amount_cny_m": [150.0]})
+    # the stored ledger names its fund dates on_date (ISO text): read as the KPI engine's "on"
+    funds = pd.DataFrame({"project_id": ["p1"], "on_date": ["2025-05-01"], "amount_cny_m": [150.0]})
     ri = ReportInputs(bundle.inputs, MappingProxyType({"projects": projects, "project_events": events,
                                                        "project_funds": funds}))
     doc = bulletin_document(ri, parse_period("2025Q3"))
