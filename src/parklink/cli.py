@@ -60,8 +60,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="宽表 Tables at their natural width (no wrapping to the terminal); may also follow the command.")] = False,
 ) -> None:
     """parklink command line."""
+    if wide:
+        from parklink.console import set_wide
+
+        set_wide()
 
 
 @db_app.command("init")
@@ -205,6 +210,11 @@ _register_domains()
 
 def main() -> None:
     """Console entry point: run the app; an unexpected error is logged, not dumped on the user."""
+    if "--wide" in sys.argv[2:]:  # `parklink evaluate --wide` as well as `parklink --wide evaluate`
+        from parklink.console import set_wide
+
+        sys.argv.remove("--wide")
+        set_wide()
     try:
         app()
     except SystemExit:

@@ -148,6 +148,7 @@ def build_plan(
         else:
             sections.extend(produced)
     return Plan(
+        maps=_plan_maps(bundle),
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         database=bundle.database,
         version=__version__,
@@ -156,6 +157,15 @@ def build_plan(
         inputs={"source": bundle.source, "source_note": bundle.note, "data_version": bundle.data_version,
                 "registry": bundle.registry_digest(), "firms": bundle.firm_version()},
     )
+
+
+def _plan_maps(bundle: Inputs) -> dict[str, str]:
+    """The briefing's inline SVG maps (the programme map; none without parks)."""
+    from parklink.report.mapsvg import programme_map_svg
+
+    if bundle.frame("parks").empty:
+        return {}
+    return {"programme": programme_map_svg(bundle, id_prefix="programme-map")}
 
 
 def write_plan(plan: Plan, out_dir: Path, *, lang: Lang = "zh") -> tuple[Path, Path]:

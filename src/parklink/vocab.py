@@ -238,3 +238,16 @@ MAP_LAYER_NAMES: dict[str, Label] = {
 }
 VOCABULARIES["node_kinds"] = (NODE_KIND_NAMES, t.NODE_KINDS)
 VOCABULARIES["map_layers"] = (MAP_LAYER_NAMES, MAP_LAYERS)
+#: Park accessibility measures shown on the logistics page (columns of
+#: :func:`parklink.logistics.access.accessibility`).
+ACCESS_MEASURES: tuple[str, ...] = ("time_core_chengdu_h", "time_core_chongqing_h", "time_airport_h",
+                                    "time_rail_port_h", "time_river_port_h", "gravity_access")
+ACCESS_MEASURE_NAMES: dict[str, Label] = {
+    "time_core_chengdu_h": ("至成都中心城区（小时）", "to central Chengdu (h)"),
+    "time_core_chongqing_h": ("至重庆中心城区（小时）", "to central Chongqing (h)"),
+    "time_airport_h": ("至最近机场（小时）", "to the nearest airport (h)"),
+    "time_rail_port_h": ("至最近铁路港（小时）", "to the nearest rail port (h)"),
+    "time_river_port_h": ("至最近港口（小时）", "to the nearest river port (h)"),
+    "gravity_access": ("重力可达性", "gravity accessibility"),
+}
+VOCABULARIES["access_measures"] = (ACCESS_MEASURE_NAMES, ACCESS_MEASURES)

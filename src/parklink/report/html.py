@@ -54,6 +54,7 @@ def status_chart_svg(by_year: pd.DataFrame, *, width: int = 560, height: int = 2
     pad, bar_w = 40, (width - 80) / max(len(values), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
         'aria-label="designated parks vs targets / 示范园区数量与目标">'
     ]
     base = height - pad
@@ -87,12 +88,31 @@ def status_chart_svg(by_year: pd.DataFrame, *, width: int = 560, height: int = 2
 
 
 def render_plan_html(plan: Plan, *, lang: Lang = "zh") -> str:
-    """The plan as one HTML document with inline CSS and SVG (works offline, no JS)."""
+    """The plan as a briefing in one HTML document with inline CSS and SVG (works offline, no
+    JS): executive summary, contents, the programme map (``plan.maps["programme"]``), each
+    section with tables cut to fit a screen (:func:`parklink.report.briefing.table_view`) and
+    an appendix with the full tables; print CSS for A4."""
+    from parklink.report.briefing import anchor, appendix_view, findings, table_view
+
     chart = ""
     try:
         status = plan.section("status")
         chart = status_chart_svg(status.tables[0].frame)
     except (KeyError, IndexError):
         pass
+    sections: list[tuple[Any, str, list[tuple[Any, Any, Any, int | None]]]] = []
+    appendix: list[tuple[Any, Any, Any, int]] = []
+    for s in plan.sections:
+        views: list[tuple[Any, Any, Any, int | None]] = []
+        for tb in s.tables:
+            view = table_view(s, tb, lang=lang)
+            app = None
+            if view.cut:
+                app = appendix_view(s, tb, lang=lang)
+                appendix.append((s, tb, app, len(appendix) + 1))
+            views.append((tb, view, app, len(appendix) if app is not None else None))
+        sections.append((s, anchor(s), views))
     template = _env().get_template("plan.html.j2")
-    return template.render(plan=plan, lang=lang, title=title, chart=chart)
+    return template.render(plan=plan, lang=lang, title=title, chart=chart, findings=findings(plan),
+                           sections=sections, appendix=appendix, programme_map=plan.maps.get("programme", ""),
+                           anchor=anchor)

@@ -39,6 +39,9 @@ class Plan:
     sections: tuple[Section, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: Inline SVG figures of the HTML briefing by name (``programme``: the programme map);
+    #: not part of ``plan.json``.
+    maps: dict[str, str] = field(default_factory=dict)
 
     def section(self, key: str) -> Section:
         """The section called ``key``."""
@@ -78,6 +81,25 @@ class Plan:
                 for s in self.sections
             ],
         }
+
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        """The plan back from its JSON form (:meth:`to_dict`): sections, tables as frames
+        (column order kept), warnings and inputs; used to re-render ``plan.html`` from a
+        ``plan.json`` without recomputing."""
+        sections = []
+        for s in data.get("sections", []):
+            tables = []
+            for tb in s.get("tables", []):
+                frame = pd.DataFrame.from_records(tb.get("rows", []), columns=tb.get("columns") or None)
+                own = str(tb.get("key", "")).split(".", 1)[-1]
+                tables.append(SectionTable(tb["title_zh"], tb["title_en"], frame, tb.get("note", ""), own))
+            sections.append(Section(s["key"], s["title_zh"], s["title_en"], dict(s.get("summary") or {}),
+                                    tuple(tables), tuple(s.get("notes") or ()), bool(s.get("synthetic"))))
+        return cls(generated_at=str(data.get("generated_at", "")), database=str(data.get("database", "")),
+                   version=str(data.get("parklink_version", "")), sections=tuple(sections),
+                   warnings=tuple(data.get("warnings") or ()), inputs=dict(data.get("inputs") or {}))
 
 
 def _jsonable(value: Any) -> Any:

@@ -273,4 +273,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(import_module("parklink.web.pages_analyses").router)
     app.include_router(pages_chains_router)
+    app.include_router(import_module("parklink.web.pages_logistics").router)
+    app.include_router(import_module("parklink.web.downloads").router)
     return app
