@@ -45,7 +45,8 @@ def _bundle() -> Inputs:
     frames["designations"] = pd.concat([des, pd.DataFrame(rows)], ignore_index=True)
     frames["targets"] = pd.DataFrame({"year": [2020, 2022, 2025], "cumulative_parks": [10, 15, 20],
                                       "note": [None] * 3, "source_url": [None] * 3, "confidence": ["confirmed"] * 3})
-    return Inputs(MappingProxyType(frames), "embedded", "test:1", "test", None)
+    # a "database" bundle: no optional registry, no promotion ledger unless a test adds one
+    return Inputs(MappingProxyType(frames), "database", "test:1", "test", None)
 
 
 @pytest.fixture(scope="module")

@@ -174,11 +174,14 @@ def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, s
 
     from parklink.store import io
 
+    import parklink.inputs as bundle_module
+
     insp = inspect(session.connection())
     frames: dict[str, pd.DataFrame] = {}
     groups: dict[str, str] = {}
+    in_bundle = set(KINDS) | set(getattr(bundle_module, "PROMOTION_KINDS", ()))  # the bundle reads those
     for kind, spec in sorted(io.KINDS.items()):
-        if kind in KINDS:
+        if kind in in_bundle:
             continue
         table = getattr(spec.model, "__tablename__", None)
         if table is None or not insp.has_table(table):
