@@ -172,9 +172,8 @@ def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, s
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
-    from parklink.store import io
-
     import parklink.inputs as bundle_module
+    from parklink.store import io
 
     insp = inspect(session.connection())
     frames: dict[str, pd.DataFrame] = {}
