@@ -189,6 +189,7 @@ def test_park_brief_is_one_page_with_headings(bundle: ReportInputs, tmp_path: Pa
     doc = park_brief(bundle, pid)
     path = tmp_path / "p.pdf"
     path.write_bytes(render_pdf(doc))
+    assert render_pdf(park_brief(bundle, pid)) == path.read_bytes()  # deterministic
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert "Pages:           1" in info
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
