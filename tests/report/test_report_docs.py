@@ -36,7 +36,8 @@ def _bundle() -> Inputs:
     rows = [
         {"designation_id": "d1", "batch": 1, "year": 2020, "members": f"{ids[0]};{ids[1]}", "unknown_members": 0,
          "theme_chains": "auto", "mode": None, "confidence": "confirmed"},
-        {"designation_id": "d2", "batch": 2, "year": 2022, "members": f"{ids[2]};{ids[3]}", "unknown_members": 0,
+        {"designation_id": "d2", "batch": 2, "year": 2022, "announced": dt.date(2022, 11, 30),
+         "members": f"{ids[2]};{ids[3]}", "unknown_members": 0,
          "theme_chains": "electronics", "mode": None, "confidence": "confirmed"},
         {"designation_id": "d3", "batch": 3, "year": 2025, "members": ids[4], "unknown_members": 1,
          "theme_chains": "biomed", "mode": None, "confidence": "likely"},
@@ -44,7 +45,8 @@ def _bundle() -> Inputs:
     frames["designations"] = pd.concat([des, pd.DataFrame(rows)], ignore_index=True)
     frames["targets"] = pd.DataFrame({"year": [2020, 2022, 2025], "cumulative_parks": [10, 15, 20],
                                       "note": [None] * 3, "source_url": [None] * 3, "confidence": ["confirmed"] * 3})
-    return Inputs(MappingProxyType(frames), "embedded", "test:1", "test", None)
+    # a "database" bundle: no optional registry, no promotion ledger unless a test adds one
+    return Inputs(MappingProxyType(frames), "database", "test:1", "test", None)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,8 @@ def test_findings_are_computed_from_the_bundle(bundle: ReportInputs) -> None:
     zh, en = sentences[0]
     assert "累计认定示范园区6个（3个示范单元）" in zh and "尚差14个" in zh
     assert "6 demonstration parks (3 designations)" in en and "14 short of the cumulative 2025 target of 20" in en
-    assert sentences[1] == ["2025年新认定1个示范单元，涉及具名园区1个。",
-                            "1 designation naming 1 park was announced for 2025."]
+    assert sentences[1] == ["报告期2025新认定1个示范单元，涉及具名园区1个。",
+                            "1 designation naming 1 park was announced in 2025."]
     parks = bundle.inputs.frame("parks").set_index("park_id")
     named = [m for d in bundle.inputs.frame("designations")["members"] for m in d.split(";")]
     sc = sum(parks.at[m, "province"] == "SC" for m in named)
@@ -82,6 +84,11 @@ def test_findings_are_computed_from_the_bundle(bundle: ReportInputs) -> None:
     zh22, en22 = bulletin_document(bundle, parse_period("2022Q4")).meta["findings"][0]
     assert "累计认定示范园区4个（2个示范单元）" in zh22 and "尚差11个" in zh22
     assert "4 demonstration parks" in en22
+    # a quarter: "new" follows the announcement date (d2 announced 2022-11-30 falls in 2022Q4)
+    q4 = bulletin_document(bundle, parse_period("2022Q4")).meta["findings"][1]
+    assert q4[1] == "1 designation naming 2 parks was announced in 2022Q4."
+    q3 = bulletin_document(bundle, parse_period("2022Q3")).meta["findings"][1]
+    assert q3[1] == "No designation was announced in 2022Q3."
     # sections without data say so
     no_data = [b for b in doc.blocks if isinstance(b, NoData)]
     assert {b.reason_en for b in no_data} >= {"no project ledger in the database",
@@ -112,7 +119,8 @@ def test_promotion_section_uses_the_ledger(bundle: ReportInputs) -> None:
                              "park_id": [str(bundle.inputs.frame("parks")["park_id"].iloc[0])] * 2})
     events = pd.DataFrame({"project_id": ["p1", "p1", "p2"], "stage": ["signed", "construction_started", "signed"],
                            "on": [dt.date(2025, 1, 5), dt.date(2025, 4, 1), dt.date(2025, 2, 1)]})
-    funds = pd.DataFrame({"project_id": ["p1"], "on": [dt.date(2025, 5, 1)], "amount_cny_m": [150.0]})
+    # the stored ledger names its fund dates on_date (ISO text): read as the KPI engine's "on"
+    funds = pd.DataFrame({"project_id": ["p1"], "on_date": ["2025-05-01"], "amount_cny_m": [150.0]})
     ri = ReportInputs(bundle.inputs, MappingProxyType({"projects": projects, "project_events": events,
                                                        "project_funds": funds}))
     doc = bulletin_document(ri, parse_period("2025Q3"))
@@ -181,6 +189,7 @@ def test_park_brief_is_one_page_with_headings(bundle: ReportInputs, tmp_path: Pa
     doc = park_brief(bundle, pid)
     path = tmp_path / "p.pdf"
     path.write_bytes(render_pdf(doc))
+    assert render_pdf(park_brief(bundle, pid)) == path.read_bytes()  # deterministic
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert "Pages:           1" in info
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout

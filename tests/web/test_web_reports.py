@@ -24,6 +24,7 @@ def test_park_brief_pdf_download_is_public_and_cached(ro_client: TestClient, tmp
         path.write_bytes(res.content)
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         assert "甲园区" in text and "Park A" in text and "Profile" in text
+        assert fp in text  # the header names the fingerprint printed in the document
 
 
 def test_bulletin_xlsx_and_errors(ro_client: TestClient) -> None:

@@ -102,14 +102,22 @@ def _designations(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[s
     d["members_named"] = [" / ".join(names.get(p, (p, p))[0] for p in split_list(v)) for v in d["members"]]
     d["chains_label"] = [", ".join(chain_label(c, "zh") for c in split_list(v)) for v in d["theme_chains"]]
     d["mode_label"] = [label(COOPERATION_MODE_NAMES, str(m)) if pd.notna(m) else "—" for m in d["mode"]]
-    d["new"] = pd.to_numeric(d["year"]).astype(int) == period.year
+    # new in the period: announced within it (the notice's date), else — no date recorded —
+    # a programme year equal to the period's year (annual bulletins only)
+    announced = pd.to_datetime(d["announced"], errors="coerce") if "announced" in d.columns else None
+    by_year = (pd.to_numeric(d["year"]).astype(int) == period.year) & (period.kind == "year")
+    if announced is not None:
+        within = (announced >= pd.Timestamp(period.start)) & (announced <= pd.Timestamp(period.end))
+        d["new"] = within.where(announced.notna(), by_year).astype(bool)
+    else:
+        d["new"] = by_year
     new = d[d["new"]]
     new_parks = len({p for v in new["members"] for p in split_list(v)})
     blocks: list[Block] = [
         Heading("示范园区认定", "Designations"),
-        Para(f"报告期末有效的示范单元{len(d)}个，其中{period.year}年新认定{len(new)}个。",
-             f"{len(d)} designations are active at the end of the period; {len(new)} were announced for "
-             f"{period.year}."),
+        Para(f"报告期末有效的示范单元{len(d)}个，其中报告期内新认定{len(new)}个（按公布日期；无日期时按认定年份）。",
+             f"{len(d)} designations are active at the end of the period; {len(new)} were announced in the period "
+             "(by the notice's date; by programme year where no date is recorded)."),
         table("designations", "示范单元", "Designations", d.sort_values(["batch", "designation_id"]),
               (("designation_id", "编号", "id"), ("batch", "批次", "batch"), ("year", "年份", "year"),
                ("members_named", "成员园区", "member parks"), ("unknown_members", "未具名", "unnamed"),

@@ -40,6 +40,17 @@ EVENT_COLUMNS = frozenset({"project_id", "stage", "on"})
 FUND_COLUMNS = frozenset({"project_id", "on", "amount_cny_m"})
 
 
+def _dated(columns: frozenset[str]) -> frozenset[str]:
+    return frozenset(c if c != "on" else "on_date" for c in columns)
+
+
+def _on(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its date column named ``on`` (as the KPI engine reads it)."""
+    if "on" in frame.columns or "on_date" not in frame.columns:
+        return frame
+    return frame.rename(columns={"on_date": "on"}).assign(on=lambda f: pd.to_datetime(f["on"].astype(str)))
+
+
 @dataclass(frozen=True)
 class Period:
     """A reporting period: ``kind`` year | quarter | month, first and last day, label."""
@@ -129,11 +140,26 @@ class ReportInputs:
         return None
 
     def promotion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None:
-        """Project ledger, stage events and funds in place, or None when there is no ledger."""
-        projects, events = self.find(PROJECT_COLUMNS), self.find(EVENT_COLUMNS)
+        """Project ledger, stage events (``project_id, stage, on``) and funds in place
+        (``project_id, on, amount_cny_m``), or None when there is no ledger (no project).
+
+        The bundle's own ledger when it carries one (``Inputs.promotion()`` of the promotion
+        data model: the database's, or the seeded synthetic pipeline of the embedded
+        dataset); otherwise the optional registries with the KPI input columns (a stage or
+        fund date column named ``on`` or ``on_date``)."""
+        own = getattr(self.inputs, "promotion", None)
+        if callable(own):
+            ledger: Any = own()
+            projects = ledger["projects"]
+            if not len(projects):
+                return None
+            return projects, ledger.events_frame(), ledger.funds_frame()
+        projects = self.find(PROJECT_COLUMNS)
+        events = self.find(EVENT_COLUMNS) if self.find(EVENT_COLUMNS) is not None else self.find(_dated(EVENT_COLUMNS))
         if projects is None or events is None:
             return None
-        return projects, events, self.find(FUND_COLUMNS)
+        funds = self.find(FUND_COLUMNS) if self.find(FUND_COLUMNS) is not None else self.find(_dated(FUND_COLUMNS))
+        return projects, _on(events), None if funds is None else _on(funds)
 
     def domain_counts(self, domain: str) -> dict[str, int]:
         """Rows per registry of one store domain (e.g. ``coconstruction``), empty ones included."""
@@ -141,21 +167,29 @@ class ReportInputs:
 
 
 def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every stored kind outside the bundle whose table exists, read in ``session``."""
+    """Every stored kind outside the bundle whose table exists, read in ``session``; a kind
+    whose rows cannot be read as its schema is left out (its section says "no data")."""
     from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
 
+    import parklink.inputs as bundle_module
     from parklink.store import io
 
     insp = inspect(session.connection())
     frames: dict[str, pd.DataFrame] = {}
     groups: dict[str, str] = {}
+    in_bundle = set(KINDS) | set(getattr(bundle_module, "PROMOTION_KINDS", ()))  # the bundle reads those
     for kind, spec in sorted(io.KINDS.items()):
-        if kind in KINDS:
+        if kind in in_bundle:
             continue
         table = getattr(spec.model, "__tablename__", None)
         if table is None or not insp.has_table(table):
             continue
-        frames[kind] = io.read_frame(session, kind)
+        try:
+            with session.begin_nested():
+                frames[kind] = io.read_frame(session, kind)
+        except (SQLAlchemyError, ValueError, KeyError):
+            continue
         groups[kind] = spec.model.__module__.rsplit(".", 1)[-1].removeprefix("models_")
     return frames, groups
 

@@ -75,11 +75,11 @@ def findings(f: BulletinFacts) -> tuple[tuple[str, str], ...]:
                     f"By {f.year}, {f.designated_parks} demonstration parks ({f.designations} designations) were "
                     "designated; no target is set for that year."))
     if f.new_designations:
-        out.append((f"{f.year}年新认定{f.new_designations}个示范单元，涉及具名园区{f.new_parks}个。",
+        out.append((f"报告期{f.period}新认定{f.new_designations}个示范单元，涉及具名园区{f.new_parks}个。",
                     f"{_n(f.new_designations, 'designation')} naming {_n(f.new_parks, 'park')} "
-                    f"{'was' if f.new_designations == 1 else 'were'} announced for {f.year}."))
+                    f"{'was' if f.new_designations == 1 else 'were'} announced in {f.period}."))
     else:
-        out.append((f"{f.year}年没有新认定的示范园区。", f"No designation was announced for {f.year}."))
+        out.append((f"报告期{f.period}没有新认定的示范园区。", f"No designation was announced in {f.period}."))
     if f.sc_parks or f.cq_parks:
         out.append((f"具名的已认定园区中，四川{f.sc_parks}个、重庆{f.cq_parks}个。",
                     f"Of the named designated parks, {f.sc_parks} are in Sichuan and {f.cq_parks} in Chongqing."))

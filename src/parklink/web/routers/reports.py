@@ -33,25 +33,26 @@ def _download(request: Request, session: SessionDep, kind: str, target: str, fmt
 
     ri = report_inputs(web_inputs(session), session)
     cache = web_state(request).cache
-    fp = ri.fingerprint(ReportConfig(kind, target, "public")).digest
-    key = ("report", kind, target, fmt, fp)
-    body = cache.get(key)
-    if body is None:
+    key = ("report", kind, target, fmt, ri.fingerprint(ReportConfig(kind, target, "public")).digest)
+    hit = cache.get(key)
+    if hit is None:
         if not _SLOTS.acquire(blocking=False):
             raise HTTPException(503, "reports are being computed; retry shortly (报告生成中，请稍后重试)",
                                 headers={"Retry-After": "5"})
         try:
-            body = render(build_document(ri, kind, target, public=True), fmt)
+            doc = build_document(ri, kind, target, public=True)
+            hit = (render(doc, fmt), doc.fingerprint)
         finally:
             _SLOTS.release()
         old = [k for k in list(cache) if isinstance(k, tuple) and k[:1] == ("report",)]
         for k in old[: max(len(old) - _CACHE_KEEP + 1, 0)]:
             cache.pop(k, None)
-        cache[key] = body
+        cache[key] = hit
+    body, fp = hit
     name = f"{kind.replace('_', '-')}-{target}.{fmt}"
     disposition = "inline" if fmt in ("pdf", "html") else "attachment"
     return Response(body, media_type=MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'{disposition}; filename="{name}"', "X-Parklink-Fingerprint": fp,
+        "Content-Disposition": f'{disposition}; filename="{name}"', "X-Parklink-Fingerprint": fp,  # the document's
         "Cache-Control": "private, max-age=60"})
 
 
