@@ -53,8 +53,12 @@ def _snapshot(url: str) -> dict[str, pd.DataFrame]:
 def test_every_kind_round_trips(fmt: str, seeded_url: str, empty_url: str, tmp_path: Path) -> None:
     _add_links(seeded_url)
     before = _snapshot(seeded_url)
-    assert all(len(f) for f in before.values())
+    # co-construction kinds the default ships empty round-trip in tests/coconstruction
+    empty = {"sharing_realised", "smart_recognitions", "maturity_assessments", "platforms"}
+    assert all(len(f) for k, f in before.items() if k not in empty)
     for kind in LOAD_ORDER:
+        if kind in empty:
+            continue
         ext = fmt if (fmt != "geojson" or SCHEMAS[kind].geometry) else "parquet"
         path = tmp_path / f"{kind}.{ext}"
         assert export_file(kind, path, session_url=seeded_url) == len(before[kind])

@@ -92,3 +92,9 @@ def test_registry_pages_and_park_section(client: TestClient) -> None:
     park = client.get("/parks/cq-b")
     assert park.status_code == 200 and "甲园中园" in park.text and 'id="cocon"' in park.text
     assert 'id="cocon"' in client.get("/parks/sc-a").text  # hosts the platform pf-1
+
+
+def test_dashboard_section(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and 'id="cocon"' in r.text
+    assert "总部+基地" in r.text and "甲汽车" in r.text  # mode hq_base, leader of pip-1

@@ -71,6 +71,12 @@ def _figure_json(request: Request, status: Any) -> dict[str, str]:
     return figs
 
 
+def _cocon_dashboard(session: Any) -> list[dict[str, Any]]:
+    from parklink.web.pages_coconstruction import dashboard_tables
+
+    return dashboard_tables(session)
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     """Dashboard: programme status vs targets by year, province, zone and area type."""
@@ -96,6 +102,7 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         "by_zone": status.by_zone.to_dict("records"),
         "by_area_type": status.by_area_type.to_dict("records"),
         "promo": dashboard_section(request, session, principal),
+        "cocon_tables": _cocon_dashboard(session),  # co-construction section (issue 15)
     }, principal=principal)
     if not principal.authenticated:
         for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"

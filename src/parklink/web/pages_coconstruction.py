@@ -152,3 +152,29 @@ def registry_page(request: Request, page: str, session: SessionDep) -> HTMLRespo
     return render(request, "coconstruction/registry.html",
                   {"title": TITLES[page], "tables": tables, "pages": [(p, TITLES[p]) for p in PAGES],
                    "current": page, "park": park}, principal=page_principal(request, session))
+
+
+def dashboard_tables(session: Session) -> list[dict[str, Any]]:
+    """The dashboard's co-construction section: parks in the park by mode and leader,
+    recognitions by park and level, published totals, platforms per kind (cheap reads; the
+    platform coverage of chain gaps is on the plan and ``/api/coconstruction/analyses/
+    platform-gaps``, which run the chain engine)."""
+    from parklink.coconstruction.plan import mode_table, smart_table
+
+    pip = read_frame(session, "parks_in_park")
+    rec = read_frame(session, "smart_recognitions")
+    plat = read_frame(session, "platforms")
+    modes = mode_table(pip)
+    out = [
+        _table(("园中园（按模式与龙头企业）", "Parks in the park by mode and leader"),
+               modes[["mode_zh", "mode_en", "leader", "parks"]]),
+        _table(("智能制造认定（按园区与等级）", "Recognitions by park and level"),
+               smart_table(rec)[["park_id", "kind_zh", "tier_zh", "count"]]),
+        _table(("公布的智能制造总数（项目事实）", "Published smart-manufacturing totals (programme facts)"),
+               _labelled(read_frame(session, "smart_aggregates")[["region", "kind", "year", "count", "qualifier",
+                                                                  "confidence"]], "kind", SMART_KIND_NAMES)),
+        _table(("研发与设计平台（按类型）", "Platforms by kind"),
+               _labelled(plat.groupby("kind", as_index=False).size().rename(columns={"size": "platforms"}),
+                         "kind", PLATFORM_KIND_NAMES)),
+    ]
+    return out

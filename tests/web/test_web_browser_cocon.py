@@ -1,0 +1,28 @@
+"""Browser flow of the co-construction pages (Playwright + /usr/bin/chromium, marked browser):
+dashboard → nav → parks-in-park registry → smart tab → park page section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .test_web_browser import CHROMIUM, browser, guarded_page, pytestmark, server  # noqa: F401
+
+
+def test_cocon_registry_flow(server: str, browser: Any) -> None:  # noqa: F811
+    with guarded_page(browser, server, "cocon", viewport={"width": 1280, "height": 900}) as (page, outside):
+        page.goto(f"{server}/")
+        page.wait_for_selector("#cocon")
+        assert "总部+基地" in page.inner_text("#cocon")
+        page.click("nav a[href='/coconstruction/parks-in-park']")
+        page.wait_for_url(f"{server}/coconstruction/parks-in-park")
+        assert "甲园中园" in page.inner_text("main")
+        assert "合成（演示）" in page.inner_text("main")  # synthetic rows are labelled
+        page.click("ul.tabs a[href='/coconstruction/smart']")
+        page.wait_for_url(f"{server}/coconstruction/smart")
+        assert "甲汽车" in page.inner_text("main") and "GB/T 39116" in page.inner_text("main")
+        page.goto(f"{server}/parks/cq-b")
+        assert "甲园中园" in page.inner_text("#cocon")
+        page.click("#cocon a[href^='/coconstruction/parks-in-park?park=']")
+        page.wait_for_url("**/coconstruction/parks-in-park?park=cq-b")
+        assert "cq-b" in page.inner_text("h1")
+        assert outside == []
