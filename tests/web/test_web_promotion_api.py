@@ -182,3 +182,26 @@ def test_openapi_documents_the_write_errors(pclient: TestClient) -> None:
                          ("/api/promotion-plans/{plan_id}/targets/{target_id}/lead", "post")):
         codes = set(spec[path][method]["responses"])
         assert {"400", "401", "403", "404", "409", "412", "422"} <= codes, (path, codes)
+
+
+def test_promotion_api_on_both_databases(db_url: str) -> None:
+    """Visibility, KPIs, advance with If-Match (412) and gap -> lead on SQLite and PostgreSQL."""
+    from parklink.web import create_app
+
+    from .conftest import load_registry, token_headers
+
+    load_registry(db_url)
+    seed_ledger(db_url)
+    with TestClient(create_app(db_url)) as c:
+        office, manager = token_headers(c, "office"), token_headers(c, "manager")
+        assert _ids(c, {}) == {"P1": False, "P3": True, "P4": True}
+        s = c.get(f"/api/kpi?by=designation&{Q}").json()["summary"]
+        assert (s["n_projects"], s["n_signed"]) == (4, 3) and s["funds_rate"] == pytest.approx(80 / 170)
+        etag = c.get("/api/projects/P2", headers=office).headers["etag"]
+        body = {"stage": "negotiating", "on_date": "2025-06-01"}
+        assert c.post("/api/projects/P2/events", json=body, headers={**office, "If-Match": etag}).status_code == 200
+        assert c.post("/api/projects/P2/events", json={**body, "stage": "signed"},
+                      headers={**office, "If-Match": etag}).status_code == 412
+        r = c.post("/api/promotion-plans/PL-A/targets/PL-A:auto.vehicles:E1/lead", json={}, headers=manager)
+        assert r.status_code == 201 and r.json()["project"]["rec_rank"] == 2
+        assert c.get("/api/kpi?by=park").json()["summary"]["n_projects"] == 5  # as of today: the new lead counts
