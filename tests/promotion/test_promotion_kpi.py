@@ -103,7 +103,6 @@ def test_overdue_and_stalled_alerts() -> None:
     assert got == {
         ("P2", "start_overdue"): 211,
         ("P2", "stalled"): 425,
-        ("P1", "stalled"): 180,
         ("P3", "stalled"): 149,
         ("P5", "stalled"): 911,
     }

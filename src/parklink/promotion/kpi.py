@@ -288,7 +288,9 @@ def overdue_alerts(
 ) -> pd.DataFrame:
     """Projects needing attention on ``as_of``: ``start_overdue`` (planned start passed, not
     started), ``production_overdue`` (planned production passed, not in production), and
-    ``stalled`` (no event for ``stall_days`` days; terminated and at-capacity projects excluded).
+    ``stalled`` (no event for ``stall_days`` days, before production: projects in production,
+    at capacity or terminated are not stalled; terminated and at-capacity projects get no
+    alert at all)).
     Columns: project_id, alert, planned, last_event, days, stage."""
     prog = project_progress(events, None, as_of=as_of)
     cols = [c for c in ("project_id", "planned_start", "planned_production") if c in projects.columns]
@@ -308,7 +310,7 @@ def overdue_alerts(
         }))
     last = pd.to_datetime(j["last_at"])
     idle = (today - last).dt.days
-    stalled = j[idle > stall_days]
+    stalled = j[(idle > stall_days) & ~j["stage"].isin(["in_production"])]
     parts.append(pd.DataFrame({
         "project_id": stalled["project_id"], "alert": "stalled", "planned": None,
         "last_event": stalled["last_at"], "days": idle[stalled.index], "stage": stalled["stage"],
