@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from parklink import tables_promotion as tp
 from parklink import vocab
@@ -192,6 +192,17 @@ def _row_problems(checked: pd.DataFrame, rows: np.ndarray[Any, Any], file: str, 
             col = "termination_reason" if has_term else "terminated_on"
             out.append(Problem(file, int(row), shown.get(col, ZH_HEADERS[col]), None,
                                "a termination needs both its date and its reason (终止日期与终止原因须同时填写)"))
+        prev: tuple[str, dt.date] | None = None
+        for stage, col, _zh in STAGE_COLUMNS:
+            on = rec.get(col)
+            if not isinstance(on, dt.date):
+                continue
+            if prev is not None and on < prev[1]:
+                out.append(Problem(file, int(row), shown.get(col, ZH_HEADERS[col]), on.isoformat(),
+                                   f"{stage} on {on.isoformat()} is before {prev[0]} on {prev[1].isoformat()} "
+                                   "(阶段日期早于前一阶段)"))
+                break
+            prev = (stage, on)
         fi, fa = rec.get("funds_in_place_cny_m"), rec.get("funds_as_of")
         if (fi is None or pd.isna(fi)) != (not isinstance(fa, dt.date)):
             col = "funds_as_of" if not isinstance(fa, dt.date) else "funds_in_place_cny_m"
@@ -235,12 +246,18 @@ def _fund_increments(session: Any, funds: pd.DataFrame, at: list[int], file: str
     problems: list[Problem] = []
     amounts = []
     keep: list[bool] = []
+    ids = sorted(set(funds["project_id"].astype(str)))
+    stored: dict[str, list[tuple[dt.date, str, float]]] = {}
+    for i in range(0, len(ids), 500):
+        for pid, on, fid, amount in session.execute(select(F.project_id, F.on_date, F.fund_id, F.amount_cny_m)
+                                                    .where(F.project_id.in_(ids[i:i + 500]))):
+            stored.setdefault(str(pid), []).append((on, str(fid), float(amount)))
     for rec, row in zip(funds.to_dict("records"), at, strict=True):
-        before = session.scalar(select(func.coalesce(func.sum(F.amount_cny_m), 0.0)).where(
-            F.project_id == rec["project_id"], F.on_date < rec["on_date"])) or 0.0
-        same = session.scalar(select(F.amount_cny_m).where(F.fund_id == rec["fund_id"]))
-        keep.append(same is None or abs(float(same) - (float(rec["amount_cny_m"]) - float(before))) > 1e-9)
-        inc = float(rec["amount_cny_m"]) - float(before)
+        mine = stored.get(str(rec["project_id"]), [])
+        before = sum(a for on, _f, a in mine if on < rec["on_date"])
+        same = next((a for _on, f, a in mine if f == rec["fund_id"]), None)
+        inc = float(rec["amount_cny_m"]) - before
+        keep.append(same is None or abs(same - inc) > 1e-9)
         if inc < -1e-9:
             problems.append(Problem(file, row, shown.get("funds_in_place_cny_m", ZH_HEADERS["funds_in_place_cny_m"]),
                                     str(rec["amount_cny_m"]), f"cumulative funds fall below the {before:g} already "
