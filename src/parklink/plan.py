@@ -40,6 +40,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
     from parklink.chains.plan import plan_section as chains_section
     from parklink.logistics.plan import accessibility_hook, logistics_hook
     from parklink.programme.plan import overview_section, provenance_section, status_section
+    from parklink.promotion.plan import promotion_hook
 
     return [
         ("overview", overview_section),
@@ -50,6 +51,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
         ("chains", chains_section),
         ("accessibility", accessibility_hook),
         ("logistics", logistics_hook),
+        ("promotion", promotion_hook),
     ]
 
 

@@ -363,7 +363,6 @@ def schema(kind: str) -> TableSchema:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(SCHEMAS)}") from None
 
 
-# the investment-promotion ledger (issue 14): its kinds live in tables_promotion, registered here
-from parklink.tables_promotion import PROMOTION_SCHEMAS  # noqa: E402
-
-SCHEMAS.update({s.kind: s for s in PROMOTION_SCHEMAS})
+# the investment-promotion ledger (issue 14): its kinds live in tables_promotion, which adds
+# them to SCHEMAS when imported
+import parklink.tables_promotion  # noqa: E402,F401
