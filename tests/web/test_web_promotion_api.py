@@ -60,16 +60,17 @@ def test_who_sees_which_project(pclient: TestClient, ph: dict[str, dict[str, str
 def test_kpis_match_the_hand_computed_ledger(pclient: TestClient) -> None:
     body = pclient.get(f"/api/kpi?by=park&{Q}").json()
     rows = {r["park_id"]: r for r in body["rows"]}
-    # sc-a: P1 signed (not started, planned 2025-06-01), P4 signed then terminated; cq-b: P2 lead, P3 started
+    # sc-a: P1 signed (not started, planned 2025-06-01, 30 M in place), P4 signed then terminated;
+    # cq-b: P2 lead, P3 started. Performance (履约) = signed with funds in place or started / signed.
     assert rows["sc-a"]["n_projects"] == 2 and rows["sc-a"]["n_signed"] == 2
-    assert rows["sc-a"]["performance_rate"] == 0.0 and rows["sc-a"]["start_rate"] == 0.0
+    assert rows["sc-a"]["performance_rate"] == 0.5 and rows["sc-a"]["start_rate"] == 0.0
     assert rows["sc-a"]["funds_rate"] == pytest.approx(30 / 120)
     assert rows["cq-b"]["n_projects"] == 2 and rows["cq-b"]["n_signed"] == 1
     assert rows["cq-b"]["performance_rate"] == 1.0 and rows["cq-b"]["funds_rate"] == 1.0
     assert rows["cq-b"]["days_signed_to_started"] == (153)  # 2025-04-01 -> 2025-09-01
     s = body["summary"]
     assert (s["n_projects"], s["n_signed"]) == (4, 3)
-    assert s["performance_rate"] == pytest.approx(1 / 3) and s["start_rate"] == pytest.approx(1 / 2)
+    assert s["performance_rate"] == pytest.approx(2 / 3) and s["start_rate"] == pytest.approx(1 / 2)
     assert s["funds_rate"] == pytest.approx(80 / 170) and s["production_rate"] == 0.0
     assert body["year_elapsed"] == pytest.approx(181 / 365) and body["synthetic"] is True
     by_event = {r["event_id"]: r for r in pclient.get(f"/api/kpi?by=event&{Q}").json()["rows"]}
