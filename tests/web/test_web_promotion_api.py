@@ -206,3 +206,16 @@ def test_promotion_api_on_both_databases(db_url: str) -> None:
         r = c.post("/api/promotion-plans/PL-A/targets/PL-A:auto.vehicles:E1/lead", json={}, headers=manager)
         assert r.status_code == 201 and r.json()["project"]["rec_rank"] == 2
         assert c.get("/api/kpi?by=park").json()["summary"]["n_projects"] == 5  # as of today: the new lead counts
+
+
+def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph: dict[str, dict[str, str]]) -> None:
+    office = ph["programme_office"]
+    assert len(pclient.get("/api/promotion-plans/PL-A", headers=office).json()["targets"]) == 2  # memo filled
+    before = pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"]  # response cache filled
+    r = pclient.post("/api/promotion-plans/PL-A/targets", json={"segment_id": "auto.vehicles", "enterprise_id": "E9"},
+                     headers=office)
+    assert r.status_code == 201 and len(r.json()["targets"]) == 3  # the write's own answer sees the write
+    assert len(pclient.get("/api/promotion-plans/PL-A", headers=office).json()["targets"]) == 3
+    assert pclient.post("/api/projects", json={"name_zh": "新项目", "investor_name": "X", "park_id": "cq-c"},
+                        headers=office).status_code == 201
+    assert pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"] == before + 1
