@@ -77,6 +77,7 @@ def pandas_kpis(projects: pd.DataFrame, events: pd.DataFrame, funds: pd.DataFram
         "n_projects": j.groupby("park_id").size(),
         "n_signed": signed.groupby(j["park_id"]).sum(),
         "signed_investment_cny_m": j["signed_investment_cny_m"].where(signed, 0).groupby(j["park_id"]).sum(),
+        "n_performing": (signed & (j["started_at"].notna() | (j["funds"] > 0))).groupby(j["park_id"]).sum(),
         "n_started": j["started_at"].notna().groupby(j["park_id"]).sum(),
         "n_in_production": j["production_at"].notna().groupby(j["park_id"]).sum(),
         "n_planned_start": planned.groupby(j["park_id"]).sum(),
@@ -84,7 +85,7 @@ def pandas_kpis(projects: pd.DataFrame, events: pd.DataFrame, funds: pd.DataFram
         "funds_in_place_cny_m": j["funds"].where(signed, 0).groupby(j["park_id"]).sum(),
         "days_signed_to_started": (j["started_at"] - j["signed_at"]).dt.days.groupby(j["park_id"]).mean(),
     })
-    out["performance_rate"] = out["n_started"] / out["n_signed"]
+    out["performance_rate"] = out["n_performing"] / out["n_signed"]
     out["start_rate"] = out["n_started_as_planned"] / out["n_planned_start"]
     out["production_rate"] = out["n_in_production"] / out["n_signed"]
     out["funds_rate"] = out["funds_in_place_cny_m"] / out["signed_investment_cny_m"]

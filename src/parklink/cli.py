@@ -46,6 +46,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.report.cli",
     "parklink.coconstruction.cli",
     "parklink.sme.cli",
+    "parklink.promotion.cli",
 )
 
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from parklink.evaluate.location import TravelTime
     from parklink.logistics.network import Network
     from parklink.logistics.params import Parameters
+    from parklink.promotion.pipeline import PromotionFrames
 
 __all__ = ["KINDS", "Inputs", "embedded_inputs", "read_inputs", "session_inputs"]
 
@@ -58,6 +59,12 @@ KINDS: tuple[str, ...] = (
     "parks_in_park", "benefit_sharing", "sharing_realised", "smart_recognitions",
     "maturity_assessments", "smart_aggregates", "platforms",
     "sme_profiles", "service_providers", "service_offers", "supply_demand",  # issue 16 (parklink.sme)
+)
+#: The promotion ledger's kinds (read with the registry; not in :data:`KINDS`, so they do not
+#: enter the registry digest of the other analyses).
+PROMOTION_KINDS: tuple[str, ...] = (
+    "promotion_plans", "plan_goals", "plan_targets", "promotion_events", "projects", "stage_events",
+    "project_funds",
 )
 Source = Literal["database", "embedded"]
 SOURCE_NOTES: dict[str, tuple[str, str]] = {
@@ -93,6 +100,9 @@ class Inputs:
     data_version: str
     database: str
     firms: FirmDataset | None = None
+    #: the promotion ledger's frames read with the registry (None: embedded source or a
+    #: database without them; see :meth:`promotion`)
+    promotion_frames: Mapping[str, pd.DataFrame] | None = None
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -192,6 +202,23 @@ class Inputs:
 
         return self._once("scopes", lambda: ScopeFrames.from_frames(self.frames))
 
+    def promotion(self) -> PromotionFrames:
+        """The investment-promotion ledger with the registry frames that group it: the
+        database's (empty when it has none), or for the embedded source the seeded synthetic
+        pipeline and the sourced real projects of :mod:`parklink.promotion.synthetic`."""
+        from parklink.promotion.pipeline import frames_of
+        from parklink.promotion.synthetic import default_frames
+
+        def compute() -> PromotionFrames:
+            registry = {k: self.frames[k] for k in ("parks", "designations", "zones", "regions")}
+            if self.promotion_frames is not None:
+                return frames_of(self.promotion_frames, registry)
+            if self.embedded:
+                return frames_of(default_frames(self.frames), registry)
+            return frames_of({k: _empty(k) for k in PROMOTION_KINDS}, registry)
+
+        return self._once("promotion", compute)
+
     def firm_population(self, *, n_firms: int = 20_000) -> tuple[pd.DataFrame | None, bool]:
         """Firms for the logistics analyses (``enterprise_id, province, lon, lat, chain,
         output_cny_m, synthetic``) and whether they are synthetic: the firm-level dataset
@@ -267,7 +294,10 @@ def session_inputs(session: Session, *, firm_root: Path | None = None) -> Inputs
     des = frames["designations"]
     frames["designations"] = des.assign(revoked_year=des["designation_id"].map(revoked).astype("Float64"))
     url = redact(str(session.get_bind().engine.url.render_as_string(hide_password=False)))
-    return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root))
+    promo = ({k: read_frame(session, k) for k in PROMOTION_KINDS}
+             if inspect(session.connection()).has_table(m.Project.__tablename__) else None)
+    return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root),
+                  MappingProxyType(promo) if promo is not None else None)
 
 
 def _recover_interrupted_restore(url: str, firm_root: Path | None) -> None:

@@ -41,6 +41,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
     from parklink.coconstruction.plan import cocon_section
     from parklink.logistics.plan import accessibility_hook, logistics_hook
     from parklink.programme.plan import overview_section, provenance_section, status_section
+    from parklink.promotion.plan import promotion_hook
 
     return [
         ("overview", overview_section),
@@ -52,6 +53,7 @@ def default_hooks() -> list[tuple[str, SectionHook]]:
         ("accessibility", accessibility_hook),
         ("logistics", logistics_hook),
         ("coconstruction", cocon_section),
+        ("promotion", promotion_hook),
     ]
 
 

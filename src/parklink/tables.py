@@ -572,10 +572,10 @@ def schema(kind: str) -> TableSchema:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(SCHEMAS)}") from None
 
 
-# the investment-promotion ledger (issue 14): its kinds live in tables_promotion, registered here
-from parklink.tables_promotion import PROMOTION_SCHEMAS  # noqa: E402
+# the investment-promotion ledger (issue 14): its kinds live in tables_promotion, which adds
+# them to SCHEMAS when imported
+import parklink.tables_promotion  # noqa: E402,F401
 
-SCHEMAS.update({s.kind: s for s in PROMOTION_SCHEMAS})
 # ---------------------------------------------------------------- SMEs, services, supply–demand
 # (issue 16; labels in parklink.vocab, size-class thresholds in parklink.sme.classification)
 SME_INDUSTRIES = ("industry", "software_it", "transport", "warehousing", "other")

@@ -11,7 +11,7 @@ provenance (``source_url``, ``confidence``). See ``docs/promotion.md``.
 
 from __future__ import annotations
 
-from parklink.tables import CHAINS, CONFIDENCE, Column, TableSchema
+from parklink.tables import CHAINS, CONFIDENCE, SCHEMAS, Column, TableSchema
 
 __all__ = [
     "ACTIVE_STAGES",
@@ -221,3 +221,5 @@ PROJECT_FUNDS = TableSchema(
 PROMOTION_SCHEMAS: tuple[TableSchema, ...] = (
     PROMOTION_PLANS, PLAN_GOALS, PLAN_TARGETS, PROMOTION_EVENTS, PROJECTS, STAGE_EVENTS, PROJECT_FUNDS,
 )
+
+SCHEMAS.update({s.kind: s for s in PROMOTION_SCHEMAS})

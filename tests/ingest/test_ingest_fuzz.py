@@ -96,6 +96,8 @@ def _grid(kind: str, url: str, n: int = 5) -> list[list[str]]:
                                     "time_h", "cost_cny_per_t", "bidirectional", "approximate",
                                     "confidence"], r, strict=False)).get(c, "") for c in names]
                          for r in rows]]
+    if kind in _DERIVED_KEYS:
+        return _promotion_grid(kind, url, n)
     with session_scope(url) as session:
         frame = read_frame(session, kind).head(n).reset_index(drop=True)
     rows = []
@@ -112,6 +114,41 @@ def _grid(kind: str, url: str, n: int = 5) -> list[list[str]]:
             rec["inputs"] = ""
         rows.append([rec[c] for c in schema.names])
     return [list(schema.names), *rows]
+
+
+#: Promotion kinds whose key is derived from other columns (checked by their row checks).
+_DERIVED_KEYS = ("plan_goals", "plan_targets", "stage_events", "project_funds")
+
+
+def _promotion_grid(kind: str, url: str, n: int) -> list[list[str]]:
+    """New, valid rows of a promotion kind with a derived key: goals for far years, targets
+    of a stored plan, a next stage event of projects still at 'lead', far-dated funds."""
+    schema = SCHEMAS[kind]
+    with session_scope(url) as session:
+        plans = read_frame(session, "promotion_plans")["plan_id"].astype(str).tolist()
+        segs = read_frame(session, "chain_segments")["segment_id"].astype(str).tolist()
+        ev = read_frame(session, "stage_events")
+        projects = sorted(read_frame(session, "projects")["project_id"].astype(str))
+    recs: list[dict[str, str]] = []
+    for i in range(n):
+        if kind == "plan_goals":
+            recs.append({"goal_id": f"{plans[0]}:{2090 + i}", "plan_id": plans[0], "year": str(2090 + i),
+                         "projects": "3", "signed_investment_cny_m": "100.5", "funds_in_place_cny_m": "20"})
+        elif kind == "plan_targets":
+            recs.append({"target_id": f"{plans[0]}:{segs[i]}:FZ{i}", "plan_id": plans[0], "segment_id": segs[i],
+                         "enterprise_id": f"FZ{i}", "enterprise_name": f"测试企业{i}", "rank": str(i + 1),
+                         "score": "0.5", "reason": "fuzz", "model_version": "chains.targets/fuzz",
+                         "status": "ranked"})
+        elif kind == "stage_events":
+            only_lead = sorted(set(ev["project_id"]) - set(ev.loc[ev["stage"] != "lead", "project_id"]))
+            pid = only_lead[i]
+            recs.append({"stage_event_id": f"{pid}:negotiating", "project_id": pid, "stage": "negotiating",
+                         "on_date": "2099-01-01", "recorded_by": "fuzz", "source": "fuzz"})
+        else:
+            pid = projects[i]
+            recs.append({"fund_id": f"{pid}:2099-01-0{i + 1}", "project_id": pid, "on_date": f"2099-01-0{i + 1}",
+                         "amount_cny_m": "1.5", "use": "unknown", "source": "fuzz"})
+    return [list(schema.names), *[[r.get(c, "") for c in schema.names] for r in recs]]
 
 
 # ------------------------------------------------------------------ serialisers

@@ -60,16 +60,17 @@ def test_who_sees_which_project(pclient: TestClient, ph: dict[str, dict[str, str
 def test_kpis_match_the_hand_computed_ledger(pclient: TestClient) -> None:
     body = pclient.get(f"/api/kpi?by=park&{Q}").json()
     rows = {r["park_id"]: r for r in body["rows"]}
-    # sc-a: P1 signed (not started, planned 2025-06-01), P4 signed then terminated; cq-b: P2 lead, P3 started
+    # sc-a: P1 signed (not started, planned 2025-06-01, 30 M in place), P4 signed then terminated;
+    # cq-b: P2 lead, P3 started. Performance (履约) = signed with funds in place or started / signed.
     assert rows["sc-a"]["n_projects"] == 2 and rows["sc-a"]["n_signed"] == 2
-    assert rows["sc-a"]["performance_rate"] == 0.0 and rows["sc-a"]["start_rate"] == 0.0
+    assert rows["sc-a"]["performance_rate"] == 0.5 and rows["sc-a"]["start_rate"] == 0.0
     assert rows["sc-a"]["funds_rate"] == pytest.approx(30 / 120)
     assert rows["cq-b"]["n_projects"] == 2 and rows["cq-b"]["n_signed"] == 1
     assert rows["cq-b"]["performance_rate"] == 1.0 and rows["cq-b"]["funds_rate"] == 1.0
     assert rows["cq-b"]["days_signed_to_started"] == (153)  # 2025-04-01 -> 2025-09-01
     s = body["summary"]
     assert (s["n_projects"], s["n_signed"]) == (4, 3)
-    assert s["performance_rate"] == pytest.approx(1 / 3) and s["start_rate"] == pytest.approx(1 / 2)
+    assert s["performance_rate"] == pytest.approx(2 / 3) and s["start_rate"] == pytest.approx(1 / 2)
     assert s["funds_rate"] == pytest.approx(80 / 170) and s["production_rate"] == 0.0
     assert body["year_elapsed"] == pytest.approx(181 / 365) and body["synthetic"] is True
     by_event = {r["event_id"]: r for r in pclient.get(f"/api/kpi?by=event&{Q}").json()["rows"]}
@@ -182,3 +183,39 @@ def test_openapi_documents_the_write_errors(pclient: TestClient) -> None:
                          ("/api/promotion-plans/{plan_id}/targets/{target_id}/lead", "post")):
         codes = set(spec[path][method]["responses"])
         assert {"400", "401", "403", "404", "409", "412", "422"} <= codes, (path, codes)
+
+
+def test_promotion_api_on_both_databases(db_url: str) -> None:
+    """Visibility, KPIs, advance with If-Match (412) and gap -> lead on SQLite and PostgreSQL."""
+    from parklink.web import create_app
+
+    from .conftest import load_registry, token_headers
+
+    load_registry(db_url)
+    seed_ledger(db_url)
+    with TestClient(create_app(db_url)) as c:
+        office, manager = token_headers(c, "office"), token_headers(c, "manager")
+        assert _ids(c, {}) == {"P1": False, "P3": True, "P4": True}
+        s = c.get(f"/api/kpi?by=designation&{Q}").json()["summary"]
+        assert (s["n_projects"], s["n_signed"]) == (4, 3) and s["funds_rate"] == pytest.approx(80 / 170)
+        etag = c.get("/api/projects/P2", headers=office).headers["etag"]
+        body = {"stage": "negotiating", "on_date": "2025-06-01"}
+        assert c.post("/api/projects/P2/events", json=body, headers={**office, "If-Match": etag}).status_code == 200
+        assert c.post("/api/projects/P2/events", json={**body, "stage": "signed"},
+                      headers={**office, "If-Match": etag}).status_code == 412
+        r = c.post("/api/promotion-plans/PL-A/targets/PL-A:auto.vehicles:E1/lead", json={}, headers=manager)
+        assert r.status_code == 201 and r.json()["project"]["rec_rank"] == 2
+        assert c.get("/api/kpi?by=park").json()["summary"]["n_projects"] == 5  # as of today: the new lead counts
+
+
+def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph: dict[str, dict[str, str]]) -> None:
+    office = ph["programme_office"]
+    assert len(pclient.get("/api/promotion-plans/PL-A", headers=office).json()["targets"]) == 2  # memo filled
+    before = pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"]  # response cache filled
+    r = pclient.post("/api/promotion-plans/PL-A/targets", json={"segment_id": "auto.vehicles", "enterprise_id": "E9"},
+                     headers=office)
+    assert r.status_code == 201 and len(r.json()["targets"]) == 3  # the write's own answer sees the write
+    assert len(pclient.get("/api/promotion-plans/PL-A", headers=office).json()["targets"]) == 3
+    assert pclient.post("/api/projects", json={"name_zh": "新项目", "investor_name": "X", "park_id": "cq-c"},
+                        headers=office).status_code == 201
+    assert pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"] == before + 1

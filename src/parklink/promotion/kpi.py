@@ -11,7 +11,9 @@ started*; ``production_at`` at or past *in production*; ``capacity_at`` *at capa
 
 Per group (projects of the group; "signed" = ``signed_at`` set):
 
-- performance rate 履约率 = started / signed
+- performance rate 履约率 = performing / signed, where a signed project *performs* once it has
+  funds in place or has started construction by ``as_of`` (the published usage: 履约 = a
+  performance event — funds arrived or work started — after signing)
 - start rate 开工率 = started by ``as_of`` among signed projects planned to start by ``as_of`` /
   signed projects planned to start by ``as_of``
 - production rate 投产率 = in production (or at capacity) / signed
@@ -67,6 +69,7 @@ KPI_COLUMNS: dict[str, tuple[str, str, str]] = {
     "n_projects": ("项目数", "projects", "count"),
     "n_signed": ("签约项目", "signed", "count"),
     "signed_investment_cny_m": ("协议投资额", "signed investment", "million CNY"),
+    "n_performing": ("履约项目", "performing (funds or started)", "count"),
     "n_started": ("开工项目", "started", "count"),
     "n_in_production": ("投产项目", "in production", "count"),
     "n_at_capacity": ("达产项目", "at capacity", "count"),
@@ -172,7 +175,7 @@ class KPIResult:
             "groups": len(t),
             "n_projects": int(t["n_projects"].sum()),
             "n_signed": int(signed),
-            "performance_rate": float(t["n_started"].sum()) / signed if signed else None,
+            "performance_rate": float(t["n_performing"].sum()) / signed if signed else None,
             "start_rate": float(t["n_started_as_planned"].sum()) / planned if planned else None,
             "production_rate": float(t["n_in_production"].sum()) / signed if signed else None,
             "funds_rate": float(t["funds_in_place_cny_m"].sum()) / inv if inv else None,
@@ -236,6 +239,8 @@ def compute_kpis(
             count(*) AS n_projects,
             count(*) FILTER (WHERE signed_at IS NOT NULL) AS n_signed,
             coalesce(sum(signed_investment_cny_m) FILTER (WHERE signed_at IS NOT NULL), 0) AS signed_investment_cny_m,
+            count(*) FILTER (WHERE signed_at IS NOT NULL
+                             AND (started_at IS NOT NULL OR funds_in_place_cny_m > 0)) AS n_performing,
             count(*) FILTER (WHERE started_at IS NOT NULL) AS n_started,
             count(*) FILTER (WHERE production_at IS NOT NULL) AS n_in_production,
             count(*) FILTER (WHERE capacity_at IS NOT NULL) AS n_at_capacity,
@@ -266,7 +271,7 @@ def compute_kpis(
         share: pd.Series = (table[num].astype(float) / d).where(d > 0)
         return share
 
-    table["performance_rate"] = ratio("n_started", "n_signed")
+    table["performance_rate"] = ratio("n_performing", "n_signed")
     table["start_rate"] = ratio("n_started_as_planned", "n_planned_start")
     table["production_rate"] = ratio("n_in_production", "n_signed")
     table["funds_rate"] = ratio("funds_in_place_cny_m", "signed_investment_cny_m")
@@ -283,7 +288,9 @@ def overdue_alerts(
 ) -> pd.DataFrame:
     """Projects needing attention on ``as_of``: ``start_overdue`` (planned start passed, not
     started), ``production_overdue`` (planned production passed, not in production), and
-    ``stalled`` (no event for ``stall_days`` days; terminated and at-capacity projects excluded).
+    ``stalled`` (no event for ``stall_days`` days, before production: projects in production,
+    at capacity or terminated are not stalled; terminated and at-capacity projects get no
+    alert at all)).
     Columns: project_id, alert, planned, last_event, days, stage."""
     prog = project_progress(events, None, as_of=as_of)
     cols = [c for c in ("project_id", "planned_start", "planned_production") if c in projects.columns]
@@ -303,7 +310,7 @@ def overdue_alerts(
         }))
     last = pd.to_datetime(j["last_at"])
     idle = (today - last).dt.days
-    stalled = j[idle > stall_days]
+    stalled = j[(idle > stall_days) & ~j["stage"].isin(["in_production"])]
     parts.append(pd.DataFrame({
         "project_id": stalled["project_id"], "alert": "stalled", "planned": None,
         "last_event": stalled["last_at"], "days": idle[stalled.index], "stage": stalled["stage"],

@@ -105,8 +105,9 @@ def engine_targets(inputs: Inputs, scope_kind: str, scope_id: str, *, chains: Se
 
 
 def _firm_names(inputs: Inputs, ids: list[str]) -> dict[str, str]:
-    ent = inputs.frame("enterprises")
-    names = dict(zip(ent["enterprise_id"].astype(str), ent["name_zh"].astype(str), strict=True)) if len(ent) else {}
+    ent = inputs.frames.get("enterprises")
+    names = (dict(zip(ent["enterprise_id"].astype(str), ent["name_zh"].astype(str), strict=True))
+             if ent is not None and len(ent) else {})
     if inputs.firms is not None and inputs.firms.firms_path.is_file():
         import pyarrow as pa
         import pyarrow.compute as pc

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from parklink.errors import ParklinkError
 from parklink.store import models as m
@@ -69,6 +70,7 @@ def init_default(
                     .where(m.Region.adcode == adcode)
                     .values(boundary_geojson=json.dumps(feature["geometry"], separators=(",", ":")))
                 )
+            _seed_promotion(session, rows)
             session.merge(m.Meta(key="dataset", value="chengyu"))
         created = True
     firms_generated = False
@@ -80,6 +82,18 @@ def init_default(
                 firm_root, n_firms=n_firms, n_transactions=n_transactions, seed=seed, progress=progress
             )
     return SeedReport(revision, rows, created, firms_generated)
+
+
+def _seed_promotion(session: Session, rows: dict[str, int]) -> None:
+    """Load the embedded default's promotion ledger (the seeded synthetic pipeline, labelled
+    synthetic, and the sourced real projects) from the rows just written."""
+    from parklink.promotion.synthetic import default_frames
+    from parklink.store.io import PROMOTION_ORDER, read_frame
+
+    frames = default_frames({k: read_frame(session, k) for k in ("parks", "designations")})
+    for kind in PROMOTION_ORDER:
+        if len(frames[kind]):
+            rows[kind] = write_frame(session, kind, frames[kind], source="parklink.promotion.synthetic")
 
 
 def generate_default_firms(

@@ -112,3 +112,9 @@ def _bump_before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_FLAG, None)
+
+
+def has_pending_write(session: Session) -> bool:
+    """True when ``session``'s transaction has written a data table that is not committed yet
+    (its data version is still the old one: caches keyed by it must not be used)."""
+    return bool(session.info.get(_FLAG))

@@ -214,9 +214,8 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     ``chains.js`` (jobs API, or the cached diagnosis); each is None with a reason when it
     cannot be computed on the current data."""
     from parklink.web import park_analyses as pa
-    from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
-
     from parklink.web import park_precompute as pp
+    from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
 
     out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None,
                            "analyses": None}

@@ -42,6 +42,7 @@ __all__ = [
     "kpi_result",
     "ledger_frames",
     "memo_bytes",
+    "plan_detail",
     "plan_parks",
     "project_funds",
     "project_parks",
@@ -265,8 +266,8 @@ MEMO_ENTRIES = 256
 MEMO_ENABLED = os.environ.get("PARKLINK_PROMOTION_MEMO", "1") != "0"
 
 
-def _memo(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    if not MEMO_ENABLED:
+def _memo(key: tuple[Any, ...] | None, compute: Callable[[], Any]) -> Any:
+    if not MEMO_ENABLED or key is None:
         return compute()
     with _MEMO_LOCK:
         if key in _MEMO:
@@ -286,10 +287,20 @@ def clear_memo() -> None:
         _MEMO.clear()
 
 
-def _base_key(session: Session) -> tuple[str, int]:
+def _base_key(session: Session) -> tuple[str, int] | None:
+    """(database, data version); None inside a transaction that has written (its version is
+    not bumped before the commit: a memo keyed by it would serve the state before the write)."""
+    from parklink.store.version import has_pending_write
     from parklink.web.cache import current_version
 
+    if has_pending_write(session):
+        return None
     return str(session.get_bind().engine.url), current_version(session)
+
+
+def _key(session: Session, *parts: Any) -> tuple[Any, ...] | None:
+    base = _base_key(session)
+    return None if base is None else (parts[0], *base, *parts[1:])
 
 
 def ledger_frames(session: Session) -> PromotionFrames:
@@ -297,14 +308,14 @@ def ledger_frames(session: Session) -> PromotionFrames:
     read once per data version."""
     from parklink.promotion import service
 
-    return cast("PromotionFrames", _memo(("ledger", *_base_key(session)), lambda: service.ledger(session)))
+    return cast("PromotionFrames", _memo(_key(session, "ledger"), lambda: service.ledger(session)))
 
 
 def kpi_result(session: Session, *, by: Sequence[str], year: int | None, as_of: dt.date) -> KPIResult:
     """The KPI table of the stored ledger (:func:`parklink.promotion.pipeline.ledger_kpis`)."""
     from parklink.promotion.pipeline import ledger_kpis
 
-    key = ("kpi", *_base_key(session), tuple(by), year, as_of)
+    key = _key(session, "kpi", tuple(by), year, as_of)
     return cast("KPIResult", _memo(key, lambda: ledger_kpis(ledger_frames(session), as_of=as_of, by=by, year=year)))
 
 
@@ -313,15 +324,24 @@ def alert_frame(session: Session, *, as_of: dt.date, stall_days: int) -> pd.Data
     (:func:`parklink.promotion.pipeline.ledger_alerts`)."""
     from parklink.promotion.pipeline import ledger_alerts
 
-    key = ("alerts", *_base_key(session), as_of, stall_days)
+    key = _key(session, "alerts", as_of, stall_days)
     return cast(pd.DataFrame, _memo(key, lambda: ledger_alerts(ledger_frames(session), as_of=as_of,
                                                                 stall_days=stall_days)))
+
+
+def plan_detail(session: Session, plan_id: str, *, as_of: dt.date) -> dict[str, Any]:
+    """:func:`parklink.promotion.plans.get_plan` (fields, goals vs achievement, target list,
+    conversion), once per data version and date; NotFoundError when absent."""
+    from parklink.promotion import plans
+
+    return cast(dict[str, Any], _memo(_key(session, "plan", plan_id, as_of),
+                                      lambda: plans.get_plan(session, plan_id, as_of=as_of)))
 
 
 def memo_bytes(session: Session, name: str, params: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
     """A serialised response memoised per data version and ``params`` (which must include
     everything the body depends on, e.g. the report date)."""
-    return cast(bytes, _memo((name, *_base_key(session), *params), build))
+    return cast(bytes, _memo(_key(session, name, *params), build))
 
 
 def clean_record(record: Mapping[Any, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def may_see_targets(session: Any, principal: Principal, plan: dict[str, Any]) ->
 
 def plan_body(session: Any, principal: Principal, plan_id: str, as_of: dt.date) -> dict[str, Any]:
     """The detail body of a plan as ``principal`` may see it."""
-    out = plans_svc.get_plan(session, plan_id, as_of=as_of)
+    out = pdata.plan_detail(session, plan_id, as_of=as_of)
     plan = pdata.clean_record(out["plan"])
     plan["focal_chains"] = [c for c in str(plan.get("focal_chains") or "").split(";") if c]
     plan["focal_segments"] = [c for c in str(plan.get("focal_segments") or "").split(";") if c]
