@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from parklink.promotion.cli import (
 )
 from parklink.promotion.kpi import GROUPS, KPI_COLUMNS
 from parklink.vocab import STAGE_NAMES, TARGET_STATUS_NAMES
+
+if TYPE_CHECKING:
+    from parklink.inputs import Inputs
 
 _BY = {"park": "park_id", "designation": "designation_id", "zone": "zone_id", "chain": "chain", "origin": "origin",
        "event": "event_id", "year": "signed_year", "in-park": "in_park"}
@@ -96,15 +99,16 @@ def _print_conversion(conv: Any, holdout: dict[str, Any] | None) -> None:
                       + (" — 合成数据 synthetic" if holdout.get("synthetic") else ""), highlight=False)
 
 
-def holdout_figure(scope: str, train_year: int, k: int = 10) -> dict[str, Any]:
+def holdout_figure(scope: str, train_year: int, k: int = 10, *, inputs: Inputs | None = None) -> dict[str, Any]:
     """The ranking's offline hold-out figure (:func:`parklink.chains.evaluation.evaluate_targets`,
-    method ``model``, all negatives, cut-off ``k``) on ``scope`` trained up to ``train_year``."""
+    method ``model``, all negatives, cut-off ``k``) on ``scope`` trained up to ``train_year``,
+    on ``inputs`` (default: :func:`parklink.inputs.read_inputs`)."""
     from parklink.chains.data import ChainData
     from parklink.chains.evaluation import evaluate_targets
     from parklink.chains.scope import resolve_scope
     from parklink.inputs import read_inputs
 
-    bundle = read_inputs()
+    bundle = inputs if inputs is not None else read_inputs()
     sc = resolve_scope(scope, bundle.scope_frames())
     data = ChainData.from_dataset(bundle.require_firms(), template=bundle.chain_template())
     res = evaluate_targets(data, sc, train_year=train_year, ks=(k,))
