@@ -78,7 +78,8 @@ def _with_links(uni: Universe, links: pd.DataFrame) -> Universe:
     a = links["supplier_id"].map(uni.node_pos)
     b = links["buyer_id"].map(uni.node_pos)
     ok = a.notna() & b.notna()
-    graph = Graph.from_edges(len(uni.enterprises), a[ok].to_numpy(np.int64), b[ok].to_numpy(np.int64))
+    graph = Graph.from_edges(len(uni.enterprises), np.asarray(a[ok], dtype=np.int64),
+                             np.asarray(b[ok], dtype=np.int64))
     return dataclasses.replace(uni, graph=graph, links=links[ok.to_numpy()].reset_index(drop=True))
 
 
