@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ def _frame(kind: str, rows: list[dict[str, object]]) -> pd.DataFrame:
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("PARKLINK_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
