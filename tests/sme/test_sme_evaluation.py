@@ -38,3 +38,17 @@ def test_evaluation_table_is_complete_and_reproducible(inputs) -> None:  # type:
     assert set(w["feature"]) == set(FEATURES)
     assert a.counts["test_queries"] == rows.loc["learned", "n_queries"] or a.counts["test_queries"] >= 1
     assert "p=" in a.table.summary()
+
+
+def test_learned_suppliers_rank_new_suppliers_with_reasons(inputs) -> None:  # type: ignore[no-untyped-def]
+    from parklink.sme.learned import fit_supplier_ranker, learned_suppliers
+
+    fitted = fit_supplier_ranker(inputs, n_queries=30)
+    buyer = str(fitted.links["buyer_id"].value_counts().index[0])
+    res = learned_suppliers(fitted, buyer, k=5)
+    tab = res.to_frame()
+    assert len(tab) == 5 and (tab["tie"] == 0).all()  # only suppliers it does not trade with yet
+    assert tab["learned_score"].is_monotonic_decreasing
+    existing = set(fitted.links.loc[fitted.links["buyer_id"] == buyer, "supplier_id"])
+    assert not existing & set(tab["candidate_id"])
+    assert all(r for r in tab["reason_en"]) and "learned ranking" in res.notes[0]

@@ -199,6 +199,8 @@ def register(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", min=1, max=100, help="前k个 top k")] = 10,
         evaluate: Annotated[bool, typer.Option("--evaluate", help="时间切分评估 time-split evaluation")] = False,
         test_year: Annotated[int | None, typer.Option("--test-year", help="测试年 test year T")] = None,
+        learned: Annotated[bool, typer.Option("--learned", help="学习型排序 ENTERPRISE: rank new suppliers "
+                                              "by the model fitted on past years")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="写出 write the table (.csv/.json)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 print JSON")] = False,
         database: Annotated[str | None, _DB] = None,
@@ -221,7 +223,12 @@ def register(app: typer.Typer) -> None:
                 return
             if not target:
                 raise NotFoundError("give a NEED or ENTERPRISE id, or --evaluate (请给出需求或企业编号)")
-            results = run_match(inputs, target, k=k)
+            if learned:
+                from parklink.sme.learned import fit_supplier_ranker, learned_suppliers
+
+                results = [learned_suppliers(fit_supplier_ranker(inputs), target, k=k)]
+            else:
+                results = run_match(inputs, target, k=k)
         if as_json:
             typer.echo(json.dumps([{**r.summary(), "matches": json.loads(r.to_frame().to_json(
                 orient="records", force_ascii=False))} for r in results], ensure_ascii=False, default=str))
