@@ -368,6 +368,16 @@ MATCH_COMPONENT_NAMES: dict[str, Label] = {
     "tie": ("既有合作", "existing tie"),
     "network": ("网络关联", "network signal"),
 }
+#: Features of the learned matcher (parklink.sme.evaluation): the components and three
+#: supplier features.
+MATCH_FEATURES: tuple[str, ...] = ("text", "segment", "certification", "travel", "capacity", "tie",
+                                   "network", "log_degree", "log_size", "last_period")
+MATCH_FEATURE_NAMES: dict[str, Label] = {
+    **MATCH_COMPONENT_NAMES,
+    "log_degree": ("供货客户数（对数）", "log supplier degree"),
+    "log_size": ("企业规模（对数）", "log firm size"),
+    "last_period": ("上年新增客户数", "buyers gained last year"),
+}
 
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
@@ -414,6 +424,7 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "match_kinds": (MATCH_KIND_NAMES, MATCH_KINDS),
     "match_components": (MATCH_COMPONENT_NAMES, ("text", "segment", "certification", "travel",
                                                  "capacity", "tie", "network")),
+    "match_features": (MATCH_FEATURE_NAMES, MATCH_FEATURES),
 }
 
 

@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         park: Annotated[str | None, typer.Option("--park", help="园区 park_id")] = None,
         size: Annotated[str | None, typer.Option("--size", help="规模 size: large/medium/small/micro/unknown")] = None,
         active: Annotated[bool, typer.Option("--active", help="仅有效期内 tier still valid today")] = False,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 30,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 30,
         as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
         database: Annotated[str | None, _DB] = None,
         firm_root: Annotated[Path | None, _FIRMS] = None,
@@ -119,8 +119,8 @@ def register(app: typer.Typer) -> None:
     @sme.command("seed", help="写入合成示例 Write the seeded synthetic SME default (labelled synthetic) "
                               "built from the synthetic firms: profiles, providers, offers, 供需清单.")
     def sme_seed(
-        seed: Annotated[int, typer.Option("--seed")] = 20200611,
-        n: Annotated[int, typer.Option("--profiles", min=1, max=50_000)] = 3000,
+        seed: Annotated[int, typer.Option("--seed", help="随机种子 seed")] = 20200611,
+        n: Annotated[int, typer.Option("--profiles", min=1, max=50_000, help="中小企业数 SME profiles")] = 3000,
         database: Annotated[str | None, _DB] = None,
         firm_root: Annotated[Path | None, _FIRMS] = None,
     ) -> None:
@@ -140,22 +140,22 @@ def register(app: typer.Typer) -> None:
                       + ", ".join(f"{k} {v}" for k, v in written.items()), highlight=False)
 
     @sme.command("import", help="导入 Import SME profiles (generic import: CSV/XLSX/Parquet, row-level errors).")
-    def sme_import(file: Path, mode: Annotated[str, typer.Option("--mode")] = "upsert",
-                   dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    def sme_import(file: Annotated[Path, typer.Argument(help="文件 .csv/.xlsx/.parquet")], mode: Annotated[str, typer.Option("--mode", help="模式 append / upsert / replace")] = "upsert",
+                   dry_run: Annotated[bool, typer.Option("--dry-run", help="预览 preview, write nothing")] = False,
                    database: Annotated[str | None, _DB] = None) -> None:
         with user_errors():
             _generic_import("sme_profiles", file, mode, dry_run, database)
 
     @sme.command("export", help="导出 Export SME profiles (.csv/.xlsx/.parquet).")
-    def sme_export(file: Path, database: Annotated[str | None, _DB] = None) -> None:
+    def sme_export(file: Annotated[Path, typer.Argument(help="文件 output file")], database: Annotated[str | None, _DB] = None) -> None:
         with user_errors():
             _generic_export("sme_profiles", file, database)
 
     @services.command("list", help="列出服务 List service offers with their providers.")
     def services_list(
         service: Annotated[str | None, typer.Option("--service", help="服务类型 service code")] = None,
-        park: Annotated[str | None, typer.Option("--park")] = None,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 30,
+        park: Annotated[str | None, typer.Option("--park", help="园区 park_id")] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 30,
         database: Annotated[str | None, _DB] = None,
         firm_root: Annotated[Path | None, _FIRMS] = None,
     ) -> None:
@@ -174,8 +174,9 @@ def register(app: typer.Typer) -> None:
                                   f"{bi('服务产品', 'service offers')}: {len(offers)}", max_rows=limit))
 
     @services.command("import", help="导入 Import providers or offers (KIND: service_providers|service_offers).")
-    def services_import(kind: str, file: Path, mode: Annotated[str, typer.Option("--mode")] = "upsert",
-                        dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    def services_import(kind: Annotated[str, typer.Argument(help="表类型 service_providers|service_offers")],
+                        file: Annotated[Path, typer.Argument(help="文件 .csv/.xlsx/.parquet")], mode: Annotated[str, typer.Option("--mode", help="模式 append / upsert / replace")] = "upsert",
+                        dry_run: Annotated[bool, typer.Option("--dry-run", help="预览 preview, write nothing")] = False,
                         database: Annotated[str | None, _DB] = None) -> None:
         with user_errors():
             if kind not in ("service_providers", "service_offers"):
@@ -183,7 +184,8 @@ def register(app: typer.Typer) -> None:
             _generic_import(kind, file, mode, dry_run, database)
 
     @services.command("export", help="导出 Export providers or offers (KIND: service_providers|service_offers).")
-    def services_export(kind: str, file: Path, database: Annotated[str | None, _DB] = None) -> None:
+    def services_export(kind: Annotated[str, typer.Argument(help="表类型 service_providers|service_offers")],
+                        file: Annotated[Path, typer.Argument(help="文件 output file")], database: Annotated[str | None, _DB] = None) -> None:
         with user_errors():
             if kind not in ("service_providers", "service_offers"):
                 raise NotFoundError("KIND must be service_providers or service_offers")
@@ -197,8 +199,10 @@ def register(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", min=1, max=100, help="前k个 top k")] = 10,
         evaluate: Annotated[bool, typer.Option("--evaluate", help="时间切分评估 time-split evaluation")] = False,
         test_year: Annotated[int | None, typer.Option("--test-year", help="测试年 test year T")] = None,
+        learned: Annotated[bool, typer.Option("--learned", help="学习型排序 ENTERPRISE: rank new suppliers "
+                                              "by the model fitted on past years")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="写出 write the table (.csv/.json)")] = None,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 print JSON")] = False,
         database: Annotated[str | None, _DB] = None,
         firm_root: Annotated[Path | None, _FIRMS] = None,
     ) -> None:
@@ -219,7 +223,12 @@ def register(app: typer.Typer) -> None:
                 return
             if not target:
                 raise NotFoundError("give a NEED or ENTERPRISE id, or --evaluate (请给出需求或企业编号)")
-            results = run_match(inputs, target, k=k)
+            if learned:
+                from parklink.sme.learned import fit_supplier_ranker, learned_suppliers
+
+                results = [learned_suppliers(fit_supplier_ranker(inputs), target, k=k)]
+            else:
+                results = run_match(inputs, target, k=k)
         if as_json:
             typer.echo(json.dumps([{**r.summary(), "matches": json.loads(r.to_frame().to_json(
                 orient="records", force_ascii=False))} for r in results], ensure_ascii=False, default=str))

@@ -37,15 +37,10 @@ from parklink.rankeval import LogisticRanker, time_split
 from parklink.rankeval.table import EvaluationTable, Method, evaluate_rankings
 from parklink.sme.build import Universe, read_transactions
 from parklink.sme.engine import COMPONENTS, Graph, Index, MatchConfig, pair_components
+from parklink.vocab import MATCH_FEATURE_NAMES, MATCH_FEATURES
 
-FEATURES = (*COMPONENTS, "log_degree", "log_size", "last_period")
-FEATURE_NAMES: dict[str, tuple[str, str]] = {
-    "text": ("文本相似", "text similarity"), "segment": ("产业链环节", "chain segment"),
-    "certification": ("资质认证", "certifications"), "travel": ("货运时间", "freight time"),
-    "capacity": ("产能匹配", "capacity fit"), "tie": ("既有合作", "existing tie"),
-    "network": ("网络关联", "network signal"), "log_degree": ("供货客户数（对数）", "log supplier degree"),
-    "log_size": ("企业规模（对数）", "log firm size"), "last_period": ("上年新增客户数", "buyers gained last year"),
-}
+FEATURES = MATCH_FEATURES
+FEATURE_NAMES = MATCH_FEATURE_NAMES
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,8 @@ def _with_links(uni: Universe, links: pd.DataFrame) -> Universe:
     a = links["supplier_id"].map(uni.node_pos)
     b = links["buyer_id"].map(uni.node_pos)
     ok = a.notna() & b.notna()
-    graph = Graph.from_edges(len(uni.enterprises), a[ok].to_numpy(np.int64), b[ok].to_numpy(np.int64))
+    graph = Graph.from_edges(len(uni.enterprises), np.asarray(a[ok], dtype=np.int64),
+                             np.asarray(b[ok], dtype=np.int64))
     return dataclasses.replace(uni, graph=graph, links=links[ok.to_numpy()].reset_index(drop=True))
 
 

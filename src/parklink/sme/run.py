@@ -73,5 +73,5 @@ def run_match(inputs: Any, target: str, *, k: int = 10) -> list[MatchResult]:
 
 def needs_frame(inputs: Any) -> pd.DataFrame:
     """The 供需清单 needs of the bundle."""
-    items = inputs.frame("supply_demand")
+    items: pd.DataFrame = inputs.frame("supply_demand")
     return items[items["direction"] == "need"].reset_index(drop=True)

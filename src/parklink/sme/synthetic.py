@@ -87,7 +87,7 @@ def generate(firms: pd.DataFrame, template: pd.DataFrame, parks: pd.DataFrame, *
         procs = PROCESS_POOLS.get(chain, PROCESS_POOLS["auto"])
         n_proc = int(rng.integers(1, 4))
         processes = list(rng.choice(procs, size=min(n_proc, len(procs)), replace=False))
-        kw = list(seg["keywords"]) if seg else []  # type: ignore[arg-type]
+        kw = [str(x) for x in seg["keywords"]] if seg else []  # type: ignore[attr-defined]
         products = list(rng.choice(kw, size=min(int(rng.integers(1, 4)), len(kw)), replace=False)) if kw else []
         certs = ["iso9001"] if rng.random() < 0.7 else []
         certs += [c for c in CERT_POOLS.get(chain, ()) if rng.random() < 0.35]
@@ -114,7 +114,7 @@ def generate(firms: pd.DataFrame, template: pd.DataFrame, parks: pd.DataFrame, *
     pname = parks.set_index("park_id")[["name_zh", "name_en", "adcode"]]
     providers, offers = [], []
     for pk in sorted(map(str, prov_parks)):
-        zh, en, adcode = pname.loc[pk, "name_zh"], pname.loc[pk, "name_en"], pname.loc[pk, "adcode"]
+        zh, en, adcode = str(pname.loc[pk, "name_zh"]), str(pname.loc[pk, "name_en"]), pname.loc[pk, "adcode"]
         for kind, label_zh, label_en in (("technical", "技术服务中心", "technical service centre"),
                                          ("financial", "中小企业融资服务站", "SME finance desk"),
                                          ("outsourcing", "外协加工联盟", "contract-manufacturing alliance")):

@@ -115,8 +115,8 @@ def need_post(request: Request, session: SessionDep,
         with session.begin_nested():
             post_need(session, principal, body, via="web form")
     except ValidationError as exc:
-        errs = [{"field": p.column, "reason": p.reason} for p in exc.problems]
-        return _form(request, session, principal, errs, values, 409 if isinstance(exc, registry.ConflictError) else 422)
+        errs2: list[dict[str, Any]] = [{"field": p.column, "reason": p.reason} for p in exc.problems]
+        return _form(request, session, principal, errs2, values, 409 if isinstance(exc, registry.ConflictError) else 422)
     session.commit()
     return RedirectResponse(f"/needs/{item_id}", status_code=303)
 
