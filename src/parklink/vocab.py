@@ -378,6 +378,27 @@ MATCH_FEATURE_NAMES: dict[str, Label] = {
     "log_size": ("企业规模（对数）", "log firm size"),
     "last_period": ("上年新增客户数", "buyers gained last year"),
 }
+# ---------------------------------------------------------------- ranking evaluation (rankeval)
+RANKEVAL_METHOD_NAMES: dict[str, Label] = {
+    "learned": ("学习排序（逻辑回归）", "learned ranking (logistic)"),
+    "random": ("随机", "random (seeded)"),
+    "popularity_size": ("规模", "popularity: size"),
+    "popularity_degree": ("客户数", "popularity: degree"),
+    "same_segment": ("同环节专注", "same segment (focus)"),
+    "nearest": ("最近", "nearest (distance)"),
+    "last_period": ("上期新增", "last period (new buyers in T−1)"),
+    "hand_weights": ("专家权重", "hand weights 0.35/0.15/0.15/0.15/0.20"),
+    "oracle": ("生成器真值（上限）", "oracle (generator's link intensity; upper bound)"),
+}
+RANKEVAL_FEATURE_NAMES: dict[str, Label] = {
+    "log_size": ("规模（对数产值）", "log output"),
+    "log_degree_last": ("上年客户数（对数）", "log buyers in t−1"),
+    "active_last": ("上年活跃", "active in t−1"),
+    "log_distance": ("距离（对数）", "log distance to scope"),
+    "segment_fit": ("环节专注度", "segment focus 1/#segments"),
+    "same_province": ("同省", "same province"),
+    "in_circle": ("圈内", "inside the circle"),
+}
 
 #: Every vocabulary with the enumeration of :mod:`parklink.tables` (or of this module) it
 #: labels; :func:`check` verifies that each enumeration has exactly one label per code.
@@ -425,6 +446,8 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "match_components": (MATCH_COMPONENT_NAMES, ("text", "segment", "certification", "travel",
                                                  "capacity", "tie", "network")),
     "match_features": (MATCH_FEATURE_NAMES, MATCH_FEATURES),
+    "rankeval_methods": (RANKEVAL_METHOD_NAMES, tuple(RANKEVAL_METHOD_NAMES)),
+    "rankeval_features": (RANKEVAL_FEATURE_NAMES, tuple(RANKEVAL_FEATURE_NAMES)),
 }
 
 

@@ -35,17 +35,10 @@ import pandas as pd
 from parklink.chains.scope import Scope
 from parklink.datasets.synthetic.common import _haversine_km
 from parklink.tables import split_list
+from parklink.vocab import RANKEVAL_FEATURE_NAMES
 
-#: The features in model order, with bilingual names (shown by ``explain``).
-FEATURES: dict[str, tuple[str, str]] = {
-    "log_size": ("规模（对数产值）", "log output"),
-    "log_degree_last": ("上年客户数（对数）", "log buyers in t−1"),
-    "active_last": ("上年活跃", "active in t−1"),
-    "log_distance": ("距离（对数）", "log distance to scope"),
-    "segment_fit": ("环节专注度", "segment focus 1/#segments"),
-    "same_province": ("同省", "same province"),
-    "in_circle": ("圈内", "inside the circle"),
-}
+#: The features in model order, with bilingual names (``parklink.vocab``; shown by ``explain``).
+FEATURES: dict[str, tuple[str, str]] = dict(RANKEVAL_FEATURE_NAMES)
 
 
 def firm_segments(firms: pd.DataFrame) -> pd.DataFrame:

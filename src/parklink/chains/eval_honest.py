@@ -26,23 +26,27 @@ from parklink.chains.scope import Scope
 from parklink.errors import NotFoundError
 from parklink.rankeval.learn import LogisticRanker
 from parklink.rankeval.table import EvaluationTable, Method, evaluate_rankings
+from parklink.vocab import RANKEVAL_METHOD_NAMES, SCOPE_KIND_NAMES
 
-#: Scope levels of the evaluation, in report order, with bilingual names.
-LEVELS: dict[str, tuple[str, str]] = {
-    "park": ("园区", "park"), "designation": ("示范园区（组）", "designation"), "circle": ("川渝全域", "circle"),
-}
+#: Scope levels of the evaluation, in report order, with bilingual names (``parklink.vocab``).
+LEVELS: dict[str, tuple[str, str]] = {k: SCOPE_KIND_NAMES[k] for k in ("park", "designation", "circle")}
 
-#: The compared methods (score column, kind, zh, en). ``learned`` is the model.
+
+def _method(name: str, column: str, kind: str) -> Method:
+    return Method(name, column, kind, *RANKEVAL_METHOD_NAMES[name])
+
+
+#: The compared methods (score column, kind; names from ``parklink.vocab``). ``learned`` is the model.
 METHODS: tuple[Method, ...] = (
-    Method("learned", "score_learned", "model", "学习排序（逻辑回归）", "learned ranking (logistic)"),
-    Method("random", "score_random", "baseline", "随机", "random (seeded)"),
-    Method("popularity_size", "log_size", "baseline", "规模", "popularity: size"),
-    Method("popularity_degree", "log_degree", "baseline", "客户数", "popularity: degree"),
-    Method("same_segment", "segment_fit", "baseline", "同环节专注", "same segment (focus)"),
-    Method("nearest", "score_nearest", "baseline", "最近", "nearest (distance)"),
-    Method("last_period", "new_buyers_last", "baseline", "上期新增", "last period (new buyers in T−1)"),
-    Method("hand_weights", "hand_score", "baseline", "专家权重", "hand weights 0.35/0.15/0.15/0.15/0.20"),
-    Method("oracle", "oracle", "oracle", "生成器真值（上限）", "oracle (generator's link intensity; upper bound)"),
+    _method("learned", "score_learned", "model"),
+    _method("random", "score_random", "baseline"),
+    _method("popularity_size", "log_size", "baseline"),
+    _method("popularity_degree", "log_degree", "baseline"),
+    _method("same_segment", "segment_fit", "baseline"),
+    _method("nearest", "score_nearest", "baseline"),
+    _method("last_period", "new_buyers_last", "baseline"),
+    _method("hand_weights", "hand_score", "baseline"),
+    _method("oracle", "oracle", "oracle"),
 )
 
 

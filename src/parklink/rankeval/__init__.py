@@ -22,11 +22,12 @@ from parklink.rankeval.metrics import (
 )
 from parklink.rankeval.split import TimeSplit, time_split
 from parklink.rankeval.stats import PairedTest, paired_randomisation_test
-from parklink.rankeval.table import EvaluationTable, evaluate_rankings
+from parklink.rankeval.table import EvaluationTable, Method, evaluate_rankings
 
 __all__ = [
     "EvaluationTable",
     "LogisticRanker",
+    "Method",
     "PairedTest",
     "TimeSplit",
     "average_precision",
