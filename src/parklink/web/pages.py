@@ -214,7 +214,8 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     except (ParklinkError, ValueError) as exc:
         out["access_error"] = str(exc)
     if request is not None:
-        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8))
+        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8,
+                                                           office=_principal(request, session).is_office))
         out["chain_labels"] = json_script(JS_LABELS)
         out["chain_names_json"] = json_script(CHAIN_NAMES)
     return out
