@@ -137,6 +137,8 @@ def test_evaluate_route_designate_tables(data_dir: Path, width: int, monkeypatch
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [80, 120])
 def test_chains_access_sites_tables(data_dir: Path, width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not (data_dir / "firms").exists():  # the chain diagnosis needs the (synthetic) firm dataset
+        assert runner.invoke(app, ["db", "init"]).exit_code == 0
     for args in (["chains", "designation:b1-rongchang-longchang"], ["access"], ["sites"]):
         text = run(args, width, monkeypatch)
         assert all(len(line) <= width for line in text.splitlines()), args

@@ -241,7 +241,8 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
         out["analyses"] = {"state": found.state, "job_id": found.job_id, "progress": found.progress,
                            "error": found.error}
     if request is not None:
-        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8))
+        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8,
+                                                           office=_principal(request, session).is_office))
         out["chain_labels"] = json_script(JS_LABELS)
         out["chain_names_json"] = json_script(CHAIN_NAMES)
     return out

@@ -250,11 +250,12 @@ def analyses_api_available(request: Request) -> bool:
 
 
 def diagnosis_config(request: Request, session: Any, scope: str, chain: str | None,
-                     year: int | None, *, top_gaps: int | None = None) -> dict[str, Any]:
+                     year: int | None, *, top_gaps: int | None = None, office: bool = False) -> dict[str, Any]:
     """What ``chains.js`` needs to show a diagnosis: the jobs API to call, or (without the
     jobs API) the diagnosis computed here (cached) as :func:`park_analyses.diagnosis_view`
     JSON, or the reason it is unavailable. ``top_gaps``: show only the first gaps of each
-    chain (by priority)."""
+    chain (by priority); ``office``: the caller is the programme office (the firm-level
+    investment targets are included)."""
     has_firms = pa.firm_dataset().exists()  # what the inputs bundle would find, without reading it
     cfg: dict[str, Any] = {"scope": scope, "chain": chain, "year": year, "firm_data": has_firms,
                            "top_gaps": top_gaps}
@@ -262,8 +263,7 @@ def diagnosis_config(request: Request, session: Any, scope: str, chain: str | No
         cfg["error"] = ("没有企业级数据集，无法诊断（parklink generate 生成合成数据） / no firm-level dataset: "
                         "the diagnosis needs one (parklink generate creates a synthetic one)")
         return cfg
-    office = _principal(request, session).is_office  # firm-level investment targets: programme office only
-    if office:
+    if office:  # firm-level investment targets: programme office only
         cfg["detail"] = "firm"
     if analyses_api_available(request):
         cfg["submit"] = "/api/analyses/chains"
@@ -332,7 +332,8 @@ def chain_page(
     groups: dict[str, list[dict[str, Any]]] = {}
     for o in options:
         groups.setdefault(o["kind"], []).append(o)
-    cfg = diagnosis_config(request, session, scope, chain, year_n) if len(tpl) else {"error": "empty template"}
+    cfg = (diagnosis_config(request, session, scope, chain, year_n, office=principal.is_office) if len(tpl)
+           else {"error": "empty template"})
     return render(request, "chains_detail.html", {
         "chain": row, "chain_names": CHAIN_NAMES, "svg": diagram_svg(d, lang, title=title) if len(tpl) else None,
         "segments": _segment_rows(session, tpl, d), "scope": scope, "year": year_n, "scope_groups": groups,
