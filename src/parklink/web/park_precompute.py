@@ -111,7 +111,7 @@ def evaluation_json(run: Any) -> dict[str, Any]:
         })
 
     def matrix(table: Any) -> list[list[float | None]]:
-        cols = []
+        cols: list[list[float | None]] = []
         for k in crit.index:
             if table is None or k not in table.columns:
                 cols.append([None] * len(parks))
@@ -367,13 +367,18 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
     if info.status == "done":
         try:
             table = table_from_json(_runner(sessions).result(info.job_id))
-        except ParklinkError as exc:
-            return Lookup("failed", job_id=info.job_id, error=str(exc))
+        except ParklinkError as exc:  # e.g. its result file was removed: compute again
+            log.warning("park analyses %s unreadable (%s): computing them again", info.job_id, exc)
+            _runner(sessions)._update(info.job_id, status="failed", result_json=None, result_path=None,
+                                      error=f"result unreadable: {exc}")
+            if wait_s == -1.0:
+                return Lookup("failed", job_id=info.job_id, error=str(exc))
+            return lookup(sessions, session, wait_s=-1.0)
         _store(key, table)
         return Lookup("ready", table)
     if info.status == "failed":
         return Lookup("failed", job_id=info.job_id, error=info.error)
-    wait = wait_seconds() if wait_s is None else wait_s
+    wait = wait_seconds() if wait_s is None else max(0.0, wait_s)
     created = info.created_at if info.created_at.tzinfo else info.created_at.replace(tzinfo=dt.UTC)
     remaining = wait - (dt.datetime.now(dt.UTC) - created).total_seconds()
     if remaining > 0:
