@@ -101,6 +101,11 @@ KINDS: dict[str, KindMap] = {
         m.Enterprise, {"segments": ListLink(m.EnterpriseSegment, "enterprise_id", "segment_id")}, {}
     ),
 }
+# monitoring indicators and their per-park time series (issue 17; parklink.monitoring)
+from parklink.monitoring.checks import check_indicator_values  # noqa: E402
+
+KINDS["monitoring_indicators"] = KindMap(m.MonitoringIndicator, {}, {})
+KINDS["indicator_values"] = KindMap(m.IndicatorValue, {}, {}, check=check_indicator_values)
 
 #: Kinds in an order that satisfies foreign keys when loading.
 LOAD_ORDER = (
@@ -113,6 +118,8 @@ LOAD_ORDER = (
     "transport_links",
     "chain_segments",
     "enterprises",
+    "monitoring_indicators",
+    "indicator_values",
 )
 
 
