@@ -43,6 +43,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.chains.cli",
     "parklink.chains.eval_cli",
     "parklink.web.cli",
+    "parklink.monitoring.cli",
 )
 
 

@@ -53,7 +53,7 @@ __all__ = ["KINDS", "Inputs", "embedded_inputs", "read_inputs", "session_inputs"
 #: Registry kinds in the bundle (foreign-key order of the store).
 KINDS: tuple[str, ...] = (
     "regions", "zones", "parks", "designations", "targets", "transport_nodes", "transport_links",
-    "chain_segments", "enterprises",
+    "chain_segments", "enterprises", "monitoring_indicators", "indicator_values",
 )
 Source = Literal["database", "embedded"]
 SOURCE_NOTES: dict[str, tuple[str, str]] = {

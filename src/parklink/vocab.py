@@ -222,3 +222,5 @@ PERMU_BAND_NAMES: dict[str, Label] = {
 MONITORING_FREQUENCY_NAMES: dict[str, Label] = {
     "monthly": ("月度", "monthly"), "quarterly": ("季度", "quarterly"), "annual": ("年度", "annual"),
 }
+#: The per-mu composite as an indicator of the park evaluation.
+PERMU_SCORE_NAME: Label = ("亩均综合评价得分", "per-mu composite score")

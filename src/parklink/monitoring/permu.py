@@ -171,8 +171,8 @@ def per_mu(values: pd.DataFrame, config: PerMuConfig | None = None) -> PerMuResu
     imputed: dict[str, list[str]] = {p: [] for p in facts.index}
     scores = pd.DataFrame(index=facts.index)
     for key, num, den, _w, _unit in TERMS:
-        n, d = facts[num], facts[den]
-        ratio = (n / d).where((d > 0) & n.notna() & d.notna())
+        top, d = facts[num], facts[den]
+        ratio = (top / d).where((d > 0) & top.notna() & d.notna())
         out[key] = ratio
         have = ratio[ratable].dropna()
         if cfg.benchmarks is not None and key in cfg.benchmarks:
