@@ -22,6 +22,10 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("PARKLINK_DATA_DIR", str(data))
     monkeypatch.delenv("PARKLINK_DATABASE_URL", raising=False)
     monkeypatch.delenv("PARKLINK_ENGINE", raising=False)
+    # the park page's analyses run in the background (parklink.web.park_precompute); tests
+    # see them on the first view (tests/web/test_web_park_precompute.py sets 0 to check the
+    # computing state)
+    monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "600")
     get_settings.cache_clear()
     yield data
     get_settings.cache_clear()

@@ -47,6 +47,7 @@ DOMAIN_CLIS: tuple[str, ...] = (
     "parklink.coconstruction.cli",
     "parklink.sme.cli",
     "parklink.promotion.cli",
+    "parklink.monitoring.cli",
 )
 
 

@@ -54,7 +54,7 @@ __all__ = ["KINDS", "Inputs", "embedded_inputs", "read_inputs", "session_inputs"
 #: Registry kinds in the bundle (foreign-key order of the store).
 KINDS: tuple[str, ...] = (
     "regions", "zones", "parks", "designations", "targets", "transport_nodes", "transport_links",
-    "chain_segments", "enterprises",
+    "chain_segments", "enterprises", "monitoring_indicators", "indicator_values",
     # co-construction registries (issue 15)
     "parks_in_park", "benefit_sharing", "sharing_realised", "smart_recognitions",
     "maturity_assessments", "smart_aggregates", "platforms",

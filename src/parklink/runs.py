@@ -115,6 +115,20 @@ def _indicator_kw(inputs: Inputs, config: EvaluationConfig) -> dict[str, Any]:
             "travel_time": inputs.travel_time(config.travel_time)}
 
 
+def _with_per_mu(inputs: Inputs, parks: pd.DataFrame, indicators: IndicatorTable | None,
+                 replace: bool) -> tuple[IndicatorTable | None, bool]:
+    """Add the per-mu composite (:mod:`parklink.monitoring.evaluation`) when the registry has
+    monitoring series with land areas; unchanged otherwise (the default data)."""
+    from parklink.monitoring.evaluation import per_mu_indicator
+
+    extra = per_mu_indicator(inputs.frame("indicator_values"), parks)
+    if extra is None:
+        return indicators, replace
+    if indicators is None:
+        return extra, False
+    return indicators.extend(extra), replace
+
+
 def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicators: IndicatorTable | None = None,
              replace_indicators: bool = False, ahp: Any = None) -> EvaluationRun:
     """Evaluate the parks of ``inputs`` with ``config`` (default :class:`EvaluationConfig`).
@@ -133,6 +147,7 @@ def evaluate(inputs: Inputs, config: EvaluationConfig | None = None, *, indicato
         from parklink.coconstruction.smart import registry_indicator_table
 
         indicators = registry_indicator_table(inputs, parks)
+    indicators, replace_indicators = _with_per_mu(inputs, parks, indicators, replace_indicators)
     if cfg.weights is None:
         ev = evaluate_parks(parks, **kw, indicators=indicators, replace_indicators=replace_indicators,
                             method=cfg.method, weighting=cfg.weighting, ahp=ahp, draws=cfg.draws, top_k=cfg.top_k,

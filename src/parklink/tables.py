@@ -554,6 +554,51 @@ SCHEMAS: dict[str, TableSchema] = {
 }
 
 
+# --------------------------------------------------------------------------- monitoring (issue 17)
+#: Reporting frequencies of a monitoring indicator.
+MONITORING_FREQUENCIES = ("monthly", "quarterly", "annual")
+#: Direction of a monitoring indicator (more is better / less is better / neither).
+MONITORING_DIRECTIONS = ("benefit", "cost", "neutral")
+#: A reporting period: a year (2024), a quarter (2024Q3) or a month (2024-07).
+PERIOD_PATTERN = r"^(19|20)[0-9]{2}(Q[1-4]|-(0[1-9]|1[0-2]))?$"
+
+MONITORING_INDICATORS = TableSchema(
+    "monitoring_indicators",
+    (
+        Column("indicator_id", "str", pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
+        Column("name_zh", "str", max_length=200),
+        Column("name_en", "str", max_length=300),
+        Column("formula", "str", max_length=2000, multiline=True, doc="口径: how the value is defined"),
+        Column("unit", "str", max_length=40, doc="e.g. 万元, 亩, tce, 人"),
+        Column("frequency", "str", choices=MONITORING_FREQUENCIES),
+        Column("direction", "str", choices=MONITORING_DIRECTIONS),
+        Column("as_of", "date", required=False, doc="date of the definition's source"),
+        *_SOURCE,
+    ),
+    key=("indicator_id",),
+    doc="Monitoring indicators: definition (formula, unit, frequency) with the source of the definition.",
+)
+
+INDICATOR_VALUES = TableSchema(
+    "indicator_values",
+    (
+        Column("value_id", "str", max_length=200, pattern=r"^[^:]+:[^:]+:[^:]+$",
+               doc="park_id:indicator_id:period (one value per park, indicator and period)"),
+        Column("park_id", "str", ref="parks.park_id", max_length=64),
+        Column("indicator_id", "str", ref="monitoring_indicators.indicator_id", max_length=64),
+        Column("period", "str", pattern=PERIOD_PATTERN, max_length=7, doc="2024, 2024Q3 or 2024-07"),
+        Column("value", "float", doc="in the indicator's unit"),
+        Column("as_of", "date", required=False, doc="date the value was reported"),
+        Column("note", "str", required=False, max_length=2000, multiline=True),
+        *_SOURCE,
+    ),
+    key=("value_id",),
+    doc="Per-park time series of the monitoring indicators (one value per park, indicator and period).",
+)
+
+SCHEMAS.update({s.kind: s for s in (MONITORING_INDICATORS, INDICATOR_VALUES)})
+
+
 def split_list(value: object) -> list[str]:
     """Elements of a list cell: ``'a;b'`` text (items stripped, empties dropped), a Python
     list/tuple/set/array of items, or empty (None, NaN, NA) -> ``[]``."""

@@ -116,7 +116,19 @@ def tiny_registry() -> dict[str, pd.DataFrame]:
           "segments": "auto.castings", "size_class": "small", "employees": None, "output_cny_m": 12.5,
           "leading": False, "synthetic": True, **syn}]
     )
+    indicators = pd.DataFrame(
+        [{"indicator_id": "tax", "name_zh": "评价税收", "name_en": "Assessed tax", "formula": "taxes paid",
+          "unit": "万元", "frequency": "annual", "direction": "benefit", "as_of": None, **syn},
+         {"indicator_id": "land_area_mu", "name_zh": "用地面积", "name_en": "Land area", "formula": "land used",
+          "unit": "亩", "frequency": "annual", "direction": "neutral", "as_of": None, **syn}]
+    )
+    values = pd.DataFrame(
+        [{"value_id": f"sc-a:{k}:2024", "park_id": "sc-a", "indicator_id": k, "period": "2024", "value": v,
+          "as_of": None, "note": None, **syn} for k, v in (("tax", 1200.0), ("land_area_mu", 300.0))]
+    )
     frames = {
+        "monitoring_indicators": indicators,
+        "indicator_values": values,
         "regions": regions,
         "zones": zones,
         "parks": parks,

@@ -516,3 +516,27 @@ ACCESS_MEASURE_NAMES: dict[str, Label] = {
     "gravity_access": ("重力可达性", "gravity accessibility"),
 }
 VOCABULARIES["access_measures"] = (ACCESS_MEASURE_NAMES, ACCESS_MEASURES)
+
+# --------------------------------------------------------------------------- monitoring (issue 17)
+#: Terms of the per-mu (亩均论英雄) composite, in the published Zhejiang order.
+PERMU_TERM_NAMES: dict[str, Label] = {
+    "tax_per_mu": ("亩均税收", "tax per mu"),
+    "va_per_mu": ("亩均增加值", "value added per mu"),
+    "va_per_energy": ("单位能耗增加值", "value added per unit of energy"),
+    "va_per_emission": ("单位排放增加值", "value added per unit of emissions"),
+    "labour_productivity": ("全员劳动生产率", "labour productivity"),
+    "rd_share": ("R&D经费占主营业务收入比重", "R&D spending / main-business revenue"),
+}
+#: Bands of the per-mu evaluation (Sichuan A/B/C; D is not assigned from data).
+PERMU_BAND_NAMES: dict[str, Label] = {
+    "A": ("A类", "band A"),
+    "B": ("B类", "band B"),
+    "C": ("C类", "band C"),
+    "unbanded": ("只评价未分档", "rated, not banded"),
+}
+#: Frequencies of a monitoring indicator.
+MONITORING_FREQUENCY_NAMES: dict[str, Label] = {
+    "monthly": ("月度", "monthly"), "quarterly": ("季度", "quarterly"), "annual": ("年度", "annual"),
+}
+#: The per-mu composite as an indicator of the park evaluation.
+PERMU_SCORE_NAME: Label = ("亩均综合评价得分", "per-mu composite score")

@@ -36,8 +36,6 @@ def programme(db_url: str, isolated_settings: Path, monkeypatch: pytest.MonkeyPa
     from parklink.store.seed import init_default
 
     monkeypatch.setenv("PARKLINK_DATABASE_URL", db_url)
-    # the park page's analyses run in the background; here its first view waits for them
-    monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "600")
     get_settings.cache_clear()
     init_default(db_url, firm_root=get_settings().firm_dir, n_firms=1500, n_transactions=15_000, progress=False)
     yield db_url

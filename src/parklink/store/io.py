@@ -134,6 +134,11 @@ KINDS: dict[str, KindMap] = {
     ),
     **_cocon_kinds(),
 }
+# monitoring indicators and their per-park time series (issue 17; parklink.monitoring)
+from parklink.monitoring.checks import check_indicator_values  # noqa: E402
+
+KINDS["monitoring_indicators"] = KindMap(m.MonitoringIndicator, {}, {})
+KINDS["indicator_values"] = KindMap(m.IndicatorValue, {}, {}, check=check_indicator_values)
 
 # SMEs, services and supply–demand items (issue 16; parklink.sme); not in LOAD_ORDER
 # because the embedded dataset has none (their synthetic default: `parklink sme seed`)
@@ -160,6 +165,8 @@ LOAD_ORDER = (
     "chain_segments",
     "enterprises",
     *COCON_KINDS,
+    "monitoring_indicators",
+    "indicator_values",
 )
 
 

@@ -477,6 +477,8 @@ from parklink.store.models_app import Scenario as Scenario
 from parklink.store.models_app import User as User
 from parklink.store.models_app import UserPark as UserPark
 from parklink.store.models_app import WebSession as WebSession
+from parklink.store.models_monitoring import IndicatorValue as IndicatorValue
+from parklink.store.models_monitoring import MonitoringIndicator as MonitoringIndicator
 
 # the investment-promotion ledger (issue 14; migration 0007)
 from parklink.store.models_promotion import PlanGoal as PlanGoal

@@ -8,6 +8,7 @@ the API documentation (``/docs``) from the ``fastapi-offline`` package's bundled
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -232,6 +233,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
                 current_status(session)
             except (ParklinkError, ValueError, KeyError) as exc:
                 log.warning("programme status not available yet: %s", exc)
+        if os.environ.get("PARKLINK_WEB_PRECOMPUTE") == "1":  # park page analyses, in the background
+            from parklink.web.park_precompute import precompute
+
+            precompute(state.sessions)
         yield
 
     app = FastAPIOffline(

@@ -385,3 +385,33 @@ def response_cache(app: Any) -> ResponseCache | None:
             return layer.cache
         layer = getattr(layer, "app", None)
     return None
+
+
+class PageCache:
+    """Rendered HTML of public pages (anonymous visitors), per data version (thread-safe LRU).
+
+    A page seen by an anonymous visitor depends only on its URL (path and query), the
+    language and the stored data, so its bytes can be served again until the data version
+    changes (the whole cache is dropped then, as in :class:`ResponseCache`). Bounded by
+    entry count and body bytes.
+    """
+
+    def __init__(self, *, max_entries: int = 20_000, max_bytes: int = 128 * 1024 * 1024) -> None:
+        self._inner = ResponseCache(max_entries=max_entries, max_bytes=max_bytes)
+
+    def get(self, version: Any, key: tuple[str, str]) -> bytes | None:
+        """The page stored under ``key`` for ``version`` (None when absent)."""
+        entry = self._inner.get(_version_number(version), key)
+        return None if entry is None else entry.body
+
+    def put(self, version: Any, key: tuple[str, str], body: bytes) -> None:
+        """Store a rendered page."""
+        self._inner.put(_version_number(version), key, CachedResponse(body, (), ""))
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+def _version_number(version: Any) -> int:
+    """An int standing for any hashable version (the inner cache compares ints)."""
+    return version if isinstance(version, int) else hash(version)

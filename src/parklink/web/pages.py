@@ -30,6 +30,7 @@ from parklink.vocab import (
     PROVINCE_NAMES,
 )
 from parklink.web import accounts, policy, registry
+from parklink.web.cache import PageCache, current_version, normalised_query
 from parklink.web.deps import (
     CSRF_COOKIE,
     DEVICE_COOKIE,
@@ -59,6 +60,27 @@ _principal = page_principal
 def _check_csrf(request: Request, submitted: str | None) -> None:
     if not csrf_valid(request, submitted):
         raise HTTPException(403, "form expired or forged (CSRF check failed; reload the page) 表单已失效")
+
+
+def _page_cache(request: Request) -> PageCache:
+    cache = web_state(request).cache
+    pages = cache.get("public-pages")
+    if pages is None:
+        pages = cache.setdefault("public-pages", PageCache())
+    return pages  # type: ignore[no-any-return]
+
+
+def _public_key(request: Request) -> tuple[str, str]:
+    """The cache key of a public page: path, and the sorted query with the page language."""
+    return request.url.path, f"{normalised_query(request.url.query)}|{page_lang(request)}"
+
+
+def _cached_page(request: Request, body: bytes) -> HTMLResponse:
+    response = HTMLResponse(body)
+    if request.query_params.get("lang") in ("zh", "en"):  # as render() does
+        response.set_cookie(LANG_COOKIE, page_lang(request), samesite="lax", secure=request.url.scheme == "https",
+                            max_age=365 * 86400)
+    return response
 
 
 def _figure_json(request: Request, status: Any) -> dict[str, str]:
@@ -135,8 +157,14 @@ def parks_page(
     q: Annotated[str | None, Query(max_length=100)] = None,
     zone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """Park list with filters (province, level, chain, area type, zone, text) and pages of 50."""
+    """Park list with filters (province, level, chain, area type, zone, text) and pages of 50
+    (an anonymous visitor's page is rendered once per data version: :class:`PageCache`)."""
     principal = _principal(request, session)
+    public = not principal.authenticated
+    version = current_version(session) if public else None
+    key = _public_key(request)
+    if public and (body := _page_cache(request).get(version, key)) is not None:
+        return _cached_page(request, body)
     province = province if province in t.PROVINCES else None
     level = level if level in t.PARK_LEVELS else None
     chain = chain if chain in t.CHAINS else None
@@ -148,11 +176,14 @@ def parks_page(
     pages = max(1, math.ceil(total / size))
     params = {k: v for k, v in {"province": province, "level": level, "chain": chain, "area_type": area_type,
                                 "zone": zone, "q": q}.items() if v}
-    return render(request, "parks.html", {
+    response = render(request, "parks.html", {
         "rows": rows, "total": total, "page": page, "pages": pages, "filters": params,
         "query": lambda p: "?" + urlencode({**params, "page": p}),
         "provinces": PROVINCE_NAMES, "levels": LEVEL_NAMES, "chains": CHAIN_NAMES, "area_types": AREA_TYPE_NAMES,
     }, principal=principal)
+    if public and response.status_code == 200:
+        _page_cache(request).put(version, key, bytes(response.body))
+    return response
 
 
 def _park_context(session: Any, park_id: str, request: Request | None = None) -> dict[str, Any]:
@@ -256,8 +287,17 @@ def _sources(text: str | None) -> list[str]:
 
 @router.get("/parks/{park_id}", response_class=HTMLResponse)
 def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLResponse:
-    """A park's profile with the provenance of each fact, its designations, zones and firms."""
+    """A park's profile with the provenance of each fact, its designations, zones and firms
+    (an anonymous visitor's page, once its analyses are ready, is rendered once per data
+    version and firm dataset: :class:`PageCache`)."""
+    from parklink.web.park_analyses import firm_dataset
+
     principal = _principal(request, session)
+    public = not principal.authenticated
+    version = (current_version(session), firm_dataset().version()) if public else None
+    key = _public_key(request)
+    if public and (body := _page_cache(request).get(version, key)) is not None:
+        return _cached_page(request, body)
     ctx = _park_context(session, park_id, request)
     ctx["can_edit"] = may_write(principal, "parks", "update", park_id)
     ctx["writable"] = policy.writable_fields(principal, "parks")
@@ -267,7 +307,10 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     from parklink.web.pages_coconstruction import park_cocon  # co-construction section (issue 15)
 
     ctx["cocon_tables"] = park_cocon(session, park_id)
-    return render(request, "park.html", ctx, principal=principal)
+    response = render(request, "park.html", ctx, principal=principal)
+    if public and ctx.get("analyses") is None and response.status_code == 200:
+        _page_cache(request).put(version, key, bytes(response.body))
+    return response
 
 
 EDITABLE = ("name_zh", "name_en", "area_km2", "industries", "source_url")

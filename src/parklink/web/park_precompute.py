@@ -10,7 +10,8 @@ they take minutes, so a page never computes them:
   firm-dataset version) — a dictionary look-up once ready;
 * on a miss it submits one background job of kind :data:`KIND` to a job runner of its own
   (:class:`parklink.web.jobs.JobRunner`, one thread, so user analyses are not queued
-  behind it). The job's cache key is the data version and firm version, so every worker
+  behind it; from :data:`SUBPROCESS_FROM` parks the work itself runs in a child process,
+  so it never holds the web worker's GIL). The job's cache key is the data version and firm version, so every worker
   process shares one computation and its stored result (``analysis_job`` row, or a file
   under ``DATA_DIR/jobs`` when large); a worker that did not compute it loads the compact
   result (:func:`table_to_json` / :func:`table_from_json`) once per version;
@@ -37,15 +38,19 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from parklink.configs import EvaluationConfig
 from parklink.errors import ParklinkError
 from parklink.firmdata import FirmDataset
 from parklink.logistics.access import HUB_KINDS, POLAR_CORES
+from parklink.store import models as m
 from parklink.vocab import METHOD_NAMES
 from parklink.web import jobs
 from parklink.web.cache import current_version
@@ -58,6 +63,8 @@ FORMAT = 1
 DEFAULT_WAIT_S = 3.0
 """How long after a job's submission a page may still wait for it (seconds)."""
 _MAX_TABLES = 4
+SUBPROCESS_FROM = 1000
+"""Registries with at least this many parks are computed in a child process."""
 _EVAL_FIELDS = ("score", "rank", "rank_min", "rank_max", "rank_p05", "rank_p95", "p_top")
 _MATRICES = ("value", "normalised", "weighted")
 
@@ -111,7 +118,7 @@ def evaluation_json(run: Any) -> dict[str, Any]:
         })
 
     def matrix(table: Any) -> list[list[float | None]]:
-        cols = []
+        cols: list[list[float | None]] = []
         for k in crit.index:
             if table is None or k not in table.columns:
                 cols.append([None] * len(parks))
@@ -250,6 +257,17 @@ def compute_table(session: Session) -> dict[str, Any]:
     return doc
 
 
+def _compute_in_child(url: str) -> tuple[int, dict[str, Any]]:
+    """:func:`compute_table` in a child process: (data version read, document)."""
+    from parklink.store.db import get_engine, session_scope
+
+    try:
+        with session_scope(url) as session:
+            return current_version(session), compute_table(session)
+    finally:
+        get_engine(url).dispose()
+
+
 def table_from_json(doc: dict[str, Any]) -> ParkTable:
     """The :class:`ParkTable` of a document of :func:`compute_table`."""
     ev = doc.get("evaluation")
@@ -333,8 +351,18 @@ def _submit(sessions: sessionmaker[Session], key: tuple[str, int, str], firm_ver
 
     def compute(ctx: jobs.JobContext) -> dict[str, Any]:
         ctx.progress(0.05, "计算园区评价与可达性", "evaluating every park and its accessibility")
-        doc = compute_table(ctx.session)
-        _store((key[0], ctx.data_version, key[2]), table_from_json(doc))
+        n_parks = int(ctx.session.scalar(select(func.count()).select_from(m.Park)) or 0)
+        version = ctx.data_version
+        if n_parks >= SUBPROCESS_FROM:
+            # a large programme is computed in a child process: its pure-Python loops would
+            # otherwise hold this web worker's GIL for minutes and slow every request it serves
+            url = ctx.session.get_bind().engine.url.render_as_string(hide_password=False)
+            ctx.session.rollback()
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                version, doc = pool.submit(_compute_in_child, url).result()
+        else:
+            doc = compute_table(ctx.session)
+        _store((key[0], version, key[2]), table_from_json(doc))
         return doc
 
     return _runner(sessions).submit(KIND, _params(), compute, owner=OWNER, public=True,
@@ -367,13 +395,18 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
     if info.status == "done":
         try:
             table = table_from_json(_runner(sessions).result(info.job_id))
-        except ParklinkError as exc:
-            return Lookup("failed", job_id=info.job_id, error=str(exc))
+        except ParklinkError as exc:  # e.g. its result file was removed: compute again
+            log.warning("park analyses %s unreadable (%s): computing them again", info.job_id, exc)
+            _runner(sessions)._update(info.job_id, status="failed", result_json=None, result_path=None,
+                                      error=f"result unreadable: {exc}")
+            if wait_s == -1.0:
+                return Lookup("failed", job_id=info.job_id, error=str(exc))
+            return lookup(sessions, session, wait_s=-1.0)
         _store(key, table)
         return Lookup("ready", table)
     if info.status == "failed":
         return Lookup("failed", job_id=info.job_id, error=info.error)
-    wait = wait_seconds() if wait_s is None else wait_s
+    wait = wait_seconds() if wait_s is None else max(0.0, wait_s)
     created = info.created_at if info.created_at.tzinfo else info.created_at.replace(tzinfo=dt.UTC)
     remaining = wait - (dt.datetime.now(dt.UTC) - created).total_seconds()
     if remaining > 0:
