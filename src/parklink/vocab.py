@@ -540,3 +540,31 @@ MONITORING_FREQUENCY_NAMES: dict[str, Label] = {
 }
 #: The per-mu composite as an indicator of the park evaluation.
 PERMU_SCORE_NAME: Label = ("亩均综合评价得分", "per-mu composite score")
+
+
+# ---------------------------------------------------------------- registry kinds
+#: Every kind of table of :data:`parklink.tables.SCHEMAS` (import/export, history, overview).
+TABLE_KIND_NAMES: dict[str, Label] = {
+    "regions": ("行政区", "Regions"), "zones": ("合作区域", "Zones"), "parks": ("园区", "Parks"),
+    "designations": ("示范园区认定", "Designations"), "targets": ("目标", "Targets"),
+    "transport_nodes": ("交通枢纽", "Transport hubs"), "transport_links": ("交通线路", "Transport links"),
+    "chain_segments": ("产业链环节", "Chain segments"),
+    "enterprises": ("企业名录（真实）", "Enterprise registry (named)"),
+    "transactions": ("企业间交易", "Firm transactions"),
+    "parks_in_park": ("园中园", "Parks in the park"), "benefit_sharing": ("利益分享规则", "Benefit-sharing rules"),
+    "sharing_realised": ("分成实绩", "Realised shares"),
+    "smart_recognitions": ("智能制造认定", "Smart-manufacturing recognitions"),
+    "maturity_assessments": ("成熟度评估", "Maturity assessments"),
+    "smart_aggregates": ("智能制造公布总数", "Published smart-manufacturing totals"),
+    "platforms": ("研发与设计平台", "R&D and design platforms"),
+    "monitoring_indicators": ("监测指标", "Monitoring indicators"),
+    "indicator_values": ("监测数据", "Monitoring series"),
+    "promotion_plans": ("招商计划", "Promotion plans"), "plan_goals": ("计划目标", "Plan goals"),
+    "plan_targets": ("招商目标企业", "Plan targets"), "promotion_events": ("联合招商活动", "Joint promotion events"),
+    "projects": ("招商线索与项目", "Leads and projects"), "stage_events": ("项目阶段记录", "Stage events"),
+    "project_funds": ("到位资金", "Funds in place"),
+    "sme_profiles": ("中小企业画像", "SME profiles"), "service_providers": ("服务机构", "Service providers"),
+    "service_offers": ("服务产品", "Service offers"), "supply_demand": ("供需清单", "Supply and demand lists"),
+}
+VOCABULARIES["table_kinds"] = (TABLE_KIND_NAMES, tuple(t.SCHEMAS))
+

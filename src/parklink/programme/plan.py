@@ -13,6 +13,7 @@ from parklink.inputs import Inputs
 from parklink.programme.status import programme_status
 from parklink.report.section import Section, SectionTable
 from parklink.store.io import LOAD_ORDER
+from parklink.vocab import TABLE_KIND_NAMES
 
 
 def status_section(inputs: Inputs) -> Section:
@@ -55,24 +56,7 @@ def overview_section(inputs: Inputs) -> Section:
         con.close()
     seg = inputs.frame("chain_segments")
     per_chain = seg.groupby("chain").size().to_dict() if len(seg) else {}
-    labels = {
-        "regions": ("行政区", "Regions"),
-        "zones": ("合作区域", "Zones"),
-        "parks": ("园区", "Parks"),
-        "designations": ("示范园区认定", "Designations"),
-        "targets": ("目标", "Targets"),
-        "transport_nodes": ("交通枢纽", "Transport hubs"),
-        "transport_links": ("交通线路", "Transport links"),
-        "chain_segments": ("产业链环节", "Chain segments"),
-        "enterprises": ("企业名录（真实）", "Enterprise registry (named)"),
-        "parks_in_park": ("园中园", "Parks in the park"),
-        "benefit_sharing": ("利益分享规则", "Benefit-sharing rules"),
-        "sharing_realised": ("分成实绩", "Realised shares"),
-        "smart_recognitions": ("智能制造认定", "Smart-manufacturing recognitions"),
-        "maturity_assessments": ("成熟度评估", "Maturity assessments"),
-        "smart_aggregates": ("智能制造公布总数", "Published smart-manufacturing totals"),
-        "platforms": ("研发与设计平台", "R&D and design platforms"),
-    }
+    labels = TABLE_KIND_NAMES
     rows = [
         {"item": k, "name_zh": labels[k][0], "name_en": labels[k][1], "count": v, "synthetic": False}
         for k, v in counts.items()
