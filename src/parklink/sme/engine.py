@@ -180,6 +180,9 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.float64)
 
 
 def _popcount(x: IntArray) -> FloatArray:
+    """Number of set bits of each mask (masks of up to 16 certification bits)."""
+    if len(x) and int(x.max()) < 256:
+        return np.asarray(_POPCOUNT[x], dtype=np.float64)
     x = x.astype(np.int64)
     return np.asarray(_POPCOUNT[x & 255] + _POPCOUNT[(x >> 8) & 255], dtype=np.float64)
 
@@ -232,7 +235,7 @@ def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: Fl
     the others are computed here pair by pair (vectorised)."""
     cand = index.candidates
     m = len(qi)
-    out = np.zeros((m, len(COMPONENTS)))
+    out = np.zeros((m, len(COMPONENTS)), order="F")  # column-major: each component contiguous
     if m == 0:
         return out
     if text is None:
@@ -245,7 +248,8 @@ def pair_components(index: Index, queries: Side, qtext: sp.csr_matrix, decay: Fl
     req = queries.certs[qi]
     nreq = _popcount(req)
     has = nreq > 0
-    out[has, 2] = _popcount(req[has] & cand.certs[ci[has]]) / nreq[has]
+    if has.any():
+        out[has, 2] = _popcount(req[has] & cand.certs[ci[has]]) / nreq[has]
     qz, cz = queries.zone[qi], cand.zone[ci]
     ok = (qz >= 0) & (cz >= 0) & (qz < decay.shape[0]) & (cz < decay.shape[1])
     if ok.any():
