@@ -197,7 +197,8 @@ def test_replace_refuses_dependants_and_names_each(seeded_url: str, tmp_path: Pa
         assert member is not None
         park_id, designation_id = member
         n_refs = len(s.execute(select(m.DesignationMember).where(m.DesignationMember.park_id == park_id)).all()) \
-            + len(s.execute(select(m.Enterprise).where(m.Enterprise.park_id == park_id)).all())
+            + len(s.execute(select(m.Enterprise).where(m.Enterprise.park_id == park_id)).all()) \
+            + len(s.execute(select(m.Project).where(m.Project.park_id == park_id)).all())  # seeded pipeline
     frame = _read(exported)
     path = _write(frame[frame["park_id"] != park_id], tmp_path / "fewer.csv")
     before = _snapshot(seeded_url)
