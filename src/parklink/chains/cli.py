@@ -144,6 +144,9 @@ def chains_cmd(
         "--year", help="年份 Year (default: latest in the data).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="输出 Write all tables to FILE.xlsx, .csv or .json.")] = None,
+    ranking: Annotated[str, typer.Option(
+        "--ranking", help="招商目标排序 Target ranking: learned (fitted on past years, default) "
+                          "or hand (expert weights).")] = "learned",
 ) -> None:
     """产业链诊断 Chain diagnosis: completeness, local supporting rate, gaps, targets."""
     from parklink.console import bi, console, user_errors
@@ -156,7 +159,8 @@ def chains_cmd(
         from parklink.runs import diagnose_chains
 
         bundle = cli_inputs()
-        run = diagnose_chains(bundle, ChainsConfig(scope=scope, chain=chain, year=year))
+        run = diagnose_chains(bundle, ChainsConfig(scope=scope, chain=chain, year=year,
+                                                    ranking=ranking))
         result = run.diagnosis
         console.print(f"{bi('数据来源', 'Data')}: {bundle.note} · {bi('输入指纹', 'inputs fingerprint')} "
                       f"{run.fingerprint.digest}")
