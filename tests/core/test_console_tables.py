@@ -142,3 +142,10 @@ def test_chains_access_sites_tables(data_dir: Path, width: int, monkeypatch: pyt
     for args in (["chains", "designation:b1-rongchang-longchang"], ["access"], ["sites"]):
         text = run(args, width, monkeypatch)
         assert all(len(line) <= width for line in text.splitlines()), args
+
+
+def test_wide_layout_keeps_every_column_and_both_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console_mod.console, "width", console_mod.WIDE_WIDTH)
+    text = render(frame_table(wide_frame(), "T"), console_mod.WIDE_WIDTH)
+    assert "Yufu" in text and "note" in text and "columns not shown" not in text
+    assert "Chongqing Liangjiang New Area Yufu Industrial Development Zone" in text  # not wrapped

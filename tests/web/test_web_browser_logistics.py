@@ -96,3 +96,54 @@ def test_logistics_page_fits_a_phone(browser: Any, server: str) -> None:
         box = page.locator("svg#route-map").bounding_box()
         assert box is not None and box["width"] <= 390
         assert outside == []
+
+
+@pytest.fixture(scope="module")
+def chain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The tiny registry with the hand-made firm dataset of test_web_chain_pages."""
+    from parklink.settings import get_settings
+    from parklink.store.db import get_engine
+    from parklink.web import create_app
+    from parklink.web.park_analyses import clear_cache
+
+    from .conftest import load_registry
+    from .test_web_chain_pages import write_firm_dataset
+
+    root = tmp_path_factory.mktemp("livelsr")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PARKLINK_DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        write_firm_dataset(root / "data" / "firms")
+        url = load_registry(f"sqlite:///{root / 'live.sqlite'}", users=False)
+        clear_cache()
+        with live_server(create_app(url)) as base:
+            yield base, url
+        get_engine(url).dispose()
+    get_settings.cache_clear()
+
+
+def test_park_page_shows_local_supporting_rates(browser: Any, chain_server: tuple[str, str],
+                                                isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from parklink.settings import get_settings
+    from parklink.store.db import session_scope
+    from parklink.web import park_analyses as pa
+
+    base, url = chain_server
+    monkeypatch.setenv("PARKLINK_DATA_DIR", str(Path(url.removeprefix("sqlite:///")).parent / "data"))
+    get_settings.cache_clear()  # the server thread reads the settings too
+    with guarded_page(browser, base, "park-lsr", viewport={"width": 1280, "height": 900}) as (page, outside):
+        page.goto(f"{base}/parks/cq-b?lang=en")
+        page.wait_for_selector("html[data-diagnosis-ready]", state="attached", timeout=60_000)
+        assert page.get_attribute("html", "data-diagnosis-ready") == "1", page.text_content("#diag-error")
+        table = page.locator("#lsr-table")
+        assert table.is_visible()
+        cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
+        assert len(cells) == 5  # in scope, own province, circle, ΔLSR, coverage
+        # the same number as the server-side table (shown with up to 3 decimals)
+        with session_scope(url) as s:
+            lsr = pa.diagnosis_view(pa.chain_diagnosis(s, "park:cq-b"))["lsr"]
+        assert float(cells[3].replace(",", "")) == pytest.approx(round(lsr[0]["delta_lsr"], 3))
+        assert page.locator("p.diag-downloads a.download").first.is_visible()
+        assert not page.locator("#targets-table").is_visible()  # firm level: office only
+        assert outside == []
+

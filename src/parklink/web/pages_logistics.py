@@ -75,6 +75,8 @@ def site_recommendation(session: Any, function: str, *, start: bool = True
     key = _site_key(session, fn.key)
     with _jobs_lock:
         job = _jobs.get(key)
+        if job is not None and start and job.done() and job.exception() is not None:
+            job = None  # a failed run is tried again when asked
         if job is None and start:
             inputs = pa.web_inputs(session)
 
