@@ -11,7 +11,7 @@ provenance (``source_url``, ``confidence``). See ``docs/promotion.md``.
 
 from __future__ import annotations
 
-from parklink.tables import CHAINS, CONFIDENCE, SCHEMAS, Column, TableSchema
+from parklink.tables import CHAINS, CONFIDENCE, PIP_MODES, SCHEMAS, Column, TableSchema
 
 __all__ = [
     "ACTIVE_STAGES",
@@ -41,10 +41,9 @@ PLAN_STATUSES: tuple[str, ...] = ("draft", "active", "closed")
 TARGET_STATUSES: tuple[str, ...] = ("ranked", "added", "dropped")
 #: How a project comes to the park: a new investment, an expansion, a relocation, or one of
 #: the three "park in the park" (园中园) modes of the programme.
-PROJECT_MODES: tuple[str, ...] = (
-    "new", "expansion", "relocation",
-    "pip_headquarters_base", "pip_rnd_transformation", "pip_terminal_collaboration",
-)
+#: The park-in-the-park codes are ``pip_`` + the co-construction registry's modes
+#: (:data:`parklink.tables.PIP_MODES`), so a project and a park in the park share one vocabulary.
+PROJECT_MODES: tuple[str, ...] = ("new", "expansion", "relocation", *(f"pip_{m}" for m in PIP_MODES))
 FUND_USES: tuple[str, ...] = ("fixed_assets", "working_capital", "unknown")
 
 _ID = r"^[A-Za-z0-9_.-]+$"

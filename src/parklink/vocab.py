@@ -275,9 +275,8 @@ PROJECT_MODE_NAMES: dict[str, Label] = {
     "new": ("新建", "new investment"),
     "expansion": ("增资扩产", "expansion"),
     "relocation": ("产业转移", "relocation"),
-    "pip_headquarters_base": ("园中园：总部+基地", "park in the park: headquarters + base"),
-    "pip_rnd_transformation": ("园中园：研发+转化", "park in the park: R&D + commercialisation"),
-    "pip_terminal_collaboration": ("园中园：终端产品+协作配套", "park in the park: end product + suppliers"),
+    # the three park-in-the-park modes, labelled from the co-construction vocabulary
+    **{f"pip_{k}": (f"园中园：{zh}", f"park in the park: {en}") for k, (zh, en) in PIP_MODE_NAMES.items()},
 }
 FUND_USE_NAMES: dict[str, Label] = {
     "fixed_assets": ("固定资产", "fixed assets"),

@@ -7,7 +7,7 @@ column becomes one stage event (``PROJECT_ID:STAGE``) dated that day; ``terminat
 needs ``termination_reason`` (a code or its Chinese / English label). The cumulative
 ``funds_in_place_cny_m`` as of ``funds_as_of`` becomes one funds entry holding the increment
 over the funds already stored before that date. Choice columns accept the code or either
-label (e.g. 汽车（含新能源汽车） for ``auto``, 园中园：研发+转化 for ``pip_rnd_transformation``).
+label (e.g. 汽车（含新能源汽车） for ``auto``, 园中园：研发+转化 for ``pip_rd_transformation``).
 
 The import reads the whole file (CSV UTF-8/BOM/GBK, XLSX, Parquet), validates every cell,
 the stage order of every row against itself and the stored log, and writes nothing unless

@@ -52,8 +52,8 @@ _CITIES = (("成都", "CN"), ("重庆", "CN"), ("深圳", "CN"), ("上海", "CN"
 _ORIGINS = (("广东", "CN", 0.22), ("浙江", "CN", 0.14), ("江苏", "CN", 0.12), ("上海", "CN", 0.10),
             ("北京", "CN", 0.07), ("重庆", "CN", 0.10), ("四川", "CN", 0.10), ("福建", "CN", 0.05),
             (None, "Germany", 0.03), (None, "Japan", 0.03), (None, "Singapore", 0.04))
-_MODES = (("new", 0.55), ("expansion", 0.2), ("relocation", 0.15), ("pip_headquarters_base", 0.04),
-          ("pip_rnd_transformation", 0.03), ("pip_terminal_collaboration", 0.03))
+_MODES = (("new", 0.55), ("expansion", 0.2), ("relocation", 0.15), ("pip_hq_base", 0.04),
+          ("pip_rd_transformation", 0.03), ("pip_terminal_support", 0.03))
 _REASONS = ("investor_withdrew", "financing", "land", "approval", "relocated", "market")
 _SYN = {"synthetic": True, "source_url": _NOTE, "confidence": "synthetic"}
 

@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.Column('row_version', sa.Integer(), server_default='1', nullable=False),
     sa.CheckConstraint("chain IS NULL OR chain IN ('auto', 'moto', 'electronics', 'biomed')", name=op.f('ck_project_chain')),
     sa.CheckConstraint("confidence IN ('confirmed', 'likely', 'unconfirmed', 'synthetic')", name=op.f('ck_project_confidence')),
-    sa.CheckConstraint("mode IN ('new', 'expansion', 'relocation', 'pip_headquarters_base', 'pip_rnd_transformation', 'pip_terminal_collaboration')", name=op.f('ck_project_mode')),
+    sa.CheckConstraint("mode IN ('new', 'expansion', 'relocation', 'pip_hq_base', 'pip_rd_transformation', 'pip_terminal_support')", name=op.f('ck_project_mode')),
     sa.CheckConstraint('expected_output_cny_m IS NULL OR expected_output_cny_m >= 0', name=op.f('ck_project_output')),
     sa.CheckConstraint('expected_tax_cny_m IS NULL OR expected_tax_cny_m >= 0', name=op.f('ck_project_tax')),
     sa.CheckConstraint('jobs IS NULL OR jobs >= 0', name=op.f('ck_project_jobs')),
