@@ -89,7 +89,7 @@ pip_app = typer.Typer(help="园中园与利益分享 Parks in the park and benef
 def pip_list(mode: Annotated[str | None, typer.Option(help="hq_base / rd_transformation / terminal_support")] = None,
              park: Annotated[str | None, typer.Option(help="host park id")] = None,
              lang: Lang = "zh", as_json: Json = False) -> None:
-    """List parks in the park (园中园) with mode, host and status."""
+    """列出园中园 List parks in the park with mode, host and status."""
     with user_errors():
         f = _inputs().frame("parks_in_park")
         if mode:
@@ -106,7 +106,7 @@ def pip_list(mode: Annotated[str | None, typer.Option(help="hq_base / rd_transfo
 
 @pip_app.command("show")
 def pip_show(pip_id: str, as_json: Json = False) -> None:
-    """One park in the park with every field and its benefit-sharing rules."""
+    """园中园详情 One park in the park with every field and its benefit-sharing rules."""
     with user_errors():
         inputs = _inputs()
         _show(inputs.frame("parks_in_park"), "pip_id", pip_id, as_json)
@@ -120,7 +120,7 @@ def pip_show(pip_id: str, as_json: Json = False) -> None:
 
 @pip_app.command("sharing")
 def pip_sharing(lang: Lang = "zh", as_json: Json = False) -> None:
-    """Benefit-sharing rules as data (metric × base × split × floor × attribution)."""
+    """利益分享规则 Benefit-sharing rules as data (metric × base × split × floor × attribution)."""
     with user_errors():
         f = _inputs().frame("benefit_sharing")
         out = f[["agreement_id", "metric", "base", "parties", "split_pct", "floor_cny_m"]].copy()
@@ -134,7 +134,7 @@ def pip_sharing(lang: Lang = "zh", as_json: Json = False) -> None:
 @pip_app.command("scorecard")
 def pip_scorecard(year: Annotated[int | None, typer.Option(help="reference year")] = None,
                   lang: Lang = "zh", as_json: Json = False) -> None:
-    """Comparable scorecard of co-built parks and promised vs realised shares."""
+    """共建园区评分 Comparable scorecard of co-built parks and promised vs realised shares."""
     from parklink.coconstruction.runs import ScorecardConfig, run_scorecard
 
     with user_errors():
@@ -160,7 +160,7 @@ smart_app = typer.Typer(help="智能制造 Smart manufacturing: recognitions, ma
 def smart_list(park: Annotated[str | None, typer.Option(help="park id")] = None,
                kind: Annotated[str | None, typer.Option(help="digital_workshop / intelligent_factory / intelligent_park")] = None,
                lang: Lang = "zh", as_json: Json = False) -> None:
-    """Recognitions (digital workshops, intelligent factories and parks)."""
+    """智能制造认定 Recognitions (digital workshops, intelligent factories and parks)."""
     with user_errors():
         f = _inputs().frame("smart_recognitions")
         if park:
@@ -177,14 +177,14 @@ def smart_list(park: Annotated[str | None, typer.Option(help="park id")] = None,
 
 @smart_app.command("show")
 def smart_show(recognition_id: str, as_json: Json = False) -> None:
-    """One recognition with every field."""
+    """认定详情 One recognition with every field."""
     with user_errors():
         _show(_inputs().frame("smart_recognitions"), "recognition_id", recognition_id, as_json)
 
 
 @smart_app.command("assessments")
 def smart_assessments(lang: Lang = "zh", as_json: Json = False) -> None:
-    """Maturity assessments (GB/T 39116/39117-2020)."""
+    """成熟度评估 Maturity assessments (GB/T 39116/39117-2020)."""
     with user_errors():
         f = _inputs().frame("maturity_assessments")
         out = f[["assessment_id", "enterprise_id", "park_id", "assessed_on", "assessor", "overall_level"]].copy()
@@ -195,7 +195,7 @@ def smart_assessments(lang: Lang = "zh", as_json: Json = False) -> None:
 
 @smart_app.command("aggregates")
 def smart_aggregates(lang: Lang = "zh", as_json: Json = False) -> None:
-    """Published totals (programme facts, never spread over firms)."""
+    """公布的汇总数 Published totals (programme facts, never spread over firms)."""
     with user_errors():
         f = _inputs().frame("smart_aggregates")
         out = f[["aggregate_id", "region", "kind", "measure", "year", "count", "qualifier", "confidence"]].copy()
@@ -211,7 +211,7 @@ def smart_aggregates(lang: Lang = "zh", as_json: Json = False) -> None:
 def smart_indicators_cmd(year: Annotated[int | None, typer.Option(help="reference year")] = None,
                          firms: Annotated[bool, typer.Option(help="firm data as the above-scale denominator")] = False,
                          lang: Lang = "zh", as_json: Json = False) -> None:
-    """Park indicators: recognised counts, share assessed, mean level, trend."""
+    """园区智能制造指标 Park indicators: recognised counts, share assessed, mean level, trend."""
     from parklink.coconstruction.runs import SmartConfig, run_smart
 
     with user_errors():
@@ -226,7 +226,7 @@ def smart_indicators_cmd(year: Annotated[int | None, typer.Option(help="referenc
 @smart_app.command("domains")
 def smart_domains(version: Annotated[str, typer.Option(help="model version")] = "gbt39116-2020",
                   lang: Lang = "zh", as_json: Json = False) -> None:
-    """The capability model as versioned data (elements stated; domains configurable)."""
+    """成熟度能力域 The capability model as versioned data (elements stated; domains configurable)."""
     from parklink.coconstruction.domains import maturity_domains
 
     with user_errors():
@@ -243,7 +243,7 @@ plat_app = typer.Typer(help="研发与工业设计平台 R&D and industrial-desi
 def plat_list(park: Annotated[str | None, typer.Option(help="host park id")] = None,
               kind: Annotated[str | None, typer.Option(help="platform kind")] = None,
               lang: Lang = "zh", as_json: Json = False) -> None:
-    """Platforms with kind, level, host park and chains served."""
+    """研发与设计平台 Platforms with kind, level, host park and chains served."""
     with user_errors():
         f = _inputs().frame("platforms")
         if park:
@@ -260,7 +260,7 @@ def plat_list(park: Annotated[str | None, typer.Option(help="host park id")] = N
 
 @plat_app.command("show")
 def plat_show(platform_id: str, as_json: Json = False) -> None:
-    """One platform with every field."""
+    """平台详情 One platform with every field."""
     with user_errors():
         _show(_inputs().frame("platforms"), "platform_id", platform_id, as_json)
 
@@ -272,7 +272,7 @@ def plat_gaps(max_hours: Annotated[float, typer.Option(help="service standard, h
               chain: Annotated[str | None, typer.Option(help="only this chain")] = None,
               candidates: Annotated[str, typer.Option(help="all / designated")] = "all",
               lang: Lang = "zh", as_json: Json = False) -> None:
-    """Chain gaps of designated parks with no platform within reach; best new sites (MCLP)."""
+    """平台缺口 Chain gaps of designated parks with no platform within reach; best new sites (MCLP)."""
     from parklink.coconstruction.runs import PlatformGapConfig, run_platform_gaps
 
     with user_errors():
