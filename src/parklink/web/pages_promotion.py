@@ -283,6 +283,7 @@ def _plan_context(request: Request, session: Any, principal: Principal, plan_id:
     parks = pdata.plan_parks(session, str(body["plan"]["scope_kind"]), str(body["plan"]["scope_id"]))
     return {**_names(session), "plan": body["plan"], "goals": goals, "conversions": conv, "charts": charts,
             "targets": body["targets"], "synthetic": body["synthetic"], "plan_parks": parks,
+            "lead_parks": [p for p in parks if principal.is_office or p in principal.parks],
             "can_write": principal.authenticated and policy.may_write_promotion(principal, "promotion_plans", parks),
             "created": None, "errors": []}
 
@@ -318,6 +319,9 @@ def plan_lead(
     if park:
         policy.authorize_promotion(principal, "projects", "create", [park])
     try:
+        if park and parks and park not in parks:
+            raise ValidationError.single(VIA, f"park {park} is not one of the plan's parks (园区不属于该计划)",
+                                         column="park_id", value=park)
         target, _tv = read_record(session, "plan_targets", target_id)
         if str(target["plan_id"]) != plan_id:
             raise NotFoundError(f"target {target_id!r} is not on plan {plan_id!r} (未找到)")
