@@ -96,9 +96,9 @@ class Inputs:
     data_version: str
     database: str
     firms: FirmDataset | None = None
-    #: the promotion ledger's frames read with the registry (None: embedded source or a
-    #: database without them; see :meth:`promotion`)
-    promotion_frames: Mapping[str, pd.DataFrame] | None = None
+    #: reads the promotion ledger's frames from the bundle's database on first use (None:
+    #: embedded source or a database without them; see :meth:`promotion`)
+    promotion_loader: Callable[[], Mapping[str, pd.DataFrame]] | None = None
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -207,8 +207,8 @@ class Inputs:
 
         def compute() -> PromotionFrames:
             registry = {k: self.frames[k] for k in ("parks", "designations", "zones", "regions")}
-            if self.promotion_frames is not None:
-                return frames_of(self.promotion_frames, registry)
+            if self.promotion_loader is not None:
+                return frames_of(self.promotion_loader(), registry)
             if self.embedded:
                 return frames_of(default_frames(self.frames), registry)
             return frames_of({k: _empty(k) for k in PROMOTION_KINDS}, registry)
@@ -290,10 +290,23 @@ def session_inputs(session: Session, *, firm_root: Path | None = None) -> Inputs
     des = frames["designations"]
     frames["designations"] = des.assign(revoked_year=des["designation_id"].map(revoked).astype("Float64"))
     url = redact(str(session.get_bind().engine.url.render_as_string(hide_password=False)))
-    promo = ({k: read_frame(session, k) for k in PROMOTION_KINDS}
-             if inspect(session.connection()).has_table(m.Project.__tablename__) else None)
-    return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root),
-                  MappingProxyType(promo) if promo is not None else None)
+    loader = (_promotion_loader(session.get_bind())
+              if inspect(session.connection()).has_table(m.Project.__tablename__) else None)
+    return Inputs(MappingProxyType(frames), "database", f"db:{version}", url, _firms(firm_root), loader)
+
+
+def _promotion_loader(bind: Any) -> Callable[[], Mapping[str, pd.DataFrame]]:
+    """Read the promotion ledger from ``bind`` (an engine or connection's engine) when first
+    asked: most analyses never need it, and it is the largest part of the registry."""
+    def load() -> Mapping[str, pd.DataFrame]:
+        from sqlalchemy.orm import Session
+
+        from parklink.store.io import read_frame
+
+        with Session(bind=getattr(bind, "engine", bind)) as session:
+            return MappingProxyType({k: read_frame(session, k) for k in PROMOTION_KINDS})
+
+    return load
 
 
 def read_inputs(url: str | None = None, *, firm_root: Path | None = None) -> Inputs:

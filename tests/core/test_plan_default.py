@@ -80,7 +80,7 @@ def test_plan_checks_the_evaluation_against_the_real_batches(default_plan: tuple
 #: Columns that identify a row (registry ids, codes, or the key of a parameter / method).
 ID_COLUMNS = {"park_id", "designation_id", "zone_id", "scope_id", "segment_id", "park_a", "province", "area_type",
               "item", "kind", "file", "year", "mode", "key", "group", "alternative", "method/weighting",
-              "perturbation", "constraint_group", "rule", "criterion"}
+              "perturbation", "constraint_group", "rule", "criterion", "project_id", "model_version"}
 
 
 def test_plan_tables_have_stable_keys_and_ids(default_plan: tuple[Path, Path, str]) -> None:

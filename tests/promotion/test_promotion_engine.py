@@ -60,3 +60,19 @@ def test_a_park_pair_merges_both_parks_lists(inputs: Inputs) -> None:
     for _seg, g in pair.groupby("segment_id"):
         assert g["rank"].tolist() == list(range(1, len(g) + 1))
         assert g["score"].is_monotonic_decreasing
+
+
+def test_conversion_is_reported_next_to_the_holdout_figure(inputs: Inputs) -> None:
+    from parklink.chains.data import ChainData
+    from parklink.chains.evaluation import evaluate_targets
+    from parklink.chains.scope import resolve_scope
+    from parklink.promotion.cli_plan import holdout_figure
+
+    got = holdout_figure("park:p1", 2022, k=2, inputs=inputs)
+    sc = resolve_scope("park:p1", inputs.scope_frames())
+    data = ChainData.from_dataset(inputs.require_firms(), template=inputs.chain_template())
+    ref = evaluate_targets(data, sc, train_year=2022, ks=(2,)).headline(negatives="all", k=2)
+    ref = ref[ref["method"] == "model"].iloc[0]
+    assert got["scope"] == "park:p1" and got["k"] == 2 and got["train_year"] == 2022
+    assert got["precision"] == pytest.approx(float(ref["precision"]), nan_ok=True)
+    assert got["n_gaps"] == int(ref["n_gaps"])

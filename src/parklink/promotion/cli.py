@@ -137,11 +137,11 @@ def register(app: typer.Typer) -> None:
     def projects_list(
         park: Annotated[list[str] | None, typer.Option("--park", help="园区 park id (repeatable)")] = None,
         stage: Annotated[str | None, typer.Option("--stage", help="阶段 stage code")] = None,
-        chain: Annotated[str | None, typer.Option("--chain")] = None,
-        event: Annotated[str | None, typer.Option("--event")] = None,
-        plan: Annotated[str | None, typer.Option("--plan")] = None,
+        chain: Annotated[str | None, typer.Option("--chain", help="产业链 chain code")] = None,
+        event: Annotated[str | None, typer.Option("--event", help="招商活动 event id")] = None,
+        plan: Annotated[str | None, typer.Option("--plan", help="招商计划 plan id")] = None,
         synthetic: Annotated[bool | None, typer.Option("--synthetic/--real", help="合成/真实 only synthetic or real rows")] = None,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 50,
         lang: LangOpt = "zh", as_json: JsonOpt = False, database: DatabaseOpt = None,
     ) -> None:
         """列出项目 List projects with the stage derived from their logs."""
@@ -178,20 +178,20 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str, typer.Option("--name", help="项目名称 name (中文)")],
         investor: Annotated[str, typer.Option("--investor", help="投资方 investor name")],
         park: Annotated[str, typer.Option("--park", help="园区 park id")],
-        investor_id: Annotated[str | None, typer.Option("--investor-id")] = None,
+        investor_id: Annotated[str | None, typer.Option("--investor-id", help="投资方企业编号 investor enterprise id")] = None,
         origin: Annotated[str | None, typer.Option("--origin", help="来源省份 origin province")] = None,
-        country: Annotated[str, typer.Option("--country")] = "CN",
-        chain: Annotated[str | None, typer.Option("--chain")] = None,
-        segment: Annotated[str | None, typer.Option("--segment")] = None,
+        country: Annotated[str, typer.Option("--country", help="来源国家 origin country")] = "CN",
+        chain: Annotated[str | None, typer.Option("--chain", help="产业链 chain code")] = None,
+        segment: Annotated[str | None, typer.Option("--segment", help="产业链环节 segment id")] = None,
         mode: Annotated[str, typer.Option("--mode", help="new, expansion, relocation, pip_*")] = "new",
         investment: Annotated[float | None, typer.Option("--investment", help="协议投资额 百万元 million CNY")] = None,
-        planned_start: Annotated[str | None, typer.Option("--planned-start")] = None,
-        planned_production: Annotated[str | None, typer.Option("--planned-production")] = None,
-        event: Annotated[str | None, typer.Option("--event")] = None,
-        plan: Annotated[str | None, typer.Option("--plan")] = None,
+        planned_start: Annotated[str | None, typer.Option("--planned-start", help="计划开工 planned start date")] = None,
+        planned_production: Annotated[str | None, typer.Option("--planned-production", help="计划投产 planned production date")] = None,
+        event: Annotated[str | None, typer.Option("--event", help="招商活动 event id")] = None,
+        plan: Annotated[str | None, typer.Option("--plan", help="招商计划 plan id")] = None,
         stage: Annotated[str, typer.Option("--stage", help="首个阶段 first stage")] = "lead",
         on: Annotated[str | None, typer.Option("--on", help="日期 date (default today)")] = None,
-        project_id: Annotated[str | None, typer.Option("--id")] = None,
+        project_id: Annotated[str | None, typer.Option("--id", help="编号 record id (default generated)")] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """新增线索/项目 Add a lead or project with its first stage event."""
@@ -216,7 +216,7 @@ def register(app: typer.Typer) -> None:
         version: Annotated[int | None, typer.Option("--version", help="读取时的版本 row_version you read")] = None,
         reason: Annotated[str | None, typer.Option("--reason", help="终止原因 " + ", ".join(TERMINATION_REASON_NAMES))] = None,
         source: Annotated[str | None, typer.Option("--source", help="依据 evidence")] = None,
-        note: Annotated[str | None, typer.Option("--note")] = None,
+        note: Annotated[str | None, typer.Option("--note", help="备注 note")] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """推进阶段 Append a stage event (the log is append-only; --version guards against
@@ -233,9 +233,9 @@ def register(app: typer.Typer) -> None:
     def projects_funds(
         project_id: str,
         amount: Annotated[float, typer.Argument(help="到位资金 百万元 funds arrived, million CNY")],
-        on: Annotated[str | None, typer.Option("--on")] = None,
+        on: Annotated[str | None, typer.Option("--on", help="日期 date (default today)")] = None,
         use: Annotated[str, typer.Option("--use", help="fixed_assets, working_capital, unknown")] = "unknown",
-        version: Annotated[int | None, typer.Option("--version")] = None,
+        version: Annotated[int | None, typer.Option("--version", help="读取时的版本 row_version you read")] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """记录到位资金 Record funds arrived for a project."""
@@ -251,8 +251,8 @@ def register(app: typer.Typer) -> None:
     def projects_import(
         file: Path,
         mode: Annotated[str, typer.Option("--mode", help="upsert | append")] = "upsert",
-        dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
-        sheet: Annotated[str | None, typer.Option("--sheet")] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="试运行 check and preview, write nothing")] = False,
+        sheet: Annotated[str | None, typer.Option("--sheet", help="工作表 Excel sheet")] = None,
         errors: Annotated[Path | None, typer.Option("--errors", help="问题清单 write every problem to a CSV")] = None,
         database: DatabaseOpt = None,
     ) -> None:
@@ -285,7 +285,7 @@ def register(app: typer.Typer) -> None:
     def projects_export(
         file: Path,
         headers: Annotated[str, typer.Option("--headers", help="表头 zh | en")] = "zh",
-        park: Annotated[list[str] | None, typer.Option("--park")] = None,
+        park: Annotated[list[str] | None, typer.Option("--park", help="园区 park id (repeatable)")] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """导出台账 Export the projects in the ledger layout (.xlsx, .csv, .parquet)."""
@@ -298,7 +298,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"[green]✓[/] {bi('已导出', 'exported')} {n} → {file}", highlight=False)
 
     @events.command("list")
-    def events_list(limit: Annotated[int, typer.Option("--limit", min=1)] = 50, as_json: JsonOpt = False,
+    def events_list(limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 50, as_json: JsonOpt = False,
                     database: DatabaseOpt = None) -> None:
         """列出活动 List joint promotion events (newest first)."""
         from parklink.promotion.service import list_events
@@ -315,7 +315,7 @@ def register(app: typer.Typer) -> None:
             ("百万元 CNY m", True), ("项目 projects", True), ("", False)], rows, limit=limit))
 
     @events.command("show")
-    def events_show(event_id: str, as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    def events_show(event_id: str, as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date (default today)")] = None,
                     as_json: JsonOpt = False, database: DatabaseOpt = None) -> None:
         """查看活动 Show an event and the KPIs of its cohort."""
         from parklink.promotion.service import get_event
@@ -333,15 +333,15 @@ def register(app: typer.Typer) -> None:
 
     @events.command("add")
     def events_add(
-        name: Annotated[str, typer.Option("--name")],
+        name: Annotated[str, typer.Option("--name", help="名称 name")],
         held_on: Annotated[str, typer.Option("--on", help="日期 date")],
-        city: Annotated[str, typer.Option("--city")],
-        name_en: Annotated[str | None, typer.Option("--name-en")] = None,
-        country: Annotated[str, typer.Option("--country")] = "CN",
+        city: Annotated[str, typer.Option("--city", help="城市 city")],
+        name_en: Annotated[str | None, typer.Option("--name-en", help="英文名称 English name")] = None,
+        country: Annotated[str, typer.Option("--country", help="来源国家 origin country")] = "CN",
         chains: Annotated[str | None, typer.Option("--chains", help="a;b")] = None,
-        organisers_sc: Annotated[str | None, typer.Option("--organisers-sc")] = None,
-        organisers_cq: Annotated[str | None, typer.Option("--organisers-cq")] = None,
-        event_id: Annotated[str | None, typer.Option("--id")] = None,
+        organisers_sc: Annotated[str | None, typer.Option("--organisers-sc", help="四川侧主办 Sichuan-side organisers")] = None,
+        organisers_cq: Annotated[str | None, typer.Option("--organisers-cq", help="重庆侧主办 Chongqing-side organisers")] = None,
+        event_id: Annotated[str | None, typer.Option("--id", help="编号 record id (default generated)")] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """新增活动 Add a joint promotion event."""

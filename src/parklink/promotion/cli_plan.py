@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from parklink.promotion.cli import (
 )
 from parklink.promotion.kpi import GROUPS, KPI_COLUMNS
 from parklink.vocab import STAGE_NAMES, TARGET_STATUS_NAMES
+
+if TYPE_CHECKING:
+    from parklink.inputs import Inputs
 
 _BY = {"park": "park_id", "designation": "designation_id", "zone": "zone_id", "chain": "chain", "origin": "origin",
        "event": "event_id", "year": "signed_year", "in-park": "in_park"}
@@ -96,15 +99,16 @@ def _print_conversion(conv: Any, holdout: dict[str, Any] | None) -> None:
                       + (" — 合成数据 synthetic" if holdout.get("synthetic") else ""), highlight=False)
 
 
-def holdout_figure(scope: str, train_year: int, k: int = 10) -> dict[str, Any]:
+def holdout_figure(scope: str, train_year: int, k: int = 10, *, inputs: Inputs | None = None) -> dict[str, Any]:
     """The ranking's offline hold-out figure (:func:`parklink.chains.evaluation.evaluate_targets`,
-    method ``model``, all negatives, cut-off ``k``) on ``scope`` trained up to ``train_year``."""
+    method ``model``, all negatives, cut-off ``k``) on ``scope`` trained up to ``train_year``,
+    on ``inputs`` (default: :func:`parklink.inputs.read_inputs`)."""
     from parklink.chains.data import ChainData
     from parklink.chains.evaluation import evaluate_targets
     from parklink.chains.scope import resolve_scope
     from parklink.inputs import read_inputs
 
-    bundle = read_inputs()
+    bundle = inputs if inputs is not None else read_inputs()
     sc = resolve_scope(scope, bundle.scope_frames())
     data = ChainData.from_dataset(bundle.require_firms(), template=bundle.chain_template())
     res = evaluate_targets(data, sc, train_year=train_year, ks=(k,))
@@ -132,7 +136,7 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", min=1, help="每个缺口的目标数 targets per gap")] = 5,
         goal: Annotated[list[str] | None, typer.Option("--goal", help="YEAR:PROJECTS:SIGNED:FUNDS (百万元)")] = None,
         no_targets: Annotated[bool, typer.Option("--no-targets", help="不调用产业链引擎 skip the chain engine")] = False,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 30,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 30,
         lang: LangOpt = "zh", as_json: JsonOpt = False, database: DatabaseOpt = None,
     ) -> None:
         """招商计划 Show the plan of SCOPE, or create it with its target list drawn from the
@@ -180,7 +184,7 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
 
     @promo.command("drop-target")
     def drop_cmd(target_id: str, reason: Annotated[str, typer.Option("--reason", help="剔除原因 why")],
-                 version: Annotated[int | None, typer.Option("--version")] = None, database: DatabaseOpt = None) -> None:
+                 version: Annotated[int | None, typer.Option("--version", help="读取时的版本 row_version you read")] = None, database: DatabaseOpt = None) -> None:
         """剔除目标 Drop a target from its plan's list (kept, with the reason)."""
         from parklink.promotion.plans import drop_target
 
@@ -190,10 +194,10 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
 
     @promo.command("conversion")
     def conversion_cmd(
-        as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date (default today)")] = None,
         holdout_scope: Annotated[str | None, typer.Option("--holdout-scope", help="留出评估范围 e.g. circle")] = None,
-        train_year: Annotated[int | None, typer.Option("--train-year")] = None,
-        k: Annotated[int, typer.Option("--k", min=1)] = 10,
+        train_year: Annotated[int | None, typer.Option("--train-year", help="训练年份 train year of the hold-out")] = None,
+        k: Annotated[int, typer.Option("--k", min=1, help="截断位置 cut-off k")] = 10,
         as_json: JsonOpt = False, database: DatabaseOpt = None,
     ) -> None:
         """推荐转化 Share of recommended targets that became leads / signed / started, per
@@ -218,10 +222,10 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
         _print_conversion(conv, hold)
 
     @promo.command("alerts")
-    def alerts_cmd(as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-                   stall_days: Annotated[int, typer.Option("--stall-days", min=1)] = 90,
-                   park: Annotated[list[str] | None, typer.Option("--park")] = None,
-                   limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    def alerts_cmd(as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date (default today)")] = None,
+                   stall_days: Annotated[int, typer.Option("--stall-days", min=1, help="停滞天数 days without an event")] = 90,
+                   park: Annotated[list[str] | None, typer.Option("--park", help="园区 park id (repeatable)")] = None,
+                   limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 50,
                    lang: LangOpt = "zh", as_json: JsonOpt = False, database: DatabaseOpt = None) -> None:
         """预警 Overdue milestones and stalled projects."""
         from parklink.promotion.service import alerts
@@ -244,9 +248,9 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
         by: Annotated[list[str] | None, typer.Option("--by", help="park, designation, zone, chain, origin, event, "
                                                      "year, in-park (repeatable)")] = None,
         year: Annotated[int | None, typer.Option("--year", help="签约年度队列 only projects signed that year")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-        park: Annotated[list[str] | None, typer.Option("--park")] = None,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 40,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 as-of date (default today)")] = None,
+        park: Annotated[list[str] | None, typer.Option("--park", help="园区 park id (repeatable)")] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多行数 rows shown")] = 40,
         as_json: JsonOpt = False, database: DatabaseOpt = None,
     ) -> None:
         """招商指标 Performance, start, production and funds-in-place rates (formulas in
@@ -288,9 +292,9 @@ def register(app: typer.Typer, projects: typer.Typer) -> None:
                           highlight=False)
 
     @projects.command("from-target")
-    def from_target(target_id: str, park: Annotated[str | None, typer.Option("--park")] = None,
-                    on: Annotated[str | None, typer.Option("--on")] = None,
-                    origin: Annotated[str | None, typer.Option("--origin")] = None,
+    def from_target(target_id: str, park: Annotated[str | None, typer.Option("--park", help="园区 park id (repeatable)")] = None,
+                    on: Annotated[str | None, typer.Option("--on", help="日期 date (default today)")] = None,
+                    origin: Annotated[str | None, typer.Option("--origin", help="来源省份 origin province")] = None,
                     database: DatabaseOpt = None) -> None:
         """缺口→线索 Turn a plan target (an investment target of a chain gap) into a lead,
         keeping its recommendation (rank, score, reason, model version)."""

@@ -59,7 +59,7 @@ def promotion_section(pf: PromotionFrames, *, as_of: dt.date, stall_days: int = 
                           for k, v in res.summary().items() if k not in ("as_of", "year_elapsed", "groups")}
         tables.append(SectionTable(f"招商指标（按示范园区）{tag_zh}", f"Promotion KPIs by designation{tag_en}",
                                    res.to_frame(), note="formulas: docs/promotion.md", key=f"kpi_{label}"))
-        yr = ledger_kpis(part, as_of=as_of, by=["signed_year"]).to_frame()
+        yr = ledger_kpis(part, as_of=as_of, by=["signed_year"]).to_frame().rename(columns={"signed_year": "year"})
         tables.append(SectionTable(f"签约年度队列{tag_zh}", f"Cohorts by year signed{tag_en}", yr,
                                    key=f"kpi_year_{label}"))
         alerts = ledger_alerts(part, as_of=as_of, stall_days=stall_days)
