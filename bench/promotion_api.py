@@ -202,7 +202,11 @@ def wrk(base: str, path: str, seconds: int, *, connections: int, lua: str, timeo
 
     def patched(cmd: list[str], **kw: Any) -> Any:
         cmd = [f"{timeout_s}s" if c == "5s" else c for c in cmd]
-        return real(cmd, **kw)
+        done = real(cmd, **kw)
+        for line in str(done.stdout).splitlines():  # what the errors were (timeouts, non-2xx)
+            if "errors" in line or "Non-2xx" in line:
+                print(f"    wrk: {line.strip()}")
+        return done
 
     subprocess.run = patched  # type: ignore[assignment]
     try:

@@ -79,6 +79,10 @@ def test_kpis_match_the_hand_computed_ledger(pclient: TestClient) -> None:
     assert year["summary"]["n_projects"] == 1  # only P4 was signed in 2026
     assert {r["in_park"] for r in year["rows"]} == {True}  # sc-a is in designation b1-a-b
     assert pclient.get("/api/kpi?by=nothing").status_code == 422
+    real = pclient.get(f"/api/kpi?by=chain&data=real&{Q}").json()
+    assert (real["summary"]["n_projects"], real["summary"]["n_signed"], real["synthetic"]) == (3, 2, False)
+    syn = pclient.get(f"/api/kpi?by=chain&data=synthetic&{Q}").json()
+    assert (syn["summary"]["n_projects"], syn["synthetic"]) == (1, True)  # P4 alone
 
 
 def test_alerts_counts_for_all_projects_for_those_who_see_them(pclient: TestClient,

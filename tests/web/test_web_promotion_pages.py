@@ -105,3 +105,32 @@ def test_kpi_page_and_dashboard_section(anon: TestClient) -> None:
         assert anon.get(f"/promotion/kpi?by={by}", headers=HTML).status_code == 200, by
     dash = anon.get("/", headers=HTML).text
     assert 'id="promotion"' in dash and 'data-kpi="n_signed">3<' in dash
+
+
+def test_designation_plan_lead_goes_to_a_park_the_caller_may_write(seeded_url: str) -> None:
+    import pandas as pd
+
+    from parklink.promotion import plans
+    from parklink.store.db import session_scope
+
+    with session_scope(seeded_url) as s:
+        plans.create_plan(s, {"plan_id": "PL-D", "name_zh": "甲乙联合计划", "name_en": "A-B joint plan",
+                              "scope_kind": "designation", "scope_id": "b1-a-b", "period_start": 2026,
+                              "period_end": 2027, "status": "active"},
+                          targets=pd.DataFrame([{"segment_id": "auto.castings", "enterprise_id": "E2", "rank": 1,
+                                                 "score": 0.8, "reason": "gap", "model_version": "m1"}]),
+                          actor="seed", via="test")
+    with _app_client(seeded_url, "10.0.1.4") as c:
+        page_login(c, "office")
+        html = c.get("/promotion/plans/PL-D", headers=HTML).text
+        assert re.findall(r'<option value="(cq-b|sc-a)">', html) == ["cq-b", "sc-a"]  # the office chooses
+    with _app_client(seeded_url, "10.0.1.5") as c:
+        page_login(c, "manager")
+        html = c.get("/promotion/plans/PL-D", headers=HTML).text
+        assert '<input type="hidden" name="park_id" value="sc-a">' in html  # the manager's own park only
+        r = c.post("/promotion/plans/PL-D/lead", data={"csrf": _csrf(html), "target_id": "PL-D:auto.castings:E2",
+                                                       "park_id": "sc-a"}, follow_redirects=False)
+        assert r.status_code == 303
+        r = c.post("/promotion/plans/PL-D/lead", data={"csrf": _csrf(html), "target_id": "PL-D:auto.castings:E2",
+                                                       "park_id": "cq-b"}, follow_redirects=False)
+        assert r.status_code == 403  # not their park

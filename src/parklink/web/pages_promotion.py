@@ -283,6 +283,7 @@ def _plan_context(request: Request, session: Any, principal: Principal, plan_id:
     parks = pdata.plan_parks(session, str(body["plan"]["scope_kind"]), str(body["plan"]["scope_id"]))
     return {**_names(session), "plan": body["plan"], "goals": goals, "conversions": conv, "charts": charts,
             "targets": body["targets"], "synthetic": body["synthetic"], "plan_parks": parks,
+            "lead_parks": [p for p in parks if principal.is_office or p in principal.parks],
             "can_write": principal.authenticated and policy.may_write_promotion(principal, "promotion_plans", parks),
             "created": None, "errors": []}
 
@@ -318,6 +319,9 @@ def plan_lead(
     if park:
         policy.authorize_promotion(principal, "projects", "create", [park])
     try:
+        if park and parks and park not in parks:
+            raise ValidationError.single(VIA, f"park {park} is not one of the plan's parks (园区不属于该计划)",
+                                         column="park_id", value=park)
         target, _tv = read_record(session, "plan_targets", target_id)
         if str(target["plan_id"]) != plan_id:
             raise NotFoundError(f"target {target_id!r} is not on plan {plan_id!r} (未找到)")
@@ -364,9 +368,11 @@ def group_labels(session: Any, by: str, keys: list[Any]) -> tuple[dict[str, tupl
     return {k: (none if k in ("None", "nan", "<NA>") else v) for k, v in labels.items()}, links
 
 
-def kpi_view(request: Request, session: Any, by: str, year: int | None, on: dt.date) -> dict[str, Any]:
-    """The KPI table of a grouping with its labels, totals and charts (KPI page, dashboard)."""
-    res = pdata.kpi_result(session, by=[by] if by else [], year=year, as_of=on)
+def kpi_view(request: Request, session: Any, by: str, year: int | None, on: dt.date,
+             data: str = "all") -> dict[str, Any]:
+    """The KPI table of a grouping with its labels, totals and charts (KPI page, dashboard),
+    of all, real or synthetic projects (``data``)."""
+    res = pdata.kpi_result(session, by=[by] if by else [], year=year, as_of=on, data=data)
     rows = [pdata.clean_record(r) for r in res.to_frame().to_dict("records")]
     for r in rows:
         r["_key"] = str(r.get(by)) if by else "all"
@@ -374,7 +380,7 @@ def kpi_view(request: Request, session: Any, by: str, year: int | None, on: dt.d
     for r in rows:
         r["zh"], r["en"] = labels.get(r["_key"], (r["_key"], r["_key"]))
         r["href"] = links.get(r["_key"])
-    synthetic = pdata.ledger_frames(session).synthetic
+    synthetic = pdata.ledger_part(session, data).synthetic
     top = sorted(rows, key=lambda r: (-(r.get("n_signed") or 0), r["_key"]))[:CHART_GROUPS]
     charts = _rate_charts(top, labels, _lang(request), synthetic, links)
     return {"rows": rows, "summary": pdata.clean_record(res.summary()), "charts": charts, "synthetic": synthetic}
@@ -386,18 +392,21 @@ def kpi_page(
     session: SessionDep,
     by: Annotated[str, Query(max_length=16)] = "park",
     year: Annotated[str, Query(max_length=4)] = "",
+    data: Annotated[str, Query(max_length=9)] = "all",
 ) -> HTMLResponse:
-    """The KPI dashboard: totals, rate charts by group, the KPI table and the alerts."""
+    """The KPI dashboard: totals, rate charts by group, the KPI table and the alerts; all,
+    real or synthetic projects."""
     principal = page_principal(request, session)
     by = by if by in KPI_BY else "park"
+    data = data if data in ("all", "real", "synthetic") else "all"
     year_n = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
     on = dt.date.today()
-    view = kpi_view(request, session, KPI_BY[by], year_n, on)
+    view = kpi_view(request, session, KPI_BY[by], year_n, on, data)
     alerts = alert_items(session, principal, on, 90, limit=100)
     groups = {k: GROUPS[v] for k, v in KPI_BY.items()}
     signed_years = sorted({d.year for d in pdata.signed_dates(session)}, reverse=True)
     return render(request, "promotion/kpi.html", {
-        **_names(session), **view, "by": by, "year": year_n, "years": signed_years, "groups": groups,
+        **_names(session), **view, "by": by, "year": year_n, "years": signed_years, "groups": groups, "data": data,
         "as_of": on, "year_elapsed": year_elapsed(on), "kpi_keys": TABLE_KEYS,
         "alerts": alerts["items"], "alerts_total": alerts["total"], "alert_counts": alerts["counts"],
     }, principal=principal)

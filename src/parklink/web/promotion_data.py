@@ -41,6 +41,7 @@ __all__ = [
     "event_rows",
     "kpi_result",
     "ledger_frames",
+    "ledger_part",
     "memo_bytes",
     "plan_detail",
     "plan_parks",
@@ -311,12 +312,28 @@ def ledger_frames(session: Session) -> PromotionFrames:
     return cast("PromotionFrames", _memo(_key(session, "ledger"), lambda: service.ledger(session)))
 
 
-def kpi_result(session: Session, *, by: Sequence[str], year: int | None, as_of: dt.date) -> KPIResult:
-    """The KPI table of the stored ledger (:func:`parklink.promotion.pipeline.ledger_kpis`)."""
+def ledger_part(session: Session, data: str = "all") -> PromotionFrames:
+    """The ledger with only its real (``data="real"``) or synthetic projects, or all of them:
+    real and synthetic figures are never mixed without saying so."""
+    from parklink.promotion.pipeline import frames_of
+
+    pf = ledger_frames(session)
+    if data == "all":
+        return pf
+    p = pf["projects"]
+    keep = p["synthetic"].fillna(False).astype(bool) == (data == "synthetic")
+    return frames_of({**pf.frames, "projects": p[keep]}, pf.registry)
+
+
+def kpi_result(session: Session, *, by: Sequence[str], year: int | None, as_of: dt.date,
+               data: str = "all") -> KPIResult:
+    """The KPI table of the stored ledger (:func:`parklink.promotion.pipeline.ledger_kpis`),
+    of all projects or only the real or the synthetic ones (``data``)."""
     from parklink.promotion.pipeline import ledger_kpis
 
-    key = _key(session, "kpi", tuple(by), year, as_of)
-    return cast("KPIResult", _memo(key, lambda: ledger_kpis(ledger_frames(session), as_of=as_of, by=by, year=year)))
+    key = _key(session, "kpi", tuple(by), year, as_of, data)
+    return cast("KPIResult", _memo(key, lambda: ledger_kpis(ledger_part(session, data), as_of=as_of, by=by,
+                                                            year=year)))
 
 
 def alert_frame(session: Session, *, as_of: dt.date, stall_days: int) -> pd.DataFrame:

@@ -179,7 +179,8 @@ class KPIOut(BaseModel):
     year: int | None
     as_of: dt.date
     year_elapsed: float
-    synthetic: bool
+    data: str = Field(description="all, real or synthetic projects")
+    synthetic: bool = Field(description="true when a synthetic project is counted")
     summary: dict[str, Any]
     columns: dict[str, list[str]] = Field(description="KPI column → [中文, English, unit]")
     rows: list[dict[str, Any]]

@@ -10,7 +10,7 @@ report date (:func:`parklink.web.promotion_data.memo_bytes`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -196,19 +196,19 @@ def lead_from_target(plan_id: KeyPath, target_id: TargetPath, body: LeadFromTarg
 
 
 # ------------------------------------------------------------------------------- KPIs
-def kpi_body(session: Any, by: str, year: int | None, as_of: dt.date) -> bytes:
-    """The serialised KPI body (memoised per data version, grouping, year and date)."""
+def kpi_body(session: Any, by: str, year: int | None, as_of: dt.date, data: str = "all") -> bytes:
+    """The serialised KPI body (memoised per data version, grouping, year, date and data)."""
     def build() -> bytes:
-        res = pdata.kpi_result(session, by=[KPI_BY[by]], year=year, as_of=as_of)
+        res = pdata.kpi_result(session, by=[KPI_BY[by]], year=year, as_of=as_of, data=data)
         rows = [pdata.clean_record(r) for r in res.to_frame().to_dict("records")]
         return json_bytes({
-            "by": by, "year": year, "as_of": as_of, "year_elapsed": year_elapsed(as_of),
-            "synthetic": pdata.ledger_frames(session).synthetic,
+            "by": by, "year": year, "as_of": as_of, "year_elapsed": year_elapsed(as_of), "data": data,
+            "synthetic": pdata.ledger_part(session, data).synthetic,
             "summary": pdata.clean_record(res.summary()),
             "columns": {k: list(v) for k, v in KPI_COLUMNS.items()}, "rows": rows,
         })
 
-    return pdata.memo_bytes(session, "kpi-body", (by, year, as_of), build)
+    return pdata.memo_bytes(session, "kpi-body", (by, year, as_of, data), build)
 
 
 @router.get("/kpi", response_model=KPIOut, summary="Promotion KPIs 招商指标")
@@ -219,12 +219,14 @@ def get_kpi(
                                            "(cohort), year signed, or in a demonstration park or not")] = "park",
     year: Annotated[int | None, Query(ge=2000, le=2100, description="only the projects signed in this year")] = None,
     as_of: AsOfQ = None,
+    data: Annotated[Literal["all", "real", "synthetic"], Query(
+        description="all projects, only real ones or only the seeded synthetic ones")] = "all",
 ) -> JSONBytes:
     """Performance, start, production and funds-in-place rates and days per stage by group
     (formulas: docs/promotion.md), with totals recomputed from the group totals and the share
     of the year elapsed (时间进度). Aggregates only: public; served from the response cache
     while the data version and the date are unchanged (:mod:`parklink.web.cache`)."""
-    return JSONBytes(kpi_body(session, by, year, as_of or dt.date.today()))
+    return JSONBytes(kpi_body(session, by, year, as_of or dt.date.today(), data))
 
 
 def alert_items(session: Any, principal: Principal, as_of: dt.date, stall_days: int,
