@@ -88,7 +88,8 @@ def test_migration_0005_down_and_up_keeps_every_row(db_url: str) -> None:
     with session_scope(db_url) as s:
         after = {k: read_frame(s, k) for k in LOAD_ORDER}
     new = {"zones": ["partial_members", "member_notes"], "parks": ["parent_park_id", "shared_point", "stated_zones"]}
-    for kind in LOAD_ORDER:
+    later = {"monitoring_indicators", "indicator_values"}  # tables of migration 0010: the downgrade drops them
+    for kind in (k for k in LOAD_ORDER if k not in later):
         drop = new.get(kind, [])
         pd.testing.assert_frame_equal(after[kind].drop(columns=drop), before[kind].drop(columns=drop))
         assert after[kind][drop].isna().all().all()
