@@ -33,6 +33,7 @@ checks equality park by park).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import threading
@@ -365,8 +366,18 @@ def _submit(sessions: sessionmaker[Session], key: tuple[str, int, str], firm_ver
         _store((key[0], version, key[2]), table_from_json(doc))
         return doc
 
-    return _runner(sessions).submit(KIND, _params(), compute, owner=OWNER, public=True,
-                                    firm_version=firm_version, per_owner=4)
+    runner = _runner(sessions)
+    # one submission at a time across the worker processes of this host: two workers asked
+    # at the same moment (e.g. both at start-up) would otherwise both find no job and both
+    # start one; the second now finds the first's row
+    runner.results_dir.mkdir(parents=True, exist_ok=True)
+    with open(runner.results_dir / "park_analyses.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            return runner.submit(KIND, _params(), compute, owner=OWNER, public=True,
+                                 firm_version=firm_version, per_owner=4)
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def precompute(sessions: sessionmaker[Session]) -> Lookup:
