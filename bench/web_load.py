@@ -14,6 +14,12 @@ Issue 12 targets, checked and printed per endpoint: API p99 < 50 ms (park list a
 detail, cold cache included), HTML pages (dashboard, park list page, park page) p99
 < 200 ms at 16 connections, 0 errors. Defaults keep one run under about 3 minutes.
 
+The server runs with ``PARKLINK_WEB_PRECOMPUTE=1`` (the park page's analyses of every park
+start in the background at start-up) and ``PARKLINK_WEB_ANALYSIS_WAIT_S=0``: the script first
+times five park pages while that computation runs (they must answer at once, in the
+"computing" state), waits until the analyses are ready (printing how long that took), and
+only then drives the endpoints. The machine's load average is printed before and after.
+
 Before the load test, the same endpoints are timed in-process (direct ASGI calls, no HTTP,
 no load generator): CPU time per request with the response cache emptied before every
 request ("uncached") and with it filled ("cached"); CPU time is much less sensitive than
