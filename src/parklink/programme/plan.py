@@ -65,6 +65,8 @@ def overview_section(inputs: Inputs) -> Section:
         "transport_links": ("交通线路", "Transport links"),
         "chain_segments": ("产业链环节", "Chain segments"),
         "enterprises": ("企业名录（真实）", "Enterprise registry (named)"),
+        "monitoring_indicators": ("监测指标", "Monitoring indicators"),
+        "indicator_values": ("监测数据", "Monitoring values"),
     }
     rows = [
         {"item": k, "name_zh": labels[k][0], "name_en": labels[k][1], "count": v, "synthetic": False}
