@@ -107,6 +107,11 @@ def _grid(kind: str, url: str, n: int = 5) -> list[list[str]]:
             rec["adcode"] = f"5999{i:02d}"
         elif kind == "targets":
             rec["year"] = str(2090 + i)
+        elif kind == "monitoring_indicators":
+            rec["indicator_id"] = f"{rec['indicator_id']}_fz{i}"
+        elif kind == "indicator_values":  # the key spells park:indicator:period
+            rec["period"] = str(2090 + i)
+            rec["value_id"] = f"{rec['park_id']}:{rec['indicator_id']}:{rec['period']}"
         else:
             key = schema.key[0]
             rec[key] = f"{rec[key]}-fz{i}"
@@ -562,6 +567,17 @@ def templates(_template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     firms = folder / "firms"
     (firms / "transactions").mkdir(parents=True)
     url = f"sqlite:///{db}"
+    # monitoring indicators (embedded definitions) and a few values, to mutate like other kinds
+    from parklink.monitoring.defaults import DEFAULTS_FILE
+
+    import_file("monitoring_indicators", DEFAULTS_FILE, session_url=url, mode="upsert")
+    with session_scope(url) as session:
+        park_ids = sorted(read_frame(session, "parks")["park_id"].astype(str))[:6]
+    values = folder / "values.csv"
+    _write_csv([["value_id", "park_id", "indicator_id", "period", "value", "confidence"],
+                *[[f"{p}:tax:2024", p, "tax", "2024", f"{100 + i}.5", "synthetic"] for i, p in enumerate(park_ids)]],
+               values, "utf-8")
+    import_file("indicator_values", values, session_url=url, mode="upsert")
     grid = _grid("transactions", url)
     src = folder / "tx.csv"
     _write_csv([grid[0], *[[r[0], r[1], "2050", "1"] for r in grid[1:]]], src, "utf-8")

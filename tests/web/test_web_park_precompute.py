@@ -114,12 +114,14 @@ def _score(html: str) -> tuple[float, int, str] | None:
     return float(m.group(1)), int(rank.group(1)), fp.group(1)
 
 
-def test_park_page_does_not_compute_on_the_request(big_url: str, tmp_path: Path) -> None:
+def test_park_page_does_not_compute_on_the_request(big_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from parklink.cli import app as cli_app
     from parklink.web import create_app
     from parklink.web import park_precompute as pp
 
     park = "p-0007"
+    monkeypatch.setattr(pp, "SUBPROCESS_FROM", 100)  # this registry is computed in a child process
     with TestClient(create_app(big_url)) as client:
         t0 = time.perf_counter()
         first = client.get(f"/parks/{park}")

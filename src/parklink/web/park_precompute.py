@@ -33,6 +33,7 @@ checks equality park by park).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import threading
@@ -283,6 +284,9 @@ _tables: OrderedDict[tuple[str, int, str], ParkTable] = OrderedDict()
 _done: dict[tuple[str, int, str], threading.Event] = {}
 _lock = threading.Lock()
 _runners: dict[int, jobs.JobRunner] = {}
+_computing: dict[tuple[str, int, str], tuple[float, Lookup]] = {}
+RECHECK_S = 1.0
+"""While computing, the job's state is re-read at most this often per process (seconds)."""
 
 
 def clear() -> None:
@@ -290,6 +294,7 @@ def clear() -> None:
     with _lock:
         _tables.clear()
         _done.clear()
+        _computing.clear()
 
 
 def _store(key: tuple[str, int, str], table: ParkTable) -> None:
@@ -365,8 +370,18 @@ def _submit(sessions: sessionmaker[Session], key: tuple[str, int, str], firm_ver
         _store((key[0], version, key[2]), table_from_json(doc))
         return doc
 
-    return _runner(sessions).submit(KIND, _params(), compute, owner=OWNER, public=True,
-                                    firm_version=firm_version, per_owner=4)
+    runner = _runner(sessions)
+    # one submission at a time across the worker processes of this host: two workers asked
+    # at the same moment (e.g. both at start-up) would otherwise both find no job and both
+    # start one; the second now finds the first's row
+    runner.results_dir.mkdir(parents=True, exist_ok=True)
+    with open(runner.results_dir / "park_analyses.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            return runner.submit(KIND, _params(), compute, owner=OWNER, public=True,
+                                 firm_version=firm_version, per_owner=4)
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def precompute(sessions: sessionmaker[Session]) -> Lookup:
@@ -386,8 +401,24 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
     key, firm_version = _key(sessions, session)
     with _lock:
         table = _tables.get(key)
+        seen = _computing.get(key)
     if table is not None:
         return Lookup("ready", table)
+    if seen is not None and time.monotonic() - seen[0] < RECHECK_S:
+        # still computing a moment ago (a "computing" answer comes only after the wait bound):
+        # no job-table round trips per view
+        return seen[1]
+    found = _lookup_job(sessions, session, key, firm_version, wait_s)
+    with _lock:
+        if found.state == "computing":
+            _computing[key] = (time.monotonic(), found)
+        else:
+            _computing.pop(key, None)
+    return found
+
+
+def _lookup_job(sessions: sessionmaker[Session], session: Session, key: tuple[str, int, str], firm_version: str,
+                wait_s: float | None) -> Lookup:
     try:
         info = _submit(sessions, key, firm_version)
     except jobs.QueueFullError as exc:
@@ -401,7 +432,7 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
                                       error=f"result unreadable: {exc}")
             if wait_s == -1.0:
                 return Lookup("failed", job_id=info.job_id, error=str(exc))
-            return lookup(sessions, session, wait_s=-1.0)
+            return _lookup_job(sessions, session, key, firm_version, -1.0)
         _store(key, table)
         return Lookup("ready", table)
     if info.status == "failed":
@@ -416,17 +447,17 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
         if info.worker == jobs.worker_id() and event is not None:  # computed here: woken when stored
             event.wait(remaining)
             with _lock:
-                table = _tables.get(key)
-            if table is not None:
-                return Lookup("ready", table)
+                stored = _tables.get(key)
+            if stored is not None:
+                return Lookup("ready", stored)
         while time.monotonic() < deadline:  # computed by another process: poll its row briefly
             fresh = _runner(sessions).get(info.job_id)
             if fresh is None or fresh.status not in jobs.ACTIVE:
-                return lookup(sessions, session, wait_s=0.0)
+                return _lookup_job(sessions, session, key, firm_version, 0.0)
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     fresh = _runner(sessions).get(info.job_id) or info
     if fresh.status == "done":
-        return lookup(sessions, session, wait_s=0.0)
+        return _lookup_job(sessions, session, key, firm_version, 0.0)
     if fresh.status == "failed":
         return Lookup("failed", job_id=fresh.job_id, error=fresh.error)
     return Lookup("computing", job_id=fresh.job_id, progress=float(fresh.progress))
