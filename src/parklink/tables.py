@@ -35,7 +35,7 @@ PARK_KINDS = (
     "other",
 )
 AREA_TYPES = ("critical_development", "transport_node", "adjacent")
-CHAINS = ("auto", "moto", "electronics", "biomed")
+CHAINS: tuple[str, ...] = ("auto", "moto", "electronics", "biomed")
 SEGMENT_LEVELS = ("up", "mid", "down", "enabler")
 CODE_QUALITY = ("E", "P", "A")
 TRANSPORT_MODES = ("road", "rail", "water", "air", "transfer")
@@ -115,7 +115,7 @@ class TableSchema:
         raise KeyError(name)
 
 
-_SOURCE = (
+_SOURCE: tuple[Column, ...] = (
     Column("source_url", "str", required=False, max_length=2000,
            doc="where the facts of this row come from"),
     Column("confidence", "str", choices=CONFIDENCE, doc="confirmed / likely / unconfirmed / synthetic"),
@@ -334,208 +334,6 @@ TRANSACTIONS = TableSchema(
     doc="Supplier -> buyer purchase values by year (firm-level; stored as Parquet).",
 )
 
-# ---------------------------------------------------------------- co-construction (issue 15)
-#: The programme's three "parks in the park" (园中园) modes (2020 notice).
-PIP_MODES = ("hq_base", "rd_transformation", "terminal_support")
-PIP_STATUSES = ("planned", "under_construction", "operating", "unknown")
-SHARING_METRICS = ("tax", "vat", "income_tax", "value_added", "fixed_investment", "output",
-                   "statistics", "equity")
-SHARING_BASES = ("all", "existing", "new")
-ATTRIBUTION_METHODS = ("original_jurisdiction", "territorial", "virtual_region_code",
-                       "report_marker", "manual", "unknown")
-SMART_KINDS = ("digital_workshop", "intelligent_factory", "intelligent_park")
-SMART_TIERS = ("basic", "advanced", "excellent", "leading")
-LIST_LEVELS = ("national", "provincial", "municipal")
-ASSESSORS = ("self", "third_party", "certified")
-COUNT_QUALIFIERS = ("exact", "at_least", "about")
-PLATFORM_KINDS = ("enterprise_tech_centre", "industrial_design_centre", "key_laboratory",
-                  "engineering_research_centre", "manufacturing_innovation_centre", "pilot_base",
-                  "public_testing_platform")
-_AS_OF = Column("as_of", "date", required=False, not_future=True,
-                doc="date the source states the facts for (or was read)")
-_ID = r"^[a-z0-9_.-]+$"
-
-PARKS_IN_PARK = TableSchema(
-    "parks_in_park",
-    (
-        Column("pip_id", "str", pattern=_ID, max_length=64),
-        Column("name_zh", "str", max_length=200),
-        Column("name_en", "str", max_length=300),
-        Column("host_region", "str", ref="regions.adcode", max_length=6,
-               doc="district/county hosting the park in the park"),
-        Column("host_park_id", "str", required=False, ref="parks.park_id", max_length=64,
-               doc="registered park it lies in (empty when the source names none)"),
-        Column("mode", "str", required=False, choices=PIP_MODES,
-               doc="headquarters + base / R&D + transformation / terminal products + "
-                   "collaborative support; empty = not stated by the source"),
-        Column("leaders", "str", required=False, max_length=1000,
-               doc="leading enterprise(s) as the source names them"),
-        Column("leader_ids", "list", required=False, ref="enterprises.enterprise_id",
-               max_length=2000, doc="leading enterprises in the registry"),
-        Column("partner_region", "str", required=False, ref="regions.adcode", max_length=6),
-        Column("partner_park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("partner_name", "str", required=False, max_length=300,
-               doc="partner region/park/organisation on the other side, as the source names it"),
-        Column("area_km2", "float", required=False, minimum=0.0),
-        Column("investment_cny_m", "float", required=False, minimum=0.0,
-               doc="investment in place, million CNY"),
-        Column("start_year", "int", required=False, minimum=1990, maximum=2100, not_future=True),
-        Column("member_firms", "list", required=False, ref="enterprises.enterprise_id",
-               max_length=4000, doc="member firms in the registry"),
-        Column("n_member_firms", "int", required=False, minimum=0,
-               doc="member firms as the source counts them"),
-        Column("output_cny_m", "float", required=False, minimum=0.0, doc="annual output, million CNY"),
-        Column("jobs", "int", required=False, minimum=0),
-        Column("status", "str", choices=PIP_STATUSES),
-        Column("note", "str", required=False, max_length=4000, multiline=True),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("pip_id",),
-    doc="Parks in the park (园中园) and co-built parks led by enterprises or partner regions.",
-)
-
-BENEFIT_SHARING = TableSchema(
-    "benefit_sharing",
-    (
-        Column("agreement_id", "str", pattern=_ID, max_length=64),
-        Column("pip_id", "str", required=False, ref="parks_in_park.pip_id", max_length=64),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("area_name", "str", max_length=300, doc="co-built area as the source names it"),
-        Column("parties", "list", max_length=1000, doc="parties in split order, ';'-joined"),
-        Column("metric", "str", choices=SHARING_METRICS),
-        Column("base", "str", choices=SHARING_BASES,
-               doc="all revenue, existing (存量) or new (增量) over the base year"),
-        Column("split_pct", "list", required=False, pattern=r"^[0-9]+(\.[0-9]+)?$", list_sum=100.0,
-               max_length=200, repeats=True, doc="share of each party in %, same order as parties; sums to 100"),
-        Column("scope", "str", required=False, max_length=500,
-               doc="firms covered (all / referred by a party …)"),
-        Column("start_year", "int", required=False, minimum=1990, maximum=2100),
-        Column("duration_years", "int", required=False, minimum=0, maximum=100),
-        Column("floor_cny_m", "float", required=False, minimum=0.0,
-               doc="guaranteed floor per year, million CNY"),
-        Column("floor_beneficiary", "str", required=False, max_length=300),
-        Column("attribution", "str", choices=ATTRIBUTION_METHODS,
-               doc="how revenue/statistics are attributed"),
-        Column("note", "str", required=False, max_length=4000, multiline=True),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("agreement_id",),
-    doc="Benefit-sharing agreements of co-built parks as data (metric × base × split …).",
-)
-
-SHARING_REALISED = TableSchema(
-    "sharing_realised",
-    (
-        Column("record_id", "str", pattern=_ID, max_length=80),
-        Column("agreement_id", "str", ref="benefit_sharing.agreement_id", max_length=64),
-        Column("year", "int", minimum=1990, maximum=2100, not_future=True),
-        Column("total_cny_m", "float", minimum=0.0, doc="revenue under the agreement, million CNY"),
-        Column("received_cny_m", "list", pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=500, repeats=True,
-               doc="amount each party received, million CNY, same order as the agreement's parties"),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("record_id",),
-    doc="Revenue figures per agreement and year (what each party actually received).",
-)
-
-SMART_RECOGNITIONS = TableSchema(
-    "smart_recognitions",
-    (
-        Column("recognition_id", "str", pattern=_ID, max_length=64),
-        Column("enterprise_id", "str", required=False, ref="enterprises.enterprise_id",
-               max_length=64),
-        Column("enterprise_name", "str", max_length=300, doc="as the list names it"),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("kind", "str", choices=SMART_KINDS),
-        Column("tier", "str", required=False, choices=SMART_TIERS,
-               doc="national smart-factory ladder since 2024 (empty for other lists)"),
-        Column("list_level", "str", choices=LIST_LEVELS),
-        Column("year", "int", minimum=2000, maximum=2100, not_future=True),
-        Column("batch", "str", required=False, max_length=100),
-        Column("issuing_body", "str", max_length=300),
-        Column("project", "str", required=False, max_length=500),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("recognition_id",),
-    doc="Smart-manufacturing recognitions: digital workshops, intelligent factories and parks.",
-)
-
-MATURITY_ASSESSMENTS = TableSchema(
-    "maturity_assessments",
-    (
-        Column("assessment_id", "str", pattern=_ID, max_length=64),
-        Column("enterprise_id", "str", ref="enterprises.enterprise_id", max_length=64),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("assessed_on", "date", not_future=True),
-        Column("assessor", "str", choices=ASSESSORS),
-        Column("model_version", "str", max_length=32,
-               doc="domain list version (coconstruction/maturity_domains.csv)"),
-        Column("overall_level", "int", minimum=1, maximum=5,
-               doc="GB/T 39116-2020 level: 1 planning … 5 leading"),
-        Column("score", "float", required=False, minimum=0.0, maximum=5.0,
-               doc="overall score as the assessment reports it"),
-        Column("domain_levels", "list", required=False, pattern=r"^[a-z_]+:[1-5]$", max_length=2000,
-               doc="per capability domain DOMAIN:LEVEL, ';'-joined"),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("assessment_id",),
-    doc="Smart-manufacturing capability maturity assessments (GB/T 39116/39117-2020).",
-)
-
-SMART_AGGREGATES = TableSchema(
-    "smart_aggregates",
-    (
-        Column("aggregate_id", "str", pattern=_ID, max_length=64),
-        Column("region", "str", required=False, ref="regions.adcode", max_length=6,
-               doc="region the figure is for (empty = national)"),
-        Column("kind", "str", choices=(*SMART_KINDS, "retrofit_project")),
-        Column("tier", "str", required=False, choices=SMART_TIERS),
-        Column("measure", "str", choices=("cumulative", "annual")),
-        Column("year", "int", minimum=2000, maximum=2100, not_future=True),
-        Column("count", "int", minimum=0),
-        Column("qualifier", "str", choices=COUNT_QUALIFIERS),
-        Column("note", "str", required=False, max_length=2000, multiline=True),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("aggregate_id",),
-    doc="Published programme totals (never spread over firms).",
-)
-
-PLATFORMS = TableSchema(
-    "platforms",
-    (
-        Column("platform_id", "str", pattern=_ID, max_length=64),
-        Column("name_zh", "str", max_length=300),
-        Column("name_en", "str", max_length=300),
-        Column("kind", "str", choices=PLATFORM_KINDS),
-        Column("level", "str", choices=LIST_LEVELS),
-        Column("host_park_id", "str", ref="parks.park_id", max_length=64),
-        Column("owner", "str", required=False, max_length=300, doc="enterprise or institution"),
-        Column("enterprise_id", "str", required=False, ref="enterprises.enterprise_id",
-               max_length=64),
-        Column("chains", "list", required=False, choices=CHAINS, max_length=200),
-        Column("segments", "list", required=False, ref="chain_segments.segment_id",
-               max_length=4000, doc="segments served; empty = every segment of its chains"),
-        Column("services", "str", required=False, max_length=2000, doc="services offered"),
-        Column("year_recognised", "int", required=False, minimum=1980, maximum=2100,
-               not_future=True),
-        *_SOURCE,
-        _AS_OF,
-    ),
-    key=("platform_id",),
-    doc="R&D and industrial-design platforms and the chains/segments they serve.",
-    geometry=None,
-)
-
-COCONSTRUCTION_SCHEMAS = (PARKS_IN_PARK, BENEFIT_SHARING, SHARING_REALISED, SMART_RECOGNITIONS,
-                          MATURITY_ASSESSMENTS, SMART_AGGREGATES, PLATFORMS)
-
 SCHEMAS: dict[str, TableSchema] = {
     s.kind: s
     for s in (
@@ -549,10 +347,30 @@ SCHEMAS: dict[str, TableSchema] = {
         CHAIN_SEGMENTS,
         ENTERPRISES,
         TRANSACTIONS,
-        *COCONSTRUCTION_SCHEMAS,
     )
 }
 
+# the co-construction registries (issue 15) live in tables_coconstruction, which adds them
+# to SCHEMAS; their names are re-exported here
+from parklink.tables_coconstruction import ASSESSORS as ASSESSORS  # noqa: E402
+from parklink.tables_coconstruction import ATTRIBUTION_METHODS as ATTRIBUTION_METHODS  # noqa: E402
+from parklink.tables_coconstruction import BENEFIT_SHARING as BENEFIT_SHARING  # noqa: E402
+from parklink.tables_coconstruction import COCONSTRUCTION_SCHEMAS as COCONSTRUCTION_SCHEMAS  # noqa: E402
+from parklink.tables_coconstruction import COUNT_QUALIFIERS as COUNT_QUALIFIERS  # noqa: E402
+from parklink.tables_coconstruction import LIST_LEVELS as LIST_LEVELS  # noqa: E402
+from parklink.tables_coconstruction import MATURITY_ASSESSMENTS as MATURITY_ASSESSMENTS  # noqa: E402
+from parklink.tables_coconstruction import PARKS_IN_PARK as PARKS_IN_PARK  # noqa: E402
+from parklink.tables_coconstruction import PIP_MODES as PIP_MODES  # noqa: E402
+from parklink.tables_coconstruction import PIP_STATUSES as PIP_STATUSES  # noqa: E402
+from parklink.tables_coconstruction import PLATFORM_KINDS as PLATFORM_KINDS  # noqa: E402
+from parklink.tables_coconstruction import PLATFORMS as PLATFORMS  # noqa: E402
+from parklink.tables_coconstruction import SHARING_BASES as SHARING_BASES  # noqa: E402
+from parklink.tables_coconstruction import SHARING_METRICS as SHARING_METRICS  # noqa: E402
+from parklink.tables_coconstruction import SHARING_REALISED as SHARING_REALISED  # noqa: E402
+from parklink.tables_coconstruction import SMART_AGGREGATES as SMART_AGGREGATES  # noqa: E402
+from parklink.tables_coconstruction import SMART_KINDS as SMART_KINDS  # noqa: E402
+from parklink.tables_coconstruction import SMART_RECOGNITIONS as SMART_RECOGNITIONS  # noqa: E402
+from parklink.tables_coconstruction import SMART_TIERS as SMART_TIERS  # noqa: E402
 
 # --------------------------------------------------------------------------- monitoring (issue 17)
 #: Reporting frequencies of a monitoring indicator.
@@ -620,140 +438,21 @@ def schema(kind: str) -> TableSchema:
 # the investment-promotion ledger (issue 14): its kinds live in tables_promotion, which adds
 # them to SCHEMAS when imported
 import parklink.tables_promotion  # noqa: E402,F401
+from parklink.tables_sme import CAPACITY_UNITS as CAPACITY_UNITS  # noqa: E402
+from parklink.tables_sme import CERTIFICATIONS as CERTIFICATIONS  # noqa: E402
+from parklink.tables_sme import PROCESSES as PROCESSES  # noqa: E402
+from parklink.tables_sme import PROVIDER_KINDS as PROVIDER_KINDS  # noqa: E402
+from parklink.tables_sme import SD_DIRECTIONS as SD_DIRECTIONS  # noqa: E402
+from parklink.tables_sme import SD_POSTERS as SD_POSTERS  # noqa: E402
+from parklink.tables_sme import SD_STATUSES as SD_STATUSES  # noqa: E402
+from parklink.tables_sme import SERVICE_OFFERS as SERVICE_OFFERS  # noqa: E402
+from parklink.tables_sme import SERVICE_PROVIDERS as SERVICE_PROVIDERS  # noqa: E402
+from parklink.tables_sme import SERVICES as SERVICES  # noqa: E402
 
-# ---------------------------------------------------------------- SMEs, services, supply–demand
-# (issue 16; labels in parklink.vocab, size-class thresholds in parklink.sme.classification)
-SME_INDUSTRIES = ("industry", "software_it", "transport", "warehousing", "other")
-SME_SIZE_CLASSES = ("large", "medium", "small", "micro", "unknown")
-SME_TIERS = ("none", "innovative", "specialised", "little_giant")
-PROCESSES = (
-    "machining", "casting", "forging", "stamping", "injection_moulding", "welding",
-    "heat_treatment", "surface_treatment", "pcb_assembly", "electronic_assembly", "assembly",
-    "wiring_harness", "precision_moulds", "chemical_synthesis", "formulation", "sterile_filling",
-    "software", "testing",
-)
-CERTIFICATIONS = ("iso9001", "iatf16949", "iso14001", "iso13485", "gmp", "iso27001", "ul", "ccc")
-CAPACITY_UNITS = ("pieces", "sets", "tonnes", "kcny")
-PROVIDER_KINDS = ("technical", "financial", "outsourcing")
-SERVICES = (
-    "testing", "design", "rnd", "digital", "loan", "guarantee", "fund", "ip_pledge",
-    "contract_manufacturing",
-)
-SD_DIRECTIONS = ("need", "offer")
-SD_POSTERS = ("enterprise", "park")
-SD_STATUSES = ("open", "matched", "closed")
-
-_ENT_ID = r"^[A-Za-z0-9_.-]+$"
-
-SME_PROFILES = TableSchema(
-    "sme_profiles",
-    (
-        Column("enterprise_id", "str", pattern=_ENT_ID, max_length=64,
-               doc="the enterprise (registry enterprise or firm of the firm dataset)"),
-        Column("name_zh", "str", max_length=200),
-        Column("name_en", "str", max_length=300),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("adcode", "str", required=False, ref="regions.adcode", max_length=6,
-               doc="host district (travel times are taken between district seats)"),
-        Column("industry", "str", choices=SME_INDUSTRIES,
-               doc="industry of the national SME classification (工信部联企业〔2011〕300号)"),
-        Column("employees", "int", required=False, minimum=0, doc="从业人员, persons"),
-        Column("revenue_cny_m", "float", required=False, minimum=0.0,
-               doc="营业收入 of the last year, million CNY"),
-        Column("size_class", "str", required=False, choices=SME_SIZE_CLASSES,
-               doc="declared size class; empty = computed from employees and revenue"),
-        Column("tier", "str", choices=SME_TIERS, doc="专精特新 ladder tier (none = not recognised)"),
-        Column("tier_year", "int", required=False, minimum=2000, maximum=2100,
-               doc="year of recognition of the tier"),
-        Column("tier_valid_until", "date", required=False,
-               doc="end of validity; empty = 31 Dec of tier_year + 3 (valid 3 years)"),
-        Column("segments", "list", required=False, ref="chain_segments.segment_id", max_length=4000),
-        Column("processes", "list", required=False, choices=PROCESSES, max_length=1000),
-        Column("products", "str", required=False, max_length=4000, multiline=True,
-               doc="main products as free text (Chinese and/or English)"),
-        Column("certifications", "list", required=False, choices=CERTIFICATIONS, max_length=400),
-        Column("capacity", "float", required=False, minimum=0.0, doc="annual capacity"),
-        Column("capacity_unit", "str", required=False, choices=CAPACITY_UNITS),
-        Column("synthetic", "bool"),
-        *_SOURCE,
-    ),
-    key=("enterprise_id",),
-    doc="SME attributes of enterprises: size class, 专精特新 tier, capabilities, park, segments.",
-)
-
-SERVICE_PROVIDERS = TableSchema(
-    "service_providers",
-    (
-        Column("provider_id", "str", pattern=r"^[a-z0-9_.-]+$", max_length=64),
-        Column("name_zh", "str", max_length=200),
-        Column("name_en", "str", max_length=300),
-        Column("kind", "str", choices=PROVIDER_KINDS),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64),
-        Column("platform", "str", required=False, max_length=200,
-               doc="the public service platform the provider belongs to, if any"),
-        Column("adcode", "str", required=False, ref="regions.adcode", max_length=6),
-        Column("synthetic", "bool"),
-        *_SOURCE,
-    ),
-    key=("provider_id",),
-    doc="Providers of technical, financial and outsourcing services to SMEs.",
-)
-
-SERVICE_OFFERS = TableSchema(
-    "service_offers",
-    (
-        Column("offer_id", "str", pattern=r"^[a-z0-9_.-]+$", max_length=64),
-        Column("provider_id", "str", ref="service_providers.provider_id", max_length=64),
-        Column("service", "str", choices=SERVICES),
-        Column("title_zh", "str", max_length=200),
-        Column("title_en", "str", max_length=300),
-        Column("description", "str", required=False, max_length=4000, multiline=True),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64,
-               doc="only for enterprises of this park; empty = all parks"),
-        Column("eligible_tiers", "list", required=False, choices=SME_TIERS, max_length=200,
-               doc="tiers eligible; empty = any"),
-        Column("eligible_sizes", "list", required=False, choices=SME_SIZE_CLASSES, max_length=200,
-               doc="size classes eligible; empty = any"),
-        Column("segments", "list", required=False, ref="chain_segments.segment_id", max_length=4000,
-               doc="segments served; empty = any"),
-        Column("max_amount_cny_m", "float", required=False, minimum=0.0,
-               doc="financial offers: largest amount, million CNY"),
-        Column("valid_until", "date", required=False),
-        Column("synthetic", "bool"),
-        *_SOURCE,
-    ),
-    key=("offer_id",),
-    doc="Service offers of providers, per park or platform, with eligibility.",
-)
-
-SUPPLY_DEMAND = TableSchema(
-    "supply_demand",
-    (
-        Column("item_id", "str", pattern=r"^[a-z0-9_.-]+$", max_length=64),
-        Column("direction", "str", choices=SD_DIRECTIONS),
-        Column("poster", "str", choices=SD_POSTERS),
-        Column("enterprise_id", "str", required=False, pattern=_ENT_ID, max_length=64,
-               doc="posting enterprise (poster = enterprise)"),
-        Column("park_id", "str", required=False, ref="parks.park_id", max_length=64,
-               doc="posting park (poster = park), or the enterprise's park"),
-        Column("title_zh", "str", max_length=200),
-        Column("title_en", "str", max_length=300),
-        Column("part", "str", required=False, max_length=400, doc="part or product wanted/offered"),
-        Column("processes", "list", required=False, choices=PROCESSES, max_length=1000),
-        Column("segment_id", "str", required=False, ref="chain_segments.segment_id", max_length=80),
-        Column("quantity", "float", required=False, minimum=0.0, doc="annual quantity"),
-        Column("quantity_unit", "str", required=False, choices=CAPACITY_UNITS),
-        Column("certifications", "list", required=False, choices=CERTIFICATIONS, max_length=400,
-               doc="quality level: certifications required (need) or held (offer)"),
-        Column("needed_by", "date", required=False),
-        Column("posted", "date"),
-        Column("status", "str", choices=SD_STATUSES),
-        Column("synthetic", "bool"),
-        *_SOURCE,
-    ),
-    key=("item_id",),
-    doc="供需清单 items: needs posted by leading enterprises or parks, offers by SMEs.",
-)
-
-SME_KINDS = ("sme_profiles", "service_providers", "service_offers", "supply_demand")
-SCHEMAS.update({s.kind: s for s in (SME_PROFILES, SERVICE_PROVIDERS, SERVICE_OFFERS, SUPPLY_DEMAND)})
+# SMEs, services and supply–demand lists (issue 16) live in tables_sme (adds them to SCHEMAS)
+from parklink.tables_sme import SME_INDUSTRIES as SME_INDUSTRIES  # noqa: E402
+from parklink.tables_sme import SME_KINDS as SME_KINDS  # noqa: E402
+from parklink.tables_sme import SME_PROFILES as SME_PROFILES  # noqa: E402
+from parklink.tables_sme import SME_SIZE_CLASSES as SME_SIZE_CLASSES  # noqa: E402
+from parklink.tables_sme import SME_TIERS as SME_TIERS  # noqa: E402
+from parklink.tables_sme import SUPPLY_DEMAND as SUPPLY_DEMAND  # noqa: E402
