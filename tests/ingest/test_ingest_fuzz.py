@@ -56,7 +56,9 @@ from parklink.tables import SCHEMAS, TRANSACTIONS, TableSchema
 
 # the grids are built from the default registry's rows: co-construction kinds the default
 # ships empty (no sourced rows) have none (their rules: tests/coconstruction, property tests)
-_EMPTY_BY_DEFAULT = {"sharing_realised", "smart_recognitions", "maturity_assessments", "platforms"}
+# (likewise the SME kinds, seeded only by `parklink sme seed`; their rules: tests/sme)
+_EMPTY_BY_DEFAULT = {"sharing_realised", "smart_recognitions", "maturity_assessments", "platforms",
+                     "sme_profiles", "service_providers", "service_offers", "supply_demand"}
 KINDS = [k for k in SCHEMAS if k not in _EMPTY_BY_DEFAULT]
 FORMATS = ["csv", "csv-gb18030", "xlsx", "parquet", "geojson"]
 CASES = [(k, f) for k in KINDS for f in FORMATS
