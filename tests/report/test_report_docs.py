@@ -91,8 +91,11 @@ def test_findings_are_computed_from_the_bundle(bundle: ReportInputs) -> None:
     assert q3[1] == "No designation was announced in 2022Q3."
     # sections without data say so
     no_data = [b for b in doc.blocks if isinstance(b, NoData)]
-    assert {b.reason_en for b in no_data} >= {"no project ledger in the database",
-                                              "no co-construction records in the database"}
+    # (the embedded co-construction registries hold parks in the park and published totals,
+    # no platform and no recognition)
+    assert {b.reason_en for b in no_data} >= {"no project ledger in the database", "no R&D or design platform recorded"}
+    tables = {t.key: t.frame for t in doc.tables()}
+    assert len(tables["parks_in_park"]) == len(bundle.inputs.frame("parks_in_park")) and "smart" not in tables
     assert any(isinstance(b, Bullets) for b in doc.blocks)
 
 

@@ -286,9 +286,13 @@ def designation_brief(ri: ReportInputs, designation_id: str, *, as_of: str | Non
 
 
 def _as_of(ri: ReportInputs) -> str:
-    """The as-of date of a brief: 31 December of the latest designation or data year (the
-    registry carries no clock; a fixed date keeps the PDF reproducible)."""
+    """The as-of date of a brief: 31 December of the latest designation, firm-data or
+    stage-event year (the registry carries no clock; a fixed date keeps the PDF
+    reproducible)."""
     from parklink.report.common import transaction_years
 
     years = [int(pd.to_numeric(ri.inputs.frame("designations")["year"]).max() or 2020), *transaction_years(ri)]
+    ledger = ri.promotion()
+    if ledger is not None and len(ledger["stage_events"]):
+        years.append(int(pd.to_datetime(ledger["stage_events"]["on_date"].astype(str)).dt.year.max()))
     return f"{max(years)}-12-31"

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from parklink.promotion.pipeline import PromotionFrames
     from parklink.report.data import Period, ReportInputs
 
-__all__ = ["SHOWN_KPIS", "brief_projects", "bulletin_promotion", "public_view", "restrict"]
+__all__ = ["SHOWN_KPIS", "brief_projects", "bulletin_promotion", "public_view", "restrict", "restrict_ids"]
 
 #: The KPI columns a report prints (all of them go to the Excel sheet).
 SHOWN_KPIS = ("n_signed", "signed_investment_cny_m", "n_started", "n_in_production", "performance_rate",
@@ -50,6 +50,14 @@ def restrict(pf: PromotionFrames, park_ids: Sequence[str]) -> PromotionFrames:
 
     p = pf["projects"]
     return frames_of({**pf.frames, "projects": p[p["park_id"].astype(str).isin(list(park_ids))]}, pf.registry)
+
+
+def restrict_ids(pf: PromotionFrames, project_ids: Sequence[str] | pd.Series) -> PromotionFrames:
+    """The ledger restricted to the projects ``project_ids``."""
+    from parklink.promotion.pipeline import frames_of
+
+    p = pf["projects"]
+    return frames_of({**pf.frames, "projects": p[p["project_id"].astype(str).isin(list(project_ids))]}, pf.registry)
 
 
 def public_view(pf: PromotionFrames, as_of: dt.date) -> pd.DataFrame:
@@ -175,10 +183,14 @@ def brief_projects(ri: ReportInputs, park_ids: Sequence[str], as_of: str, public
     pf = ri.promotion()
     if pf is None:
         return [NoData(*NO_LEDGER)]
+    day = dt.date.fromisoformat(as_of)
     mine = restrict(pf, park_ids)
+    # the projects of the ledger on that day: those with a stage event by then
+    known = set(stages_of(mine, as_of=day)["project_id"].astype(str))
+    p = mine["projects"]
+    mine = restrict_ids(mine, p.loc[p["project_id"].astype(str).isin(known), "project_id"].astype(str))
     if not len(mine["projects"]):
         return [NoData("本园区暂无项目", "no project recorded for this park")]
-    day = dt.date.fromisoformat(as_of)
     s = ledger_kpis(mine, as_of=day).summary()
     n_synth = int(_synthetic(mine["projects"]).sum())
     rows = [("项目", "Projects", f"{s['n_projects']} · 签约 signed {s['n_signed']}"
