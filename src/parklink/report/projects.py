@@ -92,7 +92,7 @@ def _kpi_frame(ri: ReportInputs, pf: PromotionFrames, as_of: dt.date) -> tuple[p
     res = ledger_kpis(pf, as_of=as_of, by=["park_id"])
     frame = res.to_frame()
     names = park_names(ri)
-    frame.insert(1, "park", frame["park_id"].map(lambda p: " ".join(names.get(str(p), (str(p), "")))))
+    frame.insert(1, "park", frame["park_id"].map(lambda p: names.get(str(p), (str(p), ""))[0]))
     p = pf["projects"]
     synth = p[_synthetic(p)].groupby(p["park_id"].astype(str)).size()
     frame["n_synthetic"] = frame["park_id"].astype(str).map(synth).fillna(0).astype(int)
@@ -139,6 +139,7 @@ def bulletin_promotion(ri: ReportInputs, period: Period, public: bool) -> tuple[
     p = pf["projects"]
     synth = p[_synthetic(p)]["project_id"].astype(str)
     alerts = alerts.assign(synthetic=alerts["project_id"].astype(str).isin(set(synth)),
+                           last_event=pd.to_datetime(alerts["last_event"]).dt.date,
                            stage_label=alerts["stage"].map(lambda c: label(STAGE_NAMES, str(c))))
     hidden = 0
     if public:
