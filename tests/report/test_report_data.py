@@ -207,6 +207,8 @@ def test_coconstruction_counts_equal_the_coconstruction_cli(sqlite_url: str, tmp
     for col in ("digital_workshops", "intelligent_factories"):
         assert mine[col].to_dict() == cli[col].to_dict(), col
     assert mine.loc[PARK_A, "tier_advanced"] == 1 and mine.loc[PARK_B, "digital_workshops"] == 1  # by hand
+    assert (mine.loc[PARK_A, ["list_national", "list_provincial", "list_municipal"]].tolist() == [1, 1, 0]
+            and mine.loc[PARK_B, ["list_national", "list_provincial", "list_municipal"]].tolist() == [0, 0, 1])
     published = tables["smart_published"]
     assert len(published) == 13 and "≥1200" in set(published["value"])  # as published, qualifier kept
     text = " ".join(zh + en for zh, en in doc.meta["findings"])

@@ -7,7 +7,7 @@ co-construction analyses (:mod:`parklink.coconstruction.runs`, the same runs as
 * parks in the park (园中园) by cooperation mode and leading enterprise, with status;
 * smart manufacturing per park (:func:`~parklink.coconstruction.runs.run_smart` up to the
   period's year: recognitions by kind and national tier, assessed firms, mean maturity
-  level) and the published totals, shown as published (never spread over parks);
+  level; plus the recognitions per list level — national / provincial / municipal) and the published totals, shown as published (never spread over parks);
 * platform coverage of the chain gaps of designated parks
   (:func:`~parklink.coconstruction.runs.run_platform_gaps`: service standard 2 h, one new
   site), per chain, with the best site for a new platform — computed when platforms are
@@ -28,6 +28,7 @@ from parklink.report.common import SYNTHETIC_NOTE, chain_label, park_names, tabl
 from parklink.report.doc import Block, Heading, NoData, Para
 from parklink.vocab import (
     CONFIDENCE_NAMES,
+    LIST_LEVEL_NAMES,
     PIP_MODE_NAMES,
     PIP_STATUS_NAMES,
     PLATFORM_KIND_NAMES,
@@ -110,6 +111,11 @@ def _smart(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[str, Any
         t = run.to_frame()
         names = park_names(ri)
         t = t.assign(park=t["park_id"].map(lambda p: _park(names, p)))
+        # recognitions per list level (national / provincial / municipal) up to the year: a count
+        upto = rec[pd.to_numeric(rec["year"]) <= period.year]
+        levels = pd.crosstab(upto["park_id"].astype(str), upto["list_level"].astype(str))
+        for lv in LIST_LEVEL_NAMES:
+            t[f"list_{lv}"] = t["park_id"].astype(str).map(levels.get(lv, {})).fillna(0).astype(int)
         s = run.summary()
         blocks += [
             Para(f"截至{period.year}年，园区内认定数字化车间{s['digital_workshops']}个、智能工厂{s['intelligent_factories']}个、"
@@ -124,6 +130,7 @@ def _smart(ri: ReportInputs, period: Period) -> tuple[list[Block], dict[str, Any
                     SMART_KIND_NAMES["intelligent_factory"][1]),
                    ("intelligent_parks", SMART_KIND_NAMES["intelligent_park"][0], SMART_KIND_NAMES["intelligent_park"][1]),
                    *[(f"tier_{k}", z, e) for k, (z, e) in _tiers()],
+                   *[(f"list_{k}", z, e) for k, (z, e) in LIST_LEVEL_NAMES.items()],
                    ("assessed", "已评估企业", "assessed firms"), ("mean_level", "平均成熟度", "mean maturity level")),
                   max_rows=12)]
         facts.update(smart_recognitions=int(s["digital_workshops"] + s["intelligent_factories"]
