@@ -91,8 +91,11 @@ def test_findings_are_computed_from_the_bundle(bundle: ReportInputs) -> None:
     assert q3[1] == "No designation was announced in 2022Q3."
     # sections without data say so
     no_data = [b for b in doc.blocks if isinstance(b, NoData)]
-    assert {b.reason_en for b in no_data} >= {"no project ledger in the database",
-                                              "no co-construction records in the database"}
+    # (the embedded co-construction registries hold parks in the park and published totals,
+    # no platform and no recognition)
+    assert {b.reason_en for b in no_data} >= {"no project ledger in the database", "no R&D or design platform recorded"}
+    tables = {t.key: t.frame for t in doc.tables()}
+    assert len(tables["parks_in_park"]) == len(bundle.inputs.frame("parks_in_park")) and "smart" not in tables
     assert any(isinstance(b, Bullets) for b in doc.blocks)
 
 
@@ -107,32 +110,40 @@ def test_findings_rules_by_hand() -> None:
     assert "fell from 30.0% in 2021 to 25.0% in 2023 (-5.0 points)" in out[2][1]
     assert "下降" in out[2][0]
     assert out[3][1].startswith("The least complete chain is Biomedicine (mean completeness 50.0%)")
-    assert "4 projects were signed, performance rate 75.0%" in out[4][1]
-    assert out[5][1].startswith("2 projects need follow-up")
-    assert len(out) == 6  # no province split, no zones, nothing to fill
+    assert out[4][1] == ("At the end of the period 4 projects were signed, performance rate 75.0%; 2 projects need "
+                         "follow-up (start or production overdue, or stalled).")
+    assert len(out) == 5  # no province split, no zones; the source note fills the fifth
 
 
 def test_promotion_section_uses_the_ledger(bundle: ReportInputs) -> None:
+    from parklink.promotion.pipeline import PROMOTION_KINDS, frames_of
+    from parklink.report.data import ReportConfig
+    from parklink.tables import schema
+
     # two signed projects (100 and 300 million CNY), one started; 150 million in place
-    projects = pd.DataFrame({"project_id": ["p1", "p2"], "signed_investment_cny_m": [100.0, 300.0],
-                             "planned_start": [dt.date(2025, 3, 1), dt.date(2025, 12, 1)],
-                             "park_id": [str(bundle.inputs.frame("parks")["park_id"].iloc[0])] * 2})
-    events = pd.DataFrame({"project_id": ["p1", "p1", "p2"], "stage": ["signed", "construction_started", "signed"],
-                           "on": [dt.date(2025, 1, 5), dt.date(2025, 4, 1), dt.date(2025, 2, 1)]})
-    # the stored ledger names its fund dates on_date (ISO text): read as the KPI engine's "on"
-    funds = pd.DataFrame({"project_id": ["p1"], "on_date": ["2025-05-01"], "amount_cny_m": [150.0]})
-    ri = ReportInputs(bundle.inputs, MappingProxyType({"projects": projects, "project_events": events,
-                                                       "project_funds": funds}))
+    park = str(bundle.inputs.frame("parks")["park_id"].iloc[0])
+    frames = {k: pd.DataFrame(columns=list(schema(k).names)) for k in PROMOTION_KINDS}
+    frames["projects"] = pd.DataFrame([
+        {"project_id": p, "name_zh": p, "park_id": park, "chain": "auto", "origin_country": "CN",
+         "origin_province": "SC", "event_id": None, "signed_investment_cny_m": inv, "planned_start": start,
+         "planned_production": None, "synthetic": False, "confidence": "confirmed", "source_url": "https://x.org"}
+        for p, inv, start in (("p1", 100.0, dt.date(2025, 3, 1)), ("p2", 300.0, dt.date(2025, 12, 1)))])
+    frames["stage_events"] = pd.DataFrame({"project_id": ["p1", "p1", "p2"],
+                                           "stage": ["signed", "construction_started", "signed"],
+                                           "on_date": [dt.date(2025, 1, 5), dt.date(2025, 4, 1), dt.date(2025, 2, 1)]})
+    frames["project_funds"] = pd.DataFrame({"project_id": ["p1"], "on_date": [dt.date(2025, 5, 1)],
+                                            "amount_cny_m": [150.0]})
+    registry = {k: bundle.inputs.frame(k) for k in ("parks", "designations", "zones", "regions")}
+    ri = ReportInputs(bundle.inputs, frames_of(frames, registry))
     doc = bulletin_document(ri, parse_period("2025Q3"))
     kpi = next(t for t in doc.tables() if t.key == "kpi")
     row = kpi.frame.iloc[0]
-    assert int(row["n_signed"]) == 2 and row["performance_rate"] == pytest.approx(0.5)
+    assert int(row["n_signed"]) == 2 and int(row["n_started"]) == 1 and int(row["n_synthetic"]) == 0
     assert row["funds_rate"] == pytest.approx(150 / 400)
     assert row["start_rate"] == pytest.approx(1.0)  # only p1 was planned to start by 30 September
-    assert any("2 projects were signed, performance rate 50.0%, funds in place 37.5%" in en
-               for _zh, en in doc.meta["findings"])
-    assert ri.fingerprint(doc_config := __import__("parklink.report.data", fromlist=["ReportConfig"]).ReportConfig(
-        "bulletin", "2025Q3")).digest != bundle.fingerprint(doc_config).digest  # the ledger is in the fingerprint
+    assert any("2 projects were signed" in en and "funds in place 37.5%" in en for _zh, en in doc.meta["findings"])
+    cfg = ReportConfig("bulletin", "2025Q3")
+    assert ri.fingerprint(cfg).digest != bundle.fingerprint(cfg).digest  # the ledger is in the fingerprint
 
 
 def test_chart_svg_is_deterministic() -> None:

@@ -45,3 +45,32 @@ def test_designation_brief_html(ro_client: TestClient, path: str) -> None:
     res = ro_client.get(path)
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/html")
     assert "<svg" in res.text and "<script" not in res.text and "b1-a-b" in res.text
+
+
+def test_public_downloads_list_projects_as_the_promotion_api_does(web_url: str) -> None:
+    """With the promotion ledger of the promotion web tests (P2 an unsigned lead of cq-b, P3
+    signed but unpublished, investor 丙资本 Gamma Capital), anonymous report downloads show the
+    KPIs, never the lead and never the unpublished project's investor or name."""
+    import openpyxl
+
+    from parklink.web import create_app
+
+    from .promotion_seed import seed_ledger
+
+    seed_ledger(web_url)
+    with TestClient(create_app(web_url)) as c:
+        bulletin = c.get("/reports/bulletin/2026.xlsx")
+        brief = c.get("/reports/park/cq-b.html")
+    assert bulletin.status_code == 200 and brief.status_code == 200, brief.text
+    wb = openpyxl.load_workbook(io.BytesIO(bulletin.content))
+    cells = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    assert "kpi" in wb.sheetnames and "overdue" in wb.sheetnames
+    for secret in ("秘密线索", "Secret lead", "Hidden Investor", "某投资方", "丙资本", "Gamma Capital", "未公开项目丙"):
+        assert secret not in cells and secret not in brief.text, secret
+    assert "甲汽车扩产" in cells  # P1 is published: named
+    assert "未公开 unpublished" in brief.text  # P3 is listed, its name blanked
+    kpi = wb["kpi"]
+    header = [str(v) for v in next(kpi.iter_rows(max_row=1, values_only=True))]
+    signed = sum(int(r[header.index("签约项目\nsigned")]) for r in kpi.iter_rows(min_row=2, values_only=True)
+                 if r[0] is not None and r[header.index("签约项目\nsigned")] is not None)
+    assert signed == 3  # P1, P3, P4 signed by the end of 2026; P2 is a lead

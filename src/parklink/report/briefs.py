@@ -10,7 +10,9 @@ the CLI and the web show):
 * chain completeness, local supporting rates and ΔLSR per focus chain, the top gaps with
   their action (build / supplement / extend / strengthen) and the first investment targets
   of each gap (:func:`parklink.chains.diagnose`);
-* projects of the promotion ledger ("暂无数据 / no data" without one);
+* projects of the stored promotion ledger: KPIs of the park's projects and the largest
+  projects with their stage (:func:`parklink.report.projects.brief_projects`; "暂无数据 /
+  no data" without one);
 * accessibility (:func:`parklink.logistics.access.accessibility`);
 * a map inset (:mod:`parklink.report.mapsvg`, focused on the park or the designation).
 
@@ -38,11 +40,11 @@ from parklink.report.common import (
     header_facts,
     park_names,
     province_label,
-    share_text,
     table,
 )
 from parklink.report.data import ReportConfig, ReportInputs
 from parklink.report.doc import Block, Document, Facts, Figure, Heading, NoData, Row
+from parklink.report.projects import brief_projects
 from parklink.tables import split_list
 from parklink.vocab import ACTION_NAMES, CONFIDENCE_NAMES, PARK_KIND_NAMES, PARK_LEVEL_NAMES, label
 
@@ -175,35 +177,6 @@ def _chains(ri: ReportInputs, scope_id: str, chains: list[str], shared: Sequence
     ]
 
 
-def _projects(ri: ReportInputs, park_ids: Sequence[str], as_of: str) -> list[Block]:
-    import datetime as dt
-
-    from parklink.errors import ValidationError
-    from parklink.promotion.kpi import compute_kpis
-
-    ledger = ri.promotion()
-    if ledger is None:
-        return [NoData("项目台账暂无数据", "no project ledger in the database")]
-    projects, events, funds = ledger
-    if "park_id" not in projects.columns:
-        return [NoData("项目台账未记录园区", "the project ledger does not record parks")]
-    mine = projects[projects["park_id"].astype(str).isin(park_ids)]
-    if mine.empty:
-        return [NoData("本园区暂无项目", "no project recorded for this park")]
-    try:
-        s = compute_kpis(mine, events[events["project_id"].isin(mine["project_id"])], funds,
-                         as_of=dt.date.fromisoformat(as_of)).summary()
-    except ValidationError as exc:
-        return [NoData(f"项目台账无法计算：{exc}", f"the ledger cannot be evaluated: {exc}")]
-    def share(v: float | None) -> str:
-        return share_text(v, 0)
-
-    return [Facts((("项目", "Projects", f"{s['n_projects']} · 签约 signed {s['n_signed']}"),
-                   ("履约率 / 投产率", "Performance / production", f"{share(s['performance_rate'])} / "
-                                                                   f"{share(s['production_rate'])}"),
-                   ("资金到位率", "Funds in place", share(s["funds_rate"]))))]
-
-
 def _access(ri: ReportInputs, park_id: str) -> Facts:
     acc = accessibility_table(ri)
     hit = acc[acc["park_id"].astype(str) == park_id]
@@ -229,8 +202,9 @@ def _rank_figure(chart: Chart | None) -> list[Block]:
 
 
 def park_brief(ri: ReportInputs, park_id: str, *, shared_scopes: Sequence[str] | None = None,
-               as_of: str | None = None) -> Document:
-    """The one-page brief of ``park_id`` (NotFoundError for an unknown id)."""
+               as_of: str | None = None, public: bool = False) -> Document:
+    """The one-page brief of ``park_id`` (NotFoundError for an unknown id); ``public`` lists
+    the park's projects only as the promotion API shows them to the public."""
     p = _park_row(ri, park_id)
     config = ReportConfig("park", target=park_id)
     day = as_of or _as_of(ri)
@@ -244,7 +218,7 @@ def park_brief(ri: ReportInputs, park_id: str, *, shared_scopes: Sequence[str] |
         Row((tuple(ev_blocks), tuple(_rank_figure(chart))), (1.5, 1.0)),
         Heading("产业链、缺口与招商目标", "Chains, gaps and investment targets", 2),
         *_chains(ri, f"park:{park_id}", chains, shared_scopes),
-        Row(((Heading("项目", "Projects", 2), *_projects(ri, [park_id], day)),
+        Row(((Heading("项目", "Projects", 2), *brief_projects(ri, [park_id], day, public)),
              (Heading("可达性", "Accessibility", 2), _access(ri, park_id))), (1.0, 1.2)),
     )
     fp = ri.fingerprint(config)
@@ -253,8 +227,10 @@ def park_brief(ri: ReportInputs, park_id: str, *, shared_scopes: Sequence[str] |
                     ri.inputs.note, day, synthetic=True, one_page=True, meta={"fingerprint": fp.to_dict()})
 
 
-def designation_brief(ri: ReportInputs, designation_id: str, *, as_of: str | None = None) -> Document:
-    """The one-page brief of one designation (a pair or group of parks)."""
+def designation_brief(ri: ReportInputs, designation_id: str, *, as_of: str | None = None,
+                      public: bool = False) -> Document:
+    """The one-page brief of one designation (a pair or group of parks); ``public`` as for
+    :func:`park_brief`."""
     des = ri.inputs.frame("designations")
     hit = des[des["designation_id"].astype(str) == designation_id]
     if hit.empty:
@@ -299,7 +275,7 @@ def designation_brief(ri: ReportInputs, designation_id: str, *, as_of: str | Non
         Heading("产业链（园区组）、缺口与招商目标", "Chains of the group, gaps and investment targets", 2),
         *chain_blocks,
         Heading("项目", "Projects", 2),
-        *_projects(ri, members, day),
+        *brief_projects(ri, members, day, public),
     )
     fp = ri.fingerprint(config)
     title = " — ".join(names.get(m, (m, m))[0] for m in members) or designation_id
@@ -310,9 +286,13 @@ def designation_brief(ri: ReportInputs, designation_id: str, *, as_of: str | Non
 
 
 def _as_of(ri: ReportInputs) -> str:
-    """The as-of date of a brief: 31 December of the latest designation or data year (the
-    registry carries no clock; a fixed date keeps the PDF reproducible)."""
+    """The as-of date of a brief: 31 December of the latest designation, firm-data or
+    stage-event year (the registry carries no clock; a fixed date keeps the PDF
+    reproducible)."""
     from parklink.report.common import transaction_years
 
     years = [int(pd.to_numeric(ri.inputs.frame("designations")["year"]).max() or 2020), *transaction_years(ri)]
+    ledger = ri.promotion()
+    if ledger is not None and len(ledger["stage_events"]):
+        years.append(int(pd.to_datetime(ledger["stage_events"]["on_date"].astype(str)).dt.year.max()))
     return f"{max(years)}-12-31"

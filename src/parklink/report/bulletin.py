@@ -9,10 +9,12 @@ as of the period's last day:
 4. chains — completeness and local supporting rates per demonstration group and chain with
    their trend over the transaction years up to the period (mean ΔLSR per chain and year;
    the chain engine's :func:`~parklink.chains.diagnose`, one diagnosis per year);
-5. investment promotion — KPIs (:func:`parklink.promotion.kpi.compute_kpis`) and overdue
-   projects (:func:`~parklink.promotion.kpi.overdue_alerts`) as of the period's end, or
-   "暂无数据 / no data" without a project ledger;
-6. co-construction — records per registry, or "no data";
+5. investment promotion — KPIs per park and overdue / stalled projects of the stored ledger
+   as of the period's end (:mod:`parklink.report.projects`: the promotion code's
+   ``ledger_kpis`` / ``ledger_alerts``; the public version lists projects as the promotion
+   API shows them to the public), or "暂无数据 / no data" without a project;
+6. co-construction — parks in the park by mode and leader, smart manufacturing per park,
+   platform coverage of chain gaps (:mod:`parklink.report.cocon`), or "no data";
 7. the programme map (:mod:`parklink.report.mapsvg`).
 """
 
@@ -25,18 +27,19 @@ import pandas as pd
 
 from parklink.programme.status import programme_status
 from parklink.report.charts import Chart, Series, chart_svg
+from parklink.report.cocon import coconstruction_section
 from parklink.report.common import (
     SYNTHETIC_NOTE,
     chain_label,
     header_facts,
     park_names,
-    share_text,
     table,
     transaction_years,
 )
 from parklink.report.data import Period, ReportConfig, ReportInputs
 from parklink.report.doc import Block, Bullets, Document, Figure, Heading, NoData, Para
 from parklink.report.findings import BulletinFacts, findings
+from parklink.report.projects import bulletin_promotion
 from parklink.tables import CHAINS, split_list
 from parklink.vocab import COOPERATION_MODE_NAMES, PERIOD_KIND_NAMES, label
 
@@ -208,69 +211,6 @@ def _val(frame: pd.DataFrame, chain: str, year: int, col: str) -> float | None:
     return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
 
 
-def _promotion(ri: ReportInputs, period: Period, public: bool) -> tuple[list[Block], dict[str, Any]]:
-    from parklink.errors import ValidationError
-    from parklink.promotion.kpi import KPI_COLUMNS, compute_kpis, overdue_alerts
-
-    head: list[Block] = [Heading("招商引资与重大项目", "Investment promotion and major projects")]
-    ledger = ri.promotion()
-    if ledger is None:
-        return [*head, NoData("项目台账暂无数据", "no project ledger in the database")], {}
-    projects, events, funds = ledger
-    by = ("park_id",) if "park_id" in projects.columns else ()
-    try:
-        kpi = compute_kpis(projects, events, funds, as_of=period.end, by=by)
-        alerts = overdue_alerts(projects, events, as_of=period.end)
-    except ValidationError as exc:
-        return [*head, NoData(f"项目台账无法计算：{exc}", f"the project ledger cannot be evaluated: {exc}")], {}
-    s = kpi.summary()
-    synthetic = "synthetic" in projects.columns and bool(projects["synthetic"].fillna(False).astype(bool).any())
-    note = f"{SYNTHETIC_NOTE[0]} / {SYNTHETIC_NOTE[1]}" if synthetic else ""
-    frame = kpi.to_frame()
-    if by:
-        names = park_names(ri)
-        frame.insert(1, "park", frame["park_id"].map(lambda p: names.get(str(p), (str(p), str(p)))[0]))
-    cols = [("park", "园区", "park")] + [(k, zh, en) for k, (zh, en, _u) in KPI_COLUMNS.items()
-                                        if k in ("n_signed", "signed_investment_cny_m", "n_started",
-                                                 "n_in_production", "performance_rate", "start_rate",
-                                                 "production_rate", "funds_rate")]
-    share = share_text
-    blocks: list[Block] = [
-        *head,
-        Para(f"截至{period.end.isoformat()}：签约项目{s['n_signed']}个，履约率{share(s['performance_rate'])}，"
-             f"开工率{share(s['start_rate'])}，投产率{share(s['production_rate'])}，资金到位率{share(s['funds_rate'])}；"
-             f"时间进度{s['year_elapsed']:.0%}。",
-             f"As of {period.end.isoformat()}: {s['n_signed']} signed projects; performance rate "
-             f"{share(s['performance_rate'])}, start rate {share(s['start_rate'])}, production rate "
-             f"{share(s['production_rate'])}, funds in place {share(s['funds_rate'])}; "
-             f"{s['year_elapsed']:.0%} of the year elapsed."),
-        table("kpi", "招商指标", "Investment-promotion KPIs", frame, cols, note=note, max_rows=15),
-    ]
-    if public:  # published aggregates only: no project-level rows
-        blocks.append(Para(f"需督办项目{alerts['project_id'].nunique()}个（公开版不列明细）。",
-                           f"{alerts['project_id'].nunique()} projects need follow-up (the public version lists "
-                           "no project)."))
-    else:
-        blocks.append(table("overdue", "逾期与停滞项目", "Overdue and stalled projects", alerts,
-                            (("project_id", "项目", "project"), ("alert", "提示", "alert"),
-                             ("planned", "计划日期", "planned"), ("last_event", "最近事件", "last event"),
-                             ("days", "天数", "days"), ("stage", "阶段", "stage")), note=note, max_rows=15))
-    return blocks, {"n_signed": int(s["n_signed"]), "performance_rate": s["performance_rate"],
-                    "funds_rate": s["funds_rate"], "n_overdue": int(alerts["project_id"].nunique())}
-
-
-def _coconstruction(ri: ReportInputs) -> tuple[list[Block], dict[str, Any]]:
-    head: list[Block] = [Heading("共建：园中园、智能制造、研发与设计平台",
-                                 "Co-construction: parks in the park, smart manufacturing, platforms")]
-    counts = ri.domain_counts("coconstruction")
-    if not counts or not sum(counts.values()):
-        return [*head, NoData("共建登记暂无数据", "no co-construction records in the database")], {}
-    frame = pd.DataFrame({"kind": list(counts), "records": list(counts.values())})
-    return [*head, table("coconstruction", "登记数量", "Records per registry", frame,
-                         (("kind", "登记类型", "registry"), ("records", "条数", "records")))], \
-        {"cocon_records": int(frame["records"].sum())}
-
-
 def map_figure(ri: ReportInputs, *, key: str = "map", width: int = 760, **options: Any) -> Block:
     """The programme map (districts, parks, designations, hubs) as a figure, or a no-data
     note when the map module or the boundaries are unavailable."""
@@ -286,16 +226,18 @@ def map_figure(ri: ReportInputs, *, key: str = "map", width: int = 760, **option
 
 def bulletin_document(ri: ReportInputs, period: Period, *, progress: Progress = _noop,
                       public: bool = False) -> Document:
-    """The programme bulletin of ``period`` (see the module docstring); ``public`` leaves out
-    project-level rows (the overdue list), keeping the published aggregates."""
+    """The programme bulletin of ``period`` (see the module docstring); ``public`` lists
+    projects only as the promotion API shows them to the public (no unsigned lead, investor
+    and names blanked unless published)."""
     config = ReportConfig("bulletin", period.label, "public" if public else "")
     progress("status")
     _by_year, status_blocks, f_status = _status(ri, period)
     des_blocks, f_des = _designations(ri, period)
     chain_blocks, f_chains = _chains(ri, period, progress)
     progress("promotion")
-    promo_blocks, f_promo = _promotion(ri, period, public)
-    cocon_blocks, f_cocon = _coconstruction(ri)
+    promo_blocks, f_promo = bulletin_promotion(ri, period, public)
+    progress("co-construction")
+    cocon_blocks, f_cocon = coconstruction_section(ri, period)
     progress("map")
     facts = BulletinFacts(period=period.label, year=period.year, **f_status, **f_des, **f_chains, **f_promo,
                           **f_cocon, source_note=ri.inputs.note)

@@ -1,12 +1,13 @@
-"""What a report reads: the inputs bundle, the optional registries, the period, the fingerprint.
+"""What a report reads: the inputs bundle, the promotion ledger, the period, the fingerprint.
 
-:class:`ReportInputs` is the inputs bundle of :mod:`parklink.inputs` (the one input path)
-plus the optional registries the bundle does not carry yet — investment promotion (project
-ledger, stage events, funds in place) and co-construction (parks in the park, smart
-manufacturing, platforms) — read in the **same transaction** when the database has their
-tables. A registry that is absent or empty gives "暂无数据 / no data" in the report, never
-an error. They are recognised by their columns (the KPI inputs of
-:func:`parklink.promotion.kpi.compute_kpis`) and by the store module of their model.
+:class:`ReportInputs` is the inputs bundle of :mod:`parklink.inputs` (the one input path; it
+carries the co-construction registries too) plus the investment-promotion ledger
+(:class:`parklink.promotion.pipeline.PromotionFrames`: projects, stage events, funds in
+place, plans, events) read **in the same transaction** by the promotion code's own reader
+(:func:`parklink.promotion.service.ledger`). For the embedded dataset (no database) the
+ledger is the bundle's own (``Inputs.promotion()`` of the promotion data model: the seeded
+synthetic pipeline), when the bundle provides one. A ledger without projects gives
+"暂无数据 / no data" in the report, never an error.
 
 :class:`Period` is the bulletin's period: a year ``2025``, a quarter ``2025Q3`` or a month
 ``2025-09``; figures are computed as of its last day.
@@ -18,38 +19,20 @@ import calendar
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from parklink.configs import Fingerprint, config_hash
 from parklink.errors import ValidationError
-from parklink.inputs import KINDS, Inputs
+from parklink.inputs import Inputs
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from parklink.promotion.pipeline import PromotionFrames
+
 __all__ = ["Period", "ReportConfig", "ReportInputs", "parse_period", "read_report_inputs", "report_inputs"]
-
-PROJECT_COLUMNS = frozenset({"project_id", "signed_investment_cny_m", "planned_start"})
-EVENT_COLUMNS = frozenset({"project_id", "stage", "on"})
-FUND_COLUMNS = frozenset({"project_id", "on", "amount_cny_m"})
-
-
-def _dated(columns: frozenset[str]) -> frozenset[str]:
-    return frozenset(c if c != "on" else "on_date" for c in columns)
-
-
-def _on(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its date column named ``on`` (as the KPI engine reads it)."""
-    if "on" in frame.columns or "on_date" not in frame.columns:
-        return frame
-    return frame.rename(columns={"on_date": "on"}).assign(on=lambda f: pd.to_datetime(f["on"].astype(str)))
-
 
 @dataclass(frozen=True)
 class Period:
@@ -105,10 +88,16 @@ class ReportConfig:
         return config_hash("report", self)
 
 
-def _extras_digest(extras: Mapping[str, pd.DataFrame]) -> str:
+#: The ledger's kinds that enter the report's fingerprint (what its figures are computed from).
+LEDGER_KINDS = ("projects", "stage_events", "project_funds", "promotion_events")
+
+
+def _ledger_digest(ledger: PromotionFrames) -> str:
     h = hashlib.sha256()
-    for kind in sorted(extras):
-        f = extras[kind]
+    for kind in LEDGER_KINDS:
+        f = ledger.frames.get(kind)
+        if f is None:
+            continue
         h.update(f"{kind}:{len(f)}\n".encode())
         if len(f):
             h.update(f.astype("string").fillna("\x00").to_csv(index=False, lineterminator="\n").encode())
@@ -117,95 +106,52 @@ def _extras_digest(extras: Mapping[str, pd.DataFrame]) -> str:
 
 @dataclass(frozen=True, eq=False)
 class ReportInputs:
-    """The inputs bundle and the optional registries read with it (see the module docstring)."""
+    """The inputs bundle and the promotion ledger read with it (see the module docstring)."""
 
     inputs: Inputs
-    extras: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
-    groups: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # kind → store module domain
+    ledger: PromotionFrames | None = None
 
     def fingerprint(self, config: ReportConfig) -> Fingerprint:
-        """The report's fingerprint: data version, registry digest (optional registries
+        """The report's fingerprint: data version, registry digest (promotion ledger
         included), firm data and the report configuration."""
         reg = self.inputs.registry_digest()
-        if self.extras:
-            reg = hashlib.sha256(f"{reg}|{_extras_digest(self.extras)}".encode()).hexdigest()[:16]
+        if self.ledger is not None:
+            reg = hashlib.sha256(f"{reg}|{_ledger_digest(self.ledger)}".encode()).hexdigest()[:16]
         return Fingerprint(self.inputs.data_version, reg, self.inputs.firm_version(), config.hash())
 
-    def find(self, columns: frozenset[str]) -> pd.DataFrame | None:
-        """The optional registry whose columns include ``columns`` (None when absent or empty)."""
-        for kind in sorted(self.extras):
-            frame = self.extras[kind]
-            if columns <= set(frame.columns) and len(frame):
-                return frame
-        return None
-
-    def promotion(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None] | None:
-        """Project ledger, stage events (``project_id, stage, on``) and funds in place
-        (``project_id, on, amount_cny_m``), or None when there is no ledger (no project).
-
-        The bundle's own ledger when it carries one (``Inputs.promotion()`` of the promotion
-        data model: the database's, or the seeded synthetic pipeline of the embedded
-        dataset); otherwise the optional registries with the KPI input columns (a stage or
-        fund date column named ``on`` or ``on_date``)."""
-        own = getattr(self.inputs, "promotion", None)
-        if callable(own):
-            ledger: Any = own()
-            projects = ledger["projects"]
-            if not len(projects):
-                return None
-            return projects, ledger.events_frame(), ledger.funds_frame()
-        projects = self.find(PROJECT_COLUMNS)
-        events = self.find(EVENT_COLUMNS) if self.find(EVENT_COLUMNS) is not None else self.find(_dated(EVENT_COLUMNS))
-        if projects is None or events is None:
+    def promotion(self) -> PromotionFrames | None:
+        """The promotion ledger, or None when it holds no project."""
+        if self.ledger is None or not len(self.ledger["projects"]):
             return None
-        funds = self.find(FUND_COLUMNS) if self.find(FUND_COLUMNS) is not None else self.find(_dated(FUND_COLUMNS))
-        return projects, _on(events), None if funds is None else _on(funds)
-
-    def domain_counts(self, domain: str) -> dict[str, int]:
-        """Rows per registry of one store domain (e.g. ``coconstruction``), empty ones included."""
-        return {k: len(self.extras[k]) for k in sorted(self.extras) if self.groups.get(k) == domain}
+        return self.ledger
 
 
-def _read_extras(session: Session) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every stored kind outside the bundle whose table exists, read in ``session``; a kind
-    whose rows cannot be read as its schema is left out (its section says "no data")."""
+def _stored_ledger(session: Session) -> PromotionFrames | None:
+    """The promotion ledger of the database (:func:`parklink.promotion.service.ledger`), None
+    when its tables do not exist (a database older than the promotion migration)."""
     from sqlalchemy import inspect
-    from sqlalchemy.exc import SQLAlchemyError
 
-    import parklink.inputs as bundle_module
-    from parklink.store import io
+    from parklink.promotion.service import ledger
+    from parklink.store.models_promotion import Project
 
-    insp = inspect(session.connection())
-    frames: dict[str, pd.DataFrame] = {}
-    groups: dict[str, str] = {}
-    in_bundle = set(KINDS) | set(getattr(bundle_module, "PROMOTION_KINDS", ()))  # the bundle reads those
-    for kind, spec in sorted(io.KINDS.items()):
-        if kind in in_bundle:
-            continue
-        table = getattr(spec.model, "__tablename__", None)
-        if table is None or not insp.has_table(table):
-            continue
-        try:
-            with session.begin_nested():
-                frames[kind] = io.read_frame(session, kind)
-        except (SQLAlchemyError, ValueError, KeyError):
-            continue
-        groups[kind] = spec.model.__module__.rsplit(".", 1)[-1].removeprefix("models_")
-    return frames, groups
+    if not inspect(session.connection()).has_table(Project.__tablename__):
+        return None
+    return ledger(session)
 
 
 def report_inputs(inputs: Inputs, session: Session | None = None) -> ReportInputs:
-    """The report inputs of a bundle; with ``session`` (the same transaction as the bundle)
-    the optional registries are read too."""
-    if session is None or inputs.embedded:
-        return ReportInputs(inputs)
-    frames, groups = _read_extras(session)
-    return ReportInputs(inputs, MappingProxyType(frames), MappingProxyType(groups))
+    """The report inputs of a bundle: with ``session`` (the same transaction as the bundle)
+    the stored promotion ledger; without, for the embedded source, the bundle's own
+    ledger (``Inputs.promotion()``, the seeded synthetic pipeline) when it has one."""
+    if session is not None and not inputs.embedded:
+        return ReportInputs(inputs, _stored_ledger(session))
+    own = getattr(inputs, "promotion", None)  # the embedded pipeline of the promotion data model
+    return ReportInputs(inputs, own() if callable(own) else None)
 
 
 def read_report_inputs(url: str | None = None, *, firm_root: Path | None = None) -> ReportInputs:
     """The bundle of the database ``url`` (:func:`parklink.inputs.read_inputs`, same fallback
-    to the embedded dataset) and its optional registries, read in one transaction."""
+    to the embedded dataset) and its promotion ledger, read in one transaction."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -219,7 +165,7 @@ def read_report_inputs(url: str | None = None, *, firm_root: Path | None = None)
         if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
             from parklink.inputs import embedded_inputs
 
-            return ReportInputs(embedded_inputs(firm_root=firm_root))
+            return report_inputs(embedded_inputs(firm_root=firm_root))
     try:
         with session_scope(resolved) as session:
             bundle = session_inputs(session, firm_root=firm_root)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parklink.report.common import SYNTHETIC_NOTE
+
 __all__ = ["BulletinFacts", "findings"]
 
 
@@ -40,7 +42,12 @@ class BulletinFacts:
     performance_rate: float | None = None
     funds_rate: float | None = None
     n_overdue: int | None = None
-    cocon_records: int | None = None
+    synthetic_projects: int = 0  # synthetic projects in the ledger (their figures are labelled)
+    cocon_pips: int | None = None
+    smart_recognitions: int | None = None
+    platforms: int | None = None
+    platform_gaps: int | None = None
+    platform_covered: int | None = None
     synthetic_chains: bool = False
     source_note: str = ""
 
@@ -109,15 +116,21 @@ def findings(f: BulletinFacts) -> tuple[tuple[str, str], ...]:
         perf_en = f", performance rate {_pct(f.performance_rate)}" if f.performance_rate is not None else ""
         funds = f"，资金到位率{_pct(f.funds_rate)}" if f.funds_rate is not None else ""
         funds_en = f", funds in place {_pct(f.funds_rate)}" if f.funds_rate is not None else ""
-        out.append((f"截至报告期末，签约项目{f.n_signed}个{perf}{funds}。",
-                    f"At the end of the period {f.n_signed} projects were signed{perf_en}{funds_en}."))
-    if f.n_overdue is not None:
-        out.append((f"{f.n_overdue}个项目需要督办（开工或投产逾期、或长期无进展）。",
-                    f"{f.n_overdue} projects need follow-up (start or production overdue, or stalled)."))
-    if f.cocon_records:
-        out.append((f"共建类登记（园中园、智能制造、研发与设计平台）共{f.cocon_records}条。",
-                    f"The co-construction registries (parks in the park, smart manufacturing, platforms) hold "
-                    f"{f.cocon_records} records."))
+        synth = f"（含合成项目，{SYNTHETIC_NOTE[0]}）" if f.synthetic_projects else ""
+        synth_en = f" (synthetic projects included: {SYNTHETIC_NOTE[1]})" if f.synthetic_projects else ""
+        due = f"；{f.n_overdue}个项目需要督办（开工或投产逾期、或长期无进展）" if f.n_overdue is not None else ""
+        due_en = (f"; {f.n_overdue} projects need follow-up (start or production overdue, or stalled)"
+                  if f.n_overdue is not None else "")
+        out.append((f"截至报告期末，签约项目{f.n_signed}个{perf}{funds}{synth}{due}。",
+                    f"At the end of the period {f.n_signed} projects were signed{perf_en}{funds_en}{synth_en}{due_en}."))
+    if f.cocon_pips is not None or f.smart_recognitions is not None or f.platforms is not None:
+        zh = f"共建登记：园中园{f.cocon_pips or 0}个、智能制造认定{f.smart_recognitions or 0}项、研发与设计平台{f.platforms or 0}个"
+        en = (f"Co-construction: {_n(f.cocon_pips or 0, 'park')} in the park, "
+              f"{_n(f.smart_recognitions or 0, 'smart-manufacturing recognition')}, {_n(f.platforms or 0, 'platform')}")
+        if f.platform_gaps:
+            zh += f"；示范园区产业链缺口{f.platform_gaps}个中{f.platform_covered or 0}个有平台覆盖"
+            en += f"; {f.platform_covered or 0} of {f.platform_gaps} chain gaps of designated parks have a platform"
+        out.append((zh + "。", en + "."))
     fillers = []
     if f.chains_year_to is None:
         fillers.append(("无企业交易数据，产业链指标未计算。", "No firm transactions: the chain figures are not computed."))

@@ -38,7 +38,8 @@ def build_document(ri: ReportInputs, kind: str, target: str = "", *,
                    progress: Callable[[str], None] | None = None, public: bool = False) -> Document:
     """The document of report ``kind``: ``bulletin`` (``target`` = period), ``park`` /
     ``designation`` (``target`` = id) or ``next_batch`` (``target`` = programme year);
-    ``public`` leaves out project-level rows (the web's anonymous downloads)."""
+    ``public`` lists projects only as the promotion API shows them to the public (the web's
+    anonymous downloads)."""
     step = progress or (lambda _s: None)
     if kind == "bulletin":
         from parklink.report.bulletin import bulletin_document
@@ -47,11 +48,11 @@ def build_document(ri: ReportInputs, kind: str, target: str = "", *,
     if kind == "park":
         from parklink.report.briefs import park_brief
 
-        return park_brief(ri, target)
+        return park_brief(ri, target, public=public)
     if kind == "designation":
         from parklink.report.briefs import designation_brief
 
-        return designation_brief(ri, target)
+        return designation_brief(ri, target, public=public)
     if kind == "next_batch":
         from parklink.report.nextbrief import next_batch_brief
 

@@ -2,9 +2,10 @@
 
 The same documents as ``parklink report`` (:mod:`parklink.report.render`) on the web's
 inputs bundle (:func:`parklink.web.park_analyses.web_inputs`). Anyone may download them —
-they hold published registry data and aggregates only: the public bulletin leaves out the
-project-level overdue list (``public=True``), the briefs show ledger aggregates, and no
-report carries a secret. A rendered file is cached by its inputs fingerprint until the
+they hold published registry data and aggregates, and list projects only as the promotion
+API shows them to the public (``public=True``: no unsigned lead, investor and names of an
+unpublished project blanked; :func:`parklink.report.projects.public_view`); no report
+carries a secret. A rendered file is cached by its inputs fingerprint until the
 registry changes; at most two reports are computed at once (others get 503 with
 ``Retry-After``), so anonymous downloads cannot pile up analyses.
 """
