@@ -92,7 +92,14 @@ def frames(draw: st.DrawFn, schema: TableSchema) -> pd.DataFrame:
     if schema.kind == "transport_links":  # a link joins two different nodes
         cols["to_node"] = [t if t != f else f + "x"
                            for f, t in zip(cols["from_node"], cols["to_node"], strict=True)]
+    if schema.kind == "indicator_values":  # the key spells park_id:indicator_id:period
+        for c in ("park_id", "indicator_id"):
+            cols[c] = [str(v).replace(":", "_") for v in cols[c]]
+        cols["value_id"] = [f"{p}:{i}:{per}" for p, i, per in
+                            zip(cols["park_id"], cols["indicator_id"], cols["period"], strict=True)]
     frame = pd.DataFrame(cols)
+    if schema.kind == "indicator_values":
+        frame = frame.drop_duplicates(subset=["value_id"], ignore_index=True)
     if len(schema.key) > 1:
         frame = frame.drop_duplicates(subset=list(schema.key), ignore_index=True)
     return frame

@@ -49,9 +49,23 @@ def _snapshot(url: str) -> dict[str, pd.DataFrame]:
         return {k: read_frame(session, k) for k in LOAD_ORDER}
 
 
+def _add_monitoring(url: str, tmp_path: Path) -> None:
+    """The embedded monitoring definitions and two values (the seeded registry has none)."""
+    from parklink.monitoring.defaults import DEFAULTS_FILE
+
+    import_file("monitoring_indicators", DEFAULTS_FILE, session_url=url, mode="upsert")
+    values = tmp_path / "values.csv"
+    values.write_text("value_id,park_id,indicator_id,period,value,as_of,confidence\n"
+                      "sc-chengdu-htz:tax:2024,sc-chengdu-htz,tax,2024,1200.5,2025-03-31,synthetic\n"
+                      "sc-chengdu-htz:land_area_mu:2024Q4,sc-chengdu-htz,land_area_mu,2024Q4,300,,synthetic\n",
+                      encoding="utf-8")
+    import_file("indicator_values", values, session_url=url, mode="upsert")
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_kind_round_trips(fmt: str, seeded_url: str, empty_url: str, tmp_path: Path) -> None:
     _add_links(seeded_url)
+    _add_monitoring(seeded_url, tmp_path)
     before = _snapshot(seeded_url)
     # co-construction kinds the default ships empty round-trip in tests/coconstruction
     empty = {"sharing_realised", "smart_recognitions", "maturity_assessments", "platforms"}

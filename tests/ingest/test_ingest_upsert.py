@@ -41,6 +41,8 @@ EDITED = {
     "transport_links": "distance_km",
     "chain_segments": "name_en",
     "enterprises": "name_en",
+    "monitoring_indicators": "name_en",
+    "indicator_values": "value",
 }
 
 LINKS = """link_id,from_node,to_node,mode,distance_km,time_h,cost_cny_per_t,bidirectional,approximate,source_url,confidence
@@ -89,10 +91,24 @@ def _with_links(url: str, tmp_path: Path) -> None:
     assert report.preview is not None and len(report.preview.added) == 3
 
 
+def _with_monitoring(url: str, tmp_path: Path) -> None:
+    """The embedded monitoring definitions and three values (the seeded registry has none)."""
+    from parklink.monitoring.defaults import DEFAULTS_FILE
+
+    import_file("monitoring_indicators", DEFAULTS_FILE, session_url=url, mode="upsert")
+    path = tmp_path / "values.csv"
+    path.write_text("value_id,park_id,indicator_id,period,value,confidence\n" + "".join(
+        f"sc-chengdu-htz:tax:{y},sc-chengdu-htz,tax,{y},{100 + y % 10}.5,synthetic\n" for y in (2022, 2023, 2024)),
+        encoding="utf-8")
+    import_file("indicator_values", path, session_url=url, mode="upsert")
+
+
 @pytest.mark.parametrize("kind", [k for k in LOAD_ORDER if k not in COCON_KINDS])  # cocon: own test
 def test_export_edit_two_rows_upsert(kind: str, seeded_url: str, tmp_path: Path) -> None:
     if kind == "transport_links":
         _with_links(seeded_url, tmp_path)
+    if kind in ("monitoring_indicators", "indicator_values"):
+        _with_monitoring(seeded_url, tmp_path)
     exported = tmp_path / f"{kind}.csv"
     n = export_file(kind, exported, session_url=seeded_url)
     assert n >= 3
@@ -154,6 +170,8 @@ def test_export_edit_two_rows_upsert(kind: str, seeded_url: str, tmp_path: Path)
 def test_failed_upsert_writes_nothing(kind: str, seeded_url: str, tmp_path: Path) -> None:
     if kind == "transport_links":
         _with_links(seeded_url, tmp_path)
+    if kind in ("monitoring_indicators", "indicator_values"):
+        _with_monitoring(seeded_url, tmp_path)
     exported = tmp_path / f"{kind}.csv"
     export_file(kind, exported, session_url=seeded_url)
     frame = _edit(_read(exported), kind, [0, 1])
