@@ -353,9 +353,10 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer
     get_settings.cache_clear()
 
 
-def test_cli_table_and_errors(app: typer.Typer) -> None:
+def test_cli_table_and_errors(app: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["chains-eval", "park:p1", "--train-year", "2022", "--test-years", "2023",
             "--k", "1,3", "--chain", "auto", "--seed", "7"]
+    monkeypatch.setenv("PARKLINK_WIDE", "1")  # every metric column (80 columns drops some)
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "精确" in r.output and "precision@3" in r.output and "合成数据" in r.output

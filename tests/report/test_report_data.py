@@ -237,3 +237,13 @@ def test_platform_coverage_equals_the_platforms_cli(sqlite_url: str, tmp_path: P
     got = table.set_index("chain")[["gaps", "covered"]].astype(int)
     assert got.sort_index().to_dict() == per_chain.sort_index().astype(int).to_dict()
     assert set(got.index) - {"auto"} == set(got.index[got["covered"] == 0])  # PF1 serves the auto chain only
+
+
+@pytest.mark.parametrize("text", ["0000", "1999", "2101Q1", "９９９９", "２０２５", "2025Q5", "2025-13", "x"])
+def test_period_outside_the_years_or_not_ascii_is_a_validation_error(text: str) -> None:
+    """A period names an ASCII year 2000–2100 (schemathesis found year 0 → a server error)."""
+    from parklink.errors import ValidationError
+    from parklink.report.data import parse_period
+
+    with pytest.raises(ValidationError, match="period|报告期"):
+        parse_period(text)

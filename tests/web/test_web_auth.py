@@ -201,7 +201,7 @@ def test_cli_users_add_and_list(web_url: str) -> None:
     assert "a very long password" not in r.output  # hidden prompt
     r = runner.invoke(app, ["users", "list", "--database", web_url])
     assert r.exit_code == 0
-    assert "boss" in r.output and "cq-b;cq-c" in r.output
+    assert "boss" in r.output and "cq-b; cq-c" in r.output  # list cells wrap at "; " (80 columns)
 
 
 def test_first_run_hint_without_admin(sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -53,17 +53,25 @@ class Period:
         return self.start - dt.timedelta(days=1)
 
 
+#: Years a reporting period may name.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def parse_period(text: str) -> Period:
     """``2025`` → the year, ``2025Q3`` → July–September, ``2025-09`` → September 2025."""
     s = text.strip().upper()
-    if m := re.fullmatch(r"(\d{4})", s):
+    y4 = re.fullmatch(r"([0-9]{4}).*", s)
+    if y4 is None or not MIN_YEAR <= int(y4[1]) <= MAX_YEAR:
+        raise ValidationError.single("--period", f"expected a year {MIN_YEAR}–{MAX_YEAR}, a quarter (2025Q3) or a "
+                                     "month (2025-09) (报告期格式：2025、2025Q3 或 2025-09)", value=text, column="period")
+    if m := re.fullmatch(r"([0-9]{4})", s):
         y = int(m[1])
         return Period("year", dt.date(y, 1, 1), dt.date(y, 12, 31), f"{y}")
-    if m := re.fullmatch(r"(\d{4})Q([1-4])", s):
+    if m := re.fullmatch(r"([0-9]{4})Q([1-4])", s):
         y, q = int(m[1]), int(m[2])
         last = 3 * q
         return Period("quarter", dt.date(y, last - 2, 1), dt.date(y, last, calendar.monthrange(y, last)[1]), f"{y}Q{q}")
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", s):
+    if m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", s):
         y, mo = int(m[1]), int(m[2])
         if 1 <= mo <= 12:
             return Period("month", dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1]), f"{y}-{mo:02d}")
