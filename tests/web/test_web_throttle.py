@@ -197,3 +197,4 @@ def test_serve_with_workers_gives_them_one_throttle_file(monkeypatch: pytest.Mon
     assert seen["target"] == "parklink.web.asgi:app" and seen["workers"] == 2
     assert isinstance(seen["file"], str) and str(seen["file"]).endswith("login-throttle.sqlite")
     assert str(seen["resolved"]) == seen["file"]
+    assert _throttle_file() is None  # the run's file is gone and so is its path

@@ -58,8 +58,11 @@ def serve(
         os.environ["PARKLINK_WEB_DATABASE_URL"] = url
         with tempfile.TemporaryDirectory(prefix="parklink-throttle-") as run_dir:  # one per server run
             os.environ[THROTTLE_FILE_ENV] = str(Path(run_dir) / "login-throttle.sqlite")
-            uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                        **options)
+            try:
+                uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                            **options)
+            finally:  # the file goes with the run: never leave its path behind
+                os.environ.pop(THROTTLE_FILE_ENV, None)
     else:
         from parklink.web.app import create_app
 
