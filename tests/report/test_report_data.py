@@ -245,5 +245,5 @@ def test_period_outside_the_years_or_not_ascii_is_a_validation_error(text: str) 
     from parklink.errors import ValidationError
     from parklink.report.data import parse_period
 
-    with pytest.raises(ValidationError, match="period|报告期"):
+    with pytest.raises(ValidationError, match=r"period|报告期"):
         parse_period(text)
