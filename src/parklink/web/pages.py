@@ -57,7 +57,8 @@ _named = named
 _principal = page_principal
 
 
-def _check_csrf(request: Request, submitted: str | None) -> None:
+def check_form_csrf(request: Request, submitted: str | None) -> None:
+    """403 unless the page form carried the session's CSRF token (every page form POST)."""
     if not csrf_valid(request, submitted):
         raise HTTPException(403, "form expired or forged (CSRF check failed; reload the page) 表单已失效")
 
@@ -337,7 +338,7 @@ def park_edit(
     overwriting it; only the fields that differ from the stored row are written."""
     from parklink.store.history import begin_write
 
-    _check_csrf(request, csrf)
+    check_form_csrf(request, csrf)
     principal = _principal(request, session)
     changes = dict(zip(EDITABLE, (name_zh, name_en, area_km2, industries, source_url), strict=True))
     expected = registry.parse_if_match(version) if version.strip() else None
@@ -387,7 +388,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     """Check the credentials (rate limited) and set the session cookie."""
-    _check_csrf(request, csrf)
+    check_form_csrf(request, csrf)
     state = web_state(request)
     client = request.client.host if request.client else "?"
     trusted = state.signer.device_ok(request.cookies.get(DEVICE_COOKIE), username)
@@ -415,7 +416,7 @@ def login_submit(
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """End the page session (revoked server-side: the cookie is worthless afterwards)."""
-    _check_csrf(request, csrf)
+    check_form_csrf(request, csrf)
     accounts.close_session(session, session_binding(request))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -42,7 +42,8 @@ from parklink.vocab import (
 )
 from parklink.web import policy, registry
 from parklink.web import promotion_data as pdata
-from parklink.web.deps import Principal, SessionDep, csrf_valid
+from parklink.web.deps import Principal, SessionDep
+from parklink.web.pages import check_form_csrf
 from parklink.web.rendering import named, page_principal, render
 from parklink.web.routers.promotion_plans import alert_items, may_see_targets, plan_body
 from parklink.web.schemas_promotion import KPI_BY
@@ -57,11 +58,6 @@ TABLE_KEYS = ("n_projects", "n_signed", "signed_investment_cny_m", "n_started", 
               "production_rate", "funds_rate", "days_lead_to_signed", "days_signed_to_started")
 #: Groups drawn in a chart (the largest by signed projects); the table lists all.
 CHART_GROUPS = 12
-
-
-def _check_csrf(request: Request, submitted: str | None) -> None:
-    if not csrf_valid(request, submitted):
-        raise HTTPException(403, "form expired or forged (CSRF check failed; reload the page) 表单已失效")
 
 
 def _park_names(session: Any) -> dict[str, tuple[str, str]]:
@@ -157,7 +153,7 @@ def project_advance(
 ) -> Response:
     """Record a stage event from the project page (CSRF, role, the version the page was
     rendered from: a concurrent advance makes this one fail with 409 instead of stacking)."""
-    _check_csrf(request, csrf)
+    check_form_csrf(request, csrf)
     principal = page_principal(request, session)
     policy.authorize_promotion(principal, "projects", "advance", pdata.project_parks(session, project_id),
                                key=project_id)
@@ -310,7 +306,7 @@ def plan_lead(
 ) -> Response:
     """Create a lead from a plan target (the page's button); redirects to the plan page
     naming the new lead."""
-    _check_csrf(request, csrf)
+    check_form_csrf(request, csrf)
     principal = page_principal(request, session)
     plan, _v = read_record(session, "promotion_plans", plan_id)
     parks = pdata.plan_parks(session, str(plan["scope_kind"]), str(plan["scope_id"]))
