@@ -36,8 +36,6 @@ def populate(url: str) -> None:
         s.execute(insert(m.Scenario), [{"name": "base", "kind": "designation",
                                        "params_json": json.dumps({"targets": {"2025": 20}}), "published": True,
                                        "created_at": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)}])
-        s.execute(insert(m.ParkInPark), [{"enterprise_id": "E1", "host_park_id": "sc-a",
-                                         "mode": "headquarters_base", "since_year": 2021, "confidence": "synthetic"}])
 
 
 def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:

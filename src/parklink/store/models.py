@@ -383,26 +383,6 @@ class EnterpriseSegment(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-PARK_IN_PARK_MODES = ("headquarters_base", "rnd_transformation", "terminal_collaboration")
-
-
-class ParkInPark(SourcedMixin, Base):
-    """A "park in the park" of a leading enterprise hosted by a park, in one of three modes."""
-
-    __tablename__ = "park_in_park"
-    __table_args__ = (
-        CheckConstraint(_in("mode", PARK_IN_PARK_MODES), name="mode"),
-        CheckConstraint(_in("confidence", t.CONFIDENCE), name="confidence"),
-        UniqueConstraint("enterprise_id", "host_park_id", name="uq_park_in_park_pair"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.enterprise_id"))
-    host_park_id: Mapped[str] = mapped_column(ForeignKey("park.park_id"))
-    mode: Mapped[str] = mapped_column(String(24))
-    since_year: Mapped[int | None] = mapped_column(Integer)
-
-
 class TransportNode(SourcedMixin, VersionedMixin, Base):
     """A node of the freight network: airport, rail port, river port, bonded zone, ..."""
 

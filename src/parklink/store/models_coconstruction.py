@@ -7,8 +7,9 @@ industrial-design platforms. Each model holds the columns of its canonical table
 firms, segments served) live in association tables with a ``position``; other list columns
 (parties, shares, per-domain levels, chains) are stored as ``;``-joined text.
 
-The older ``park_in_park`` table (``models.ParkInPark``, migration 0001: enterprise × host
-park × mode only) is not a registry kind; these tables are the importable registry.
+These tables are the one record of parks in the park: the older ``park_in_park`` table of
+migration 0001 (enterprise × host park × mode) was merged into ``cocon_park_in_park`` and
+dropped by migration 0011.
 """
 
 from __future__ import annotations

@@ -205,10 +205,6 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
                                          m.Enterprise.confidence)
                                   .where(m.Enterprise.park_id == park_id).order_by(m.Enterprise.enterprise_id)
                                   .limit(200)).all()
-    hosted = session.execute(select(m.ParkInPark.mode, m.ParkInPark.since_year, m.Enterprise.name_zh,
-                                    m.Enterprise.name_en, m.ParkInPark.source_url, m.ParkInPark.confidence)
-                             .join(m.Enterprise, m.Enterprise.enterprise_id == m.ParkInPark.enterprise_id)
-                             .where(m.ParkInPark.host_park_id == park_id)).all()
     src = (park["source_url"], park["confidence"])
     loc_note = ("区县政府驻地（近似）", "host district seat (approximate)") if park["location_approximate"] else None
     if park.get("shared_point"):
@@ -235,7 +231,7 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
 
     return {"park": park, "region": region, "facts": facts, "designations": designations, "partners": partners,
             "history": read_history(session, "parks", park_id, limit=HISTORY_SHOWN),
-            "zones": zones, "partial_zones": partial_zones, "enterprises": enterprises, "hosted": hosted, "mode_name": _named(MODE_NAMES),
+            "zones": zones, "partial_zones": partial_zones, "enterprises": enterprises, "mode_name": _named(MODE_NAMES),
             "conf_name": _named(CONFIDENCE_NAMES), "chain_name": _named(dict(CHAIN_NAMES)),
             **_park_analyses(session, park_id, request)}
 
