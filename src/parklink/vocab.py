@@ -224,7 +224,17 @@ PLATFORM_GAP_ACTION_NAMES: dict[str, Label] = {
     "build_or_share_platform": ("新建或共享平台", "build or share a platform"),
     "covered": ("已有平台覆盖", "covered by a platform"),
 }
+#: Co-construction layers of the programme map (``/api/map/layers/{layer}``).
+COCON_MAP_LAYERS: tuple[str, ...] = ("pip", "smart", "platforms")
+COCON_MAP_LAYER_NAMES: dict[str, Label] = {
+    "pip": ("园中园", "Parks in the park"),
+    "smart": ("智能制造认定", "Smart-manufacturing recognitions"),
+    "platforms": ("研发与设计平台", "R&D and design platforms"),
+}
+#: A park in the park whose mode the source does not state.
+PIP_MODE_UNSTATED: Label = ("模式未说明", "mode not stated")
 COCON_VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
+    "map_layers": (COCON_MAP_LAYER_NAMES, COCON_MAP_LAYERS),
     "pip_modes": (PIP_MODE_NAMES, t.PIP_MODES),
     "pip_statuses": (PIP_STATUS_NAMES, t.PIP_STATUSES),
     "sharing_metrics": (SHARING_METRIC_NAMES, t.SHARING_METRICS),

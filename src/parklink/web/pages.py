@@ -143,7 +143,11 @@ def map_page(request: Request, session: SessionDep,
     principal = _principal(request, session)
     if indicator not in INDICATORS:
         indicator = "parks"
-    return render(request, "map.html", {"indicators": INDICATORS, "indicator": indicator}, principal=principal)
+    from parklink.web.map_layers import legend, parse_layers  # co-construction layers (issue 15)
+
+    return render(request, "map.html", {"indicators": INDICATORS, "indicator": indicator, "layer_legend": legend(),
+                                        "layers": parse_layers(request.query_params.get("layers"))},
+                  principal=principal)
 
 
 @router.get("/parks", response_class=HTMLResponse)

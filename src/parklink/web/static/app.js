@@ -17,6 +17,14 @@
     }
   }
 
+  // co-construction layers of the map (trace meta "LAYER:GROUP") and the registry page of each
+  var COCON_PAGES = { pip: "parks-in-park", smart: "smart", platforms: "platforms" };
+
+  function checkedLayers() {
+    return Array.prototype.map.call(document.querySelectorAll("#map-layers input[name=layers]:checked"),
+      function (box) { return box.value; });
+  }
+
   function drawMap() {
     var el = document.getElementById("map");
     if (!el) { return; }
@@ -24,6 +32,8 @@
     function load() {
       document.documentElement.removeAttribute("data-map-ready");
       var url = el.getAttribute("data-src") + "?indicator=" + encodeURIComponent(select ? select.value : "parks");
+      var chosen = checkedLayers();
+      if (chosen.length) { url += "&layers=" + encodeURIComponent(chosen.join(",")); }
       fetch(url, { credentials: "same-origin" })
         .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
         .then(function (fig) { return Plotly.react(el, fig.data, fig.layout, config); })
@@ -35,6 +45,9 @@
               var pt = ev && ev.points && ev.points[0];
               if (pt && pt.data && pt.data.meta === "parks" && pt.customdata) {
                 window.location.href = "/parks/" + encodeURIComponent(pt.customdata);
+              } else if (pt && pt.data && typeof pt.data.meta === "string" && pt.customdata) {
+                var page = COCON_PAGES[pt.data.meta.split(":")[0]];  // a co-construction layer
+                if (page) { window.location.href = "/coconstruction/" + page + "?park=" + encodeURIComponent(pt.customdata); }
               }
             });
           }
@@ -44,6 +57,14 @@
           document.documentElement.setAttribute("data-map-ready", "error");
         });
     }
+    function updateUrl(name, value) {
+      var u = new URL(window.location.href);
+      if (value) { u.searchParams.set(name, value); } else { u.searchParams.delete(name); }
+      window.history.replaceState(null, "", u.toString());
+    }
+    document.querySelectorAll("#map-layers input[name=layers]").forEach(function (box) {
+      box.addEventListener("change", function () { updateUrl("layers", checkedLayers().join(",")); load(); });
+    });
     if (select) {
       select.addEventListener("change", function () {
         var u = new URL(window.location.href);
