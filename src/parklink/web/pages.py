@@ -307,7 +307,7 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     ctx["saved"] = request.query_params.get("saved") == "1"
     from parklink.web.pages_coconstruction import park_cocon  # co-construction section (issue 15)
 
-    ctx["cocon_tables"] = park_cocon(session, park_id)
+    ctx["cocon_tables"] = park_cocon(session, park_id, principal)
     response = render(request, "park.html", ctx, principal=principal)
     if public and ctx.get("analyses") is None and response.status_code == 200:
         _page_cache(request).put(version, key, bytes(response.body))

@@ -1,6 +1,9 @@
 """Co-construction pages: one registry page each (parks in the park, smart manufacturing,
-platforms) and the park page's co-construction section. Pages only read the registries and
-call the analyses (:mod:`parklink.coconstruction.runs`)."""
+platforms), a page per park in the park, and the park page's co-construction section. Pages
+only read the registries and call the analyses (:mod:`parklink.coconstruction.runs`); the
+promotion projects of each mode pass through the project visibility rule
+(:func:`parklink.web.policy.project_for`, via :func:`parklink.web.promotion_data.visible_projects`)
+before anything is counted or shown."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from parklink.coconstruction.domains import maturity_domains
+from parklink.coconstruction.projects import linked_projects, projects_by_mode
 from parklink.store.io import read_frame
 from parklink.vocab import (
     LIST_LEVEL_NAMES,
@@ -22,9 +26,10 @@ from parklink.vocab import (
     SHARING_METRIC_NAMES,
     SMART_KIND_NAMES,
     SMART_TIER_NAMES,
+    STAGE_NAMES,
     Label,
 )
-from parklink.web.deps import SessionDep
+from parklink.web.deps import ANONYMOUS, Principal, SessionDep
 from parklink.web.rendering import page_principal, render
 
 router = APIRouter(include_in_schema=False)
@@ -55,8 +60,54 @@ def _of_park(frame: pd.DataFrame, column: str, park: str | None) -> pd.DataFrame
     return frame[frame[column].astype(str) == park] if park else frame
 
 
-def park_cocon(session: Session, park_id: str) -> list[dict[str, Any]]:
-    """The co-construction tables of one park's page (empty tables are left out)."""
+#: Columns of a linked-project table (projects of a park in the park).
+PROJECT_COLUMNS = ["project_id", "name_zh", "investor_name", "stage", "signed_investment_cny_m",
+                   "funds_in_place_cny_m"]
+PROJECT_NOTE = ("按园区与模式关联（项目所在园区=园中园所在园区，且项目模式=园中园模式）；签约前的项目不公开，未公开项目的投资方名称隐去",
+                "linked by park and mode (the project's park is the host park and its mode the park in the "
+                "park's mode); projects before signing are not public, investors of unpublished projects are hidden")
+
+
+def visible_pip_projects(session: Session, principal: Principal, park_id: str | None = None) -> pd.DataFrame:
+    """The park-in-the-park projects (mode ``pip_*``) ``principal`` may see, as they may see
+    them (:func:`parklink.web.promotion_data.visible_projects`: hidden before signing, investor
+    fields blanked when unpublished and not theirs), with ``funds_in_place_cny_m`` (Σ funds
+    entries, million CNY); of one park when ``park_id`` is given."""
+    from sqlalchemy import func, select
+
+    from parklink.store import models_promotion as mp
+    from parklink.web.promotion_data import ProjectFilters, visible_projects
+
+    shown, _hidden = visible_projects(session, principal, ProjectFilters(park=park_id))
+    rows = [r for r in shown if str(r.get("mode") or "").startswith("pip_")]
+    frame = pd.DataFrame(rows, columns=list(dict.fromkeys([*PROJECT_COLUMNS, "park_id", "mode", "redacted"])))
+    ids = frame["project_id"].astype(str).tolist()
+    funds = dict(session.execute(select(mp.ProjectFund.project_id, func.sum(mp.ProjectFund.amount_cny_m))
+                                 .where(mp.ProjectFund.project_id.in_(ids))
+                                 .group_by(mp.ProjectFund.project_id)).all()) if ids else {}
+    frame["funds_in_place_cny_m"] = [float(funds.get(i, 0.0) or 0.0) for i in ids]
+    return frame
+
+
+def _project_table(title: tuple[str, str], projects: pd.DataFrame, extra: list[str] | None = None) -> dict[str, Any]:
+    shown = projects.copy()
+    hidden: list[Any] = [("未公开", "not published") if bool(r) else None for r in shown.get("redacted", [])]
+    for col in ("name_zh", "investor_name"):
+        if col in shown.columns and len(hidden):
+            shown[col] = pd.Series([h if h is not None else v for h, v in zip(hidden, shown[col], strict=True)],
+                                   index=shown.index, dtype=object)
+    return _table(title, _labelled(shown[[*(extra or []), *PROJECT_COLUMNS]], "stage", STAGE_NAMES), PROJECT_NOTE)
+
+
+def _mode_projects_table(projects: pd.DataFrame) -> dict[str, Any]:
+    by_mode = projects_by_mode(projects, tuple(STAGE_NAMES))
+    return _table(("各模式的招商项目", "Projects of each mode"), _labelled(by_mode, "mode", PIP_MODE_NAMES),
+                  PROJECT_NOTE)
+
+
+def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS) -> list[dict[str, Any]]:
+    """The co-construction tables of one park's page (empty tables are left out); the
+    projects of its parks in the park as ``principal`` may see them."""
     pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park_id)
     sharing = read_frame(session, "benefit_sharing")
     sharing = sharing[(sharing["park_id"].astype(str) == park_id) | sharing["pip_id"].isin(pip["pip_id"])]
@@ -79,10 +130,18 @@ def park_cocon(session: Session, park_id: str) -> list[dict[str, Any]]:
             plat[["platform_id", "name_zh", "kind", "level", "segments", "source_url", "confidence"]],
             "kind", PLATFORM_KIND_NAMES)),
     ]
+    if len(pip):
+        projects = visible_pip_projects(session, principal, park_id)
+        linked = [linked_projects(r, projects).assign(pip_id=r["pip_id"]) for _, r in pip.iterrows()]
+        merged = pd.concat(linked, ignore_index=True) if linked else pd.DataFrame()
+        if len(merged):
+            merged = merged.merge(projects[["project_id", "redacted"]], on="project_id", how="left")
+            out.insert(1, _project_table(("园中园招商项目", "Projects of the parks in the park"), merged, ["pip_id"]))
     return [t for t in out if t["rows"]]
 
 
-def _registry_tables(session: Session, page: str, park: str | None) -> list[dict[str, Any]]:
+def _registry_tables(session: Session, page: str, park: str | None,
+                     principal: Principal = ANONYMOUS) -> list[dict[str, Any]]:
     from parklink.coconstruction.runs import ScorecardConfig, SmartConfig, run_scorecard, run_smart
     from parklink.inputs import session_inputs
 
@@ -100,6 +159,7 @@ def _registry_tables(session: Session, page: str, park: str | None) -> list[dict
                                                         "floor_beneficiary", "attribution", "source_url",
                                                         "confidence", "as_of"]],
                 "metric", SHARING_METRIC_NAMES), "base", SHARING_BASE_NAMES)),
+            _mode_projects_table(visible_pip_projects(session, principal, park)),
             _table(("共建园区评分", "Co-built park scorecard"),
                    card.to_frame()[["rank", "pip_id", "score", "coverage", "investment_cny_m", "firms",
                                     "output_cny_m", "jobs", "years_running", "shares_realised"]],
@@ -148,10 +208,42 @@ def registry_page(request: Request, page: str, session: SessionDep) -> HTMLRespo
     if page not in PAGES:
         raise HTTPException(404, "page not found (页面不存在)")
     park = request.query_params.get("park") or None
-    tables = _registry_tables(session, page, park)
+    principal = page_principal(request, session)
+    tables = _registry_tables(session, page, park, principal)
     return render(request, "coconstruction/registry.html",
                   {"title": TITLES[page], "tables": tables, "pages": [(p, TITLES[p]) for p in PAGES],
-                   "current": page, "park": park}, principal=page_principal(request, session))
+                   "current": page, "park": park}, principal=principal)
+
+
+@router.get("/coconstruction/parks-in-park/{pip_id}", response_class=HTMLResponse)
+def pip_page(request: Request, pip_id: str, session: SessionDep) -> HTMLResponse:
+    """One park in the park: its record, its benefit-sharing rules and its mode's projects
+    in its host park (as the caller may see them)."""
+    from parklink.web import registry
+
+    principal = page_principal(request, session)
+    row = registry.get_row(session, "parks_in_park", pip_id)  # 404 when unknown
+    fields = [(k, (", ".join(map(str, v)) if isinstance(v, list) else v)) for k, v in row.items()
+              if k != "row_version"]
+    record = pd.DataFrame(fields, columns=["field", "value"])
+    record["value"] = [PIP_MODE_NAMES.get(str(v), (str(v), str(v))) if f == "mode" and v else v
+                       for f, v in fields]
+    sharing = read_frame(session, "benefit_sharing")
+    sharing = sharing[sharing["pip_id"].astype(str) == pip_id]
+    projects = visible_pip_projects(session, principal, row.get("host_park_id"))
+    linked = linked_projects(row, projects).merge(projects[["project_id", "redacted"]], on="project_id", how="left")
+    tables = [
+        _table(("园中园登记", "Record"), record),
+        _project_table(("本模式在所在园区的招商项目", "Projects of its mode in its host park"), linked),
+        _table(("利益分享规则（数据）", "Benefit-sharing rules (as data)"), _labelled(_labelled(
+            sharing[["agreement_id", "parties", "metric", "base", "split_pct", "duration_years", "floor_cny_m",
+                     "floor_beneficiary", "attribution", "source_url", "confidence"]],
+            "metric", SHARING_METRIC_NAMES), "base", SHARING_BASE_NAMES)),
+    ]
+    return render(request, "coconstruction/registry.html",
+                  {"title": (str(row["name_zh"]), str(row["name_en"])), "tables": tables,
+                   "pages": [(p, TITLES[p]) for p in PAGES], "current": "parks-in-park",
+                   "park": row.get("host_park_id")}, principal=principal)
 
 
 def dashboard_tables(session: Session) -> list[dict[str, Any]]:
