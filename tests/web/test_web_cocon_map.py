@@ -77,3 +77,8 @@ def test_layer_validation_and_page(ro_client: TestClient) -> None:
     assert 'id="layer-smart" name="layers" value="smart" checked' in page
     assert 'id="layer-pip" name="layers" value="pip">' in page
     assert "Legend of the co-construction layers" in page and "模式未说明" in page
+
+
+def test_dashboard_without_firm_data_says_so(ro_client: TestClient) -> None:
+    html = ro_client.get("/").text
+    assert 'data-state="no_firms"' in html and "parklink db init --firms" in html

@@ -112,7 +112,11 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         dashboard_section,
     )
 
-    key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request))
+    from parklink.web.cocon_gaps import dashboard_coverage  # issue 15: platform coverage (background job)
+
+    coverage = dashboard_coverage(request, session)
+    key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request),
+           coverage["state"])
     if not principal.authenticated and (body := cache.get(key)) is not None:
         response = HTMLResponse(body)  # the public dashboard is the same for every visitor
         if request.query_params.get("lang") in ("zh", "en"):
@@ -126,6 +130,7 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         "by_area_type": status.by_area_type.to_dict("records"),
         "promo": dashboard_section(request, session, principal),
         "cocon_tables": _cocon_dashboard(session),  # co-construction section (issue 15)
+        "cocon_coverage": coverage,
     }, principal=principal)
     if not principal.authenticated:
         for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"

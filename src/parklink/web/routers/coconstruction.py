@@ -110,11 +110,13 @@ def platform_gaps(session: SessionDep,
                   max_hours: Annotated[float, Query(gt=0, le=24)] = 2.0,
                   p: Annotated[int, Query(ge=1, le=10)] = 1) -> JSONBytes:
     """Chain gaps with no serving platform within ``max_hours`` (network travel time) and the
-    best site(s) for a new platform (MCLP). Needs the firm dataset (chain engine)."""
-    from parklink.coconstruction.runs import PlatformGapConfig, run_platform_gaps
-    from parklink.inputs import session_inputs
+    best site(s) for a new platform (MCLP). Needs the firm dataset (chain engine). The run of
+    the one input path, cached by fingerprint (:func:`parklink.web.cocon_gaps.platform_gap_run`,
+    shared with the dashboard)."""
+    from parklink.coconstruction.runs import PlatformGapConfig
+    from parklink.web.cocon_gaps import platform_gap_run
 
-    run = run_platform_gaps(session_inputs(session), PlatformGapConfig(max_hours=max_hours, p=p))
+    run = platform_gap_run(session, PlatformGapConfig(max_hours=max_hours, p=p))
     return _run_json(run, {"gaps": run.to_frame(), "sites": run.explain()["sites"]})
 
 

@@ -1,0 +1,113 @@
+"""Platform coverage of chain gaps in the web layer: one computation path for the API and the
+dashboard.
+
+:func:`platform_gap_run` is :func:`parklink.coconstruction.runs.run_platform_gaps` on the
+inputs bundle of the one input path (:func:`parklink.web.park_analyses.web_inputs`), cached by
+its inputs fingerprint in the web analysis cache (:func:`parklink.web.park_analyses.cached`):
+``/api/coconstruction/analyses/platform-gaps`` and the dashboard both call it, so they show the
+numbers of ``parklink platforms gaps`` and ``parklink plan`` for the same data.
+
+The chain engine behind it takes seconds to minutes on a large firm dataset, so the dashboard
+never computes on the request: :func:`dashboard_coverage` finds or submits one public
+background job (:mod:`parklink.web.jobs`, kind :data:`KIND`, keyed by the data version, the
+firm-dataset version and the configuration), waits for it only until
+:func:`parklink.web.park_precompute.wait_seconds` after its submission, and otherwise answers
+``computing`` (the public dashboard page is cached per data version *and* this state, so it
+shows the figures once the job is done).
+
+Figures (:func:`coverage_figures`, default service standard ``S`` = 2 h)::
+
+    coverage_share   = covered gaps / gaps              (gap = park × focal chain × gap segment)
+    best_site_cover  = uncovered gaps the best new site (MCLP, p = 1) would serve within S
+    share_with_best  = (covered gaps + best_site_cover) / gaps
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from parklink.coconstruction.runs import CocoRun, PlatformGapConfig, run_platform_gaps
+from parklink.configs import fingerprint
+from parklink.errors import ParklinkError
+from parklink.web import jobs
+
+__all__ = ["KIND", "coverage_figures", "dashboard_coverage", "platform_gap_run"]
+
+KIND = "platform_gaps"
+OWNER = "system:cocon-dashboard"
+
+
+def platform_gap_run(session: Session, config: PlatformGapConfig | None = None) -> CocoRun:
+    """The platform-gap run of the session's data (module docstring), cached by fingerprint.
+    Raises a ParklinkError (NotFoundError) when the firm dataset is missing."""
+    from parklink.web.park_analyses import cached, web_inputs
+
+    cfg = config or PlatformGapConfig()
+    inputs = web_inputs(session)
+    key = ("platform_gaps", str(session.get_bind().engine.url), fingerprint(inputs, cfg).digest)
+    return cached(key, lambda: run_platform_gaps(inputs, cfg))
+
+
+def coverage_figures(run: CocoRun) -> dict[str, Any]:
+    """The dashboard's figures of a platform-gap run (formulas in the module docstring)."""
+    s = run.summary()
+    sites = run.explain()["sites"]
+    best = sites[(sites["chain"] == "*") & (sites["rank"] == 1)]
+    gaps, covered = int(s["gaps"]), int(s["covered"])
+    best_park = str(best["park_id"].iloc[0]) if len(best) else None
+    best_cover = int(best["gaps_covered"].iloc[0]) if len(best) else 0
+    return {
+        "gaps": gaps, "covered": covered, "uncovered": gaps - covered, "max_hours": float(s["max_hours"]),
+        "coverage_share": covered / gaps if gaps else None,
+        "best_site": best_park, "best_site_cover": best_cover,
+        "share_with_best": (covered + best_cover) / gaps if gaps else None,
+        "fingerprint": s["fingerprint"]["digest"],
+    }
+
+
+def _has_firms() -> bool:
+    from parklink.web.park_analyses import firm_dataset
+
+    return firm_dataset().firms_path.is_file()
+
+
+def dashboard_coverage(request: Request, session: Session) -> dict[str, Any]:
+    """The dashboard's platform coverage: ``{"state": "ready", **figures}``, ``computing``
+    (with ``job_id``), ``failed`` (with ``error``) or ``no_firms`` (no firm dataset: no chain
+    gaps to cover). Never runs the analysis on the request thread."""
+    from parklink.web.deps import web_state
+    from parklink.web.park_analyses import firm_dataset
+    from parklink.web.park_precompute import wait_seconds
+
+    if not _has_firms():
+        return {"state": "no_firms"}
+    sessions = web_state(request).sessions
+    cfg = PlatformGapConfig()
+
+    def compute(ctx: jobs.JobContext) -> dict[str, Any]:
+        ctx.progress(0.05, "计算平台对产业链缺口的覆盖", "platform coverage of the chain gaps")
+        return coverage_figures(platform_gap_run(ctx.session, cfg))
+
+    try:
+        info = jobs.submit(sessions, KIND, {"config": cfg.hash()}, compute, owner=OWNER, public=True,
+                           firm_version=firm_dataset().version(), per_owner=2)
+        # wait only until wait_seconds() after the job's submission: no request waits long
+        created = info.created_at if info.created_at.tzinfo else info.created_at.replace(tzinfo=dt.UTC)
+        deadline = time.monotonic() + wait_seconds() - (dt.datetime.now(dt.UTC) - created).total_seconds()
+        while info.status in jobs.ACTIVE and time.monotonic() < deadline:
+            time.sleep(0.1)
+            info = jobs.get(sessions, info.job_id) or info
+        if info.status == "done":
+            return {"state": "ready", **jobs.result(sessions, info.job_id)}
+        if info.status == "failed":
+            return {"state": "failed", "error": info.error}
+        return {"state": "computing", "job_id": info.job_id}
+    except jobs.QueueFullError as exc:
+        return {"state": "computing", "error": str(exc)}
+    except ParklinkError as exc:
+        return {"state": "failed", "error": str(exc)}
