@@ -26,3 +26,30 @@ def test_cocon_registry_flow(server: str, browser: Any) -> None:  # noqa: F811
         page.wait_for_url("**/coconstruction/parks-in-park?park=cq-b")
         assert "cq-b" in page.inner_text("h1")
         assert outside == []
+
+
+def test_map_layer_toggle_shows_markers(server: str, browser: Any) -> None:  # noqa: F811
+    with guarded_page(browser, server, "cocon-map", viewport={"width": 1280, "height": 900}) as (page, outside):
+        page.goto(f"{server}/map")
+        page.wait_for_selector("html[data-map-ready='1']")
+        points = "() => document.querySelectorAll('#map g.trace.scattergeo path.point').length"
+        metas = "() => document.getElementById('map').data.map(t => t.meta)"
+        before = page.evaluate(points)
+        assert page.evaluate(metas) == ["districts", "pairs", "hubs", "parks"]
+        page.check("#layer-pip")
+        page.wait_for_selector("html[data-map-ready='1']")
+        assert page.evaluate(metas)[4:] == ["pip:hq_base"]
+        assert page.evaluate(points) == before + 1  # the tiny registry's one park in the park
+        assert "layers=pip" in page.url
+        page.check("#layer-smart")
+        page.check("#layer-platforms")
+        page.wait_for_function("() => document.getElementById('map').data.length === 7"
+                               " && document.documentElement.getAttribute('data-map-ready') === '1'")
+        assert page.evaluate(points) == before + 3
+        legend = page.inner_text("#map-legend")
+        assert "总部+基地" in legend and "智能工厂" in legend and "省级" in legend
+        page.uncheck("#layer-pip")
+        page.wait_for_function("() => document.getElementById('map').data.length === 6"
+                               " && document.documentElement.getAttribute('data-map-ready') === '1'")
+        assert page.evaluate(points) == before + 2
+        assert outside == []

@@ -127,17 +127,17 @@ def layer_features(session: Session, layer: str) -> dict[str, Any]:
         features, unplaced = _pip(session)
     elif layer == "smart":
         parks, _ = _points(session)
-        rows = session.execute(select(mc.CoconSmartRecognition.park_id, mc.CoconSmartRecognition.kind,
+        recs = session.execute(select(mc.CoconSmartRecognition.park_id, mc.CoconSmartRecognition.kind,
                                       mc.CoconSmartRecognition.tier, mc.CoconSmartRecognition.list_level,
                                       mc.CoconSmartRecognition.confidence)).all()
         features, unplaced = _grouped("smart", [(r.park_id, r.kind, r.tier or r.list_level, r.confidence)
-                                                for r in rows], parks, "by_level")
+                                                for r in recs], parks, "by_level")
     elif layer == "platforms":
         parks, _ = _points(session)
-        rows = session.execute(select(mc.CoconPlatform.host_park_id, mc.CoconPlatform.level,
-                                      mc.CoconPlatform.kind, mc.CoconPlatform.confidence)).all()
+        plats = session.execute(select(mc.CoconPlatform.host_park_id, mc.CoconPlatform.level,
+                                       mc.CoconPlatform.kind, mc.CoconPlatform.confidence)).all()
         features, unplaced = _grouped("platforms", [(r.host_park_id, r.level, r.kind, r.confidence)
-                                                    for r in rows], parks, "by_kind")
+                                                    for r in plats], parks, "by_kind")
     else:
         raise ValueError(f"unknown map layer {layer!r}")
     zh, en = COCON_MAP_LAYER_NAMES[layer]

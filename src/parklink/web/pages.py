@@ -107,12 +107,13 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     version = current_fingerprint(session)  # before the status: a key never outlives its content
     status = current_status(session)
     cache = web_state(request).cache
+    from parklink.web.cocon_gaps import (
+        dashboard_coverage,  # issue 15: platform coverage (background job)
+    )
     from parklink.web.pages_promotion import (  # issue 14: promotion section
         dashboard_key,
         dashboard_section,
     )
-
-    from parklink.web.cocon_gaps import dashboard_coverage  # issue 15: platform coverage (background job)
 
     coverage = dashboard_coverage(request, session)
     key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request),

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import plotly.io as pio
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from parklink.web.deps import SessionDep, web_state
 from parklink.vocab import COCON_MAP_LAYERS
+from parklink.web.deps import SessionDep, web_state
 from parklink.web.figures import map_figure
 from parklink.web.map_layers import add_layers, layer_features, parse_layers
 from parklink.web.routers.common import ERRORS

@@ -124,7 +124,7 @@ def upgrade() -> None:
                "source_url": r.source_url, "confidence": r.confidence, "row_version": 1}
         conn.execute(pip_t.insert().values(**row))
         conn.execute(leader_t.insert().values(pip_id=pip_id, enterprise_id=r.enterprise_id, position=0))
-        canonical = {c: None for c in PIP_COLUMNS}
+        canonical: dict[str, str | None] = dict.fromkeys(PIP_COLUMNS)
         canonical.update({k: (None if v is None else str(v)) for k, v in row.items() if k in PIP_COLUMNS})
         canonical["leader_ids"] = str(r.enterprise_id)
         conn.execute(hist_t.insert().values(
