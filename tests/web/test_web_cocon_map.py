@@ -82,3 +82,18 @@ def test_layer_validation_and_page(ro_client: TestClient) -> None:
 def test_dashboard_without_firm_data_says_so(ro_client: TestClient) -> None:
     html = ro_client.get("/").text
     assert 'data-state="no_firms"' in html and "parklink db init --firms" in html
+
+
+def test_park_page_shows_smart_indicators(ro_client: TestClient) -> None:
+    import re
+
+    html = ro_client.get("/parks/cq-b").text
+    section = html[html.index("Park smart-manufacturing indicators"):]
+    section = section[:section.index("</table>")]
+    head = re.findall(r"<th scope=\"col\">([a-z_]+)</th>", section)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", section, flags=re.S)]
+    row = dict(zip(head, cells, strict=True))
+    # tiny registry: rec-1 (cq-b, advanced intelligent factory, 2024), as-1 (E1, level 3)
+    assert (row["intelligent_factories"], row["digital_workshops"], row["tier_advanced"]) == ("1", "0", "1")
+    assert (row["assessed"], row["mean_level"]) == ("1", "3")
+    assert "Park smart-manufacturing indicators" not in ro_client.get("/parks/sc-a").text  # unknown, not zero

@@ -105,6 +105,25 @@ def _mode_projects_table(projects: pd.DataFrame) -> dict[str, Any]:
                   PROJECT_NOTE)
 
 
+def smart_indicators_of(session: Session, park_id: str) -> pd.DataFrame:
+    """One park's smart-manufacturing indicators (:func:`parklink.coconstruction.runs.run_smart`
+    with the default configuration, on the inputs bundle of the one input path, cached by
+    fingerprint); empty when the park has no recognition or assessment (unknown, not zero)."""
+    from parklink.coconstruction.runs import SmartConfig, run_smart
+    from parklink.configs import fingerprint
+    from parklink.web.park_analyses import cached, web_inputs
+
+    inputs = web_inputs(session)
+    cfg = SmartConfig()
+    run = cached(("cocon_smart", str(session.get_bind().engine.url), fingerprint(inputs, cfg).digest),
+                 lambda: run_smart(inputs, cfg))
+    frame = run.to_frame()
+    cols = [c for c in ("digital_workshops", "intelligent_factories", "intelligent_parks", "tier_basic",
+                        "tier_advanced", "tier_excellent", "tier_leading", "above_scale", "assessed",
+                        "share_assessed", "mean_level", "trend") if c in frame.columns]
+    return frame.loc[frame["park_id"].astype(str) == park_id, cols]
+
+
 def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS) -> list[dict[str, Any]]:
     """The co-construction tables of one park's page (empty tables are left out); the
     projects of its parks in the park as ``principal`` may see them."""
@@ -124,6 +143,10 @@ def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS)
         _table(("智能制造认定", "Smart-manufacturing recognitions"), _labelled(_labelled(
             rec[["recognition_id", "enterprise_name", "kind", "tier", "year", "source_url", "confidence"]],
             "kind", SMART_KIND_NAMES), "tier", SMART_TIER_NAMES)),
+        _table(("园区智能制造指标", "Park smart-manufacturing indicators"), smart_indicators_of(session, park_id),
+               ("share_assessed=已评估规上企业占比；mean_level=各企业最近一次评估的平均等级；trend=年度认定数的最小二乘斜率",
+                "share_assessed = share of above-scale firms assessed; mean_level = mean of each firm's latest "
+                "level; trend = least-squares slope of yearly recognitions")),
         _table(("成熟度评估", "Maturity assessments"),
                ass[["assessment_id", "enterprise_id", "assessed_on", "assessor", "overall_level", "confidence"]]),
         _table(("研发与设计平台", "R&D and design platforms"), _labelled(
