@@ -1,5 +1,6 @@
 """Browser flow of the co-construction pages (Playwright + /usr/bin/chromium, marked browser):
-dashboard → nav → parks-in-park registry → smart tab → park page section."""
+dashboard → nav → parks-in-park registry → smart tab → platforms tab → one park in the park →
+park page section; and the map's co-construction layer toggles."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ def test_cocon_registry_flow(server: str, browser: Any) -> None:  # noqa: F811
         page.click("ul.tabs a[href='/coconstruction/smart']")
         page.wait_for_url(f"{server}/coconstruction/smart")
         assert "甲汽车" in page.inner_text("main") and "GB/T 39116" in page.inner_text("main")
+        page.click("ul.tabs a[href='/coconstruction/platforms']")
+        page.wait_for_url(f"{server}/coconstruction/platforms")
+        assert "甲设计中心" in page.inner_text("main") and "平台缺口" in page.inner_text("main")
+        page.goto(f"{server}/coconstruction/parks-in-park")
+        page.click("main a[href='/coconstruction/parks-in-park/pip-1']")
+        page.wait_for_url(f"{server}/coconstruction/parks-in-park/pip-1")
+        assert "甲园中园" in page.inner_text("h1") and "本模式在所在园区的招商项目" in page.inner_text("main")
         page.goto(f"{server}/parks/cq-b")
         assert "甲园中园" in page.inner_text("#cocon")
         page.click("#cocon a[href^='/coconstruction/parks-in-park?park=']")

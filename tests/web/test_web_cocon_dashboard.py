@@ -49,3 +49,19 @@ def test_dashboard_coverage_matches_the_run(chain_client: TestClient, chain_root
     assert api["summary"]["fingerprint"]["digest"] == summary["fingerprint"]["digest"]
     assert summary["fingerprint"]["digest"][:12] in html
 
+
+
+def test_platforms_page_shows_gaps_beside_chain_gaps(chain_client: TestClient, chain_root: Path) -> None:  # noqa: F811
+    _dashboard(chain_client)  # the job is done
+    with session_scope(f"sqlite:///{chain_root / 'db.sqlite'}") as s:
+        gaps = run_platform_gaps(session_inputs(s)).to_frame()
+    park = str(gaps["park_id"].iloc[0])
+    mine = gaps[gaps["park_id"] == park]
+    html = chain_client.get("/coconstruction/platforms", params={"park": park, "lang": "en"}).text
+    section = html[html.index("Platform gaps (beside the chain gaps)"):]
+    section = section[:section.index("</table>")]
+    assert section.count("<tr") - 1 == len(mine)  # header row + one row per gap of the park
+    for seg in mine["segment_id"]:
+        assert seg in section
+    uncovered = int((~mine["covered"].astype(bool)).sum())
+    assert section.count("build or share a platform") == uncovered

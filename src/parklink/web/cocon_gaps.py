@@ -28,6 +28,7 @@ import datetime as dt
 import time
 from typing import Any
 
+import pandas as pd
 from fastapi import Request
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from parklink.configs import fingerprint
 from parklink.errors import ParklinkError
 from parklink.web import jobs
 
-__all__ = ["KIND", "coverage_figures", "dashboard_coverage", "platform_gap_run"]
+__all__ = ["GAP_COLUMNS", "KIND", "coverage_figures", "dashboard_coverage", "park_gap_rows", "platform_gap_run"]
 
 KIND = "platform_gaps"
 OWNER = "system:cocon-dashboard"
@@ -76,10 +77,39 @@ def _has_firms() -> bool:
     return firm_dataset().firms_path.is_file()
 
 
+#: Columns of the gap rows the job keeps (the platforms page shows them per park).
+GAP_COLUMNS = ("park_id", "chain", "segment_id", "name_zh", "name_en", "gap_type", "covered", "platform_id",
+               "hours", "action")
+
+
+def _gap_records(run: CocoRun) -> list[dict[str, Any]]:
+    g = run.to_frame()
+    g = g[[c for c in GAP_COLUMNS if c in g.columns]]
+    return [{str(k): (None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else
+                      (v.item() if hasattr(v, "item") else v)) for k, v in r.items()}
+            for r in g.astype(object).to_dict("records")]
+
+
 def dashboard_coverage(request: Request, session: Session) -> dict[str, Any]:
     """The dashboard's platform coverage: ``{"state": "ready", **figures}``, ``computing``
     (with ``job_id``), ``failed`` (with ``error``) or ``no_firms`` (no firm dataset: no chain
     gaps to cover). Never runs the analysis on the request thread."""
+    out = _coverage_job(request, session)
+    out.pop("gap_rows", None)
+    return out
+
+
+def park_gap_rows(request: Request, session: Session, park_id: str | None) -> dict[str, Any]:
+    """The chain gaps of one park (all designated parks when ``park_id`` is None) with their
+    platform coverage and action, from the same job as the dashboard: ``{"state": ...,
+    "rows": [...]}`` (rows only when ready)."""
+    out = _coverage_job(request, session)
+    rows = out.pop("gap_rows", None) or []
+    return {"state": out["state"], "error": out.get("error"),
+            "rows": [r for r in rows if park_id is None or r.get("park_id") == park_id]}
+
+
+def _coverage_job(request: Request, session: Session) -> dict[str, Any]:
     from parklink.web.deps import web_state
     from parklink.web.park_analyses import firm_dataset
     from parklink.web.park_precompute import wait_seconds
@@ -91,10 +121,11 @@ def dashboard_coverage(request: Request, session: Session) -> dict[str, Any]:
 
     def compute(ctx: jobs.JobContext) -> dict[str, Any]:
         ctx.progress(0.05, "计算平台对产业链缺口的覆盖", "platform coverage of the chain gaps")
-        return coverage_figures(platform_gap_run(ctx.session, cfg))
+        run = platform_gap_run(ctx.session, cfg)
+        return {**coverage_figures(run), "gap_rows": _gap_records(run)}
 
     try:
-        info = jobs.submit(sessions, KIND, {"config": cfg.hash()}, compute, owner=OWNER, public=True,
+        info = jobs.submit(sessions, KIND, {"config": cfg.hash(), "format": 2}, compute, owner=OWNER, public=True,
                            firm_version=firm_dataset().version(), per_owner=2)
         # wait only until wait_seconds() after the job's submission: no request waits long
         created = info.created_at if info.created_at.tzinfo else info.created_at.replace(tzinfo=dt.UTC)

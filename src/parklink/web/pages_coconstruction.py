@@ -21,6 +21,7 @@ from parklink.vocab import (
     LIST_LEVEL_NAMES,
     PIP_MODE_NAMES,
     PIP_STATUS_NAMES,
+    PLATFORM_GAP_ACTION_NAMES,
     PLATFORM_KIND_NAMES,
     SHARING_BASE_NAMES,
     SHARING_METRIC_NAMES,
@@ -163,8 +164,22 @@ def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS)
     return [t for t in out if t["rows"]]
 
 
+def _gap_table(gaps: dict[str, Any]) -> dict[str, Any]:
+    """The platform-gap rows of the dashboard's job (:func:`parklink.web.cocon_gaps.park_gap_rows`)."""
+    notes = {"computing": ("计算中……请稍后刷新", "computing… reload in a moment"),
+             "no_firms": ("没有企业数据，无法诊断产业链缺口", "no firm dataset: chain gaps cannot be diagnosed"),
+             "failed": ("无法计算", "could not be computed")}
+    frame = pd.DataFrame(gaps["rows"], columns=["park_id", "chain", "segment_id", "name_zh", "name_en", "gap_type",
+                                                "covered", "platform_id", "hours", "action"])
+    frame = _labelled(frame, "action", PLATFORM_GAP_ACTION_NAMES)
+    note = notes.get(gaps["state"], ("各示范园区重点产业链缺口环节：2小时内是否有服务该环节的平台",
+                                     "chain-gap segments of the designated parks: is a platform serving the "
+                                     "segment within 2 h?"))
+    return _table(("平台缺口（与产业链缺口并列）", "Platform gaps (beside the chain gaps)"), frame, note)
+
+
 def _registry_tables(session: Session, page: str, park: str | None,
-                     principal: Principal = ANONYMOUS) -> list[dict[str, Any]]:
+                     principal: Principal = ANONYMOUS, gaps: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from parklink.coconstruction.runs import ScorecardConfig, SmartConfig, run_scorecard, run_smart
     from parklink.inputs import session_inputs
 
@@ -210,7 +225,8 @@ def _registry_tables(session: Session, page: str, park: str | None,
                                                               "against the standard text")),
         ]
     plat = _of_park(read_frame(session, "platforms"), "host_park_id", park)
-    return [_table(("研发与工业设计平台", "R&D and industrial-design platforms"), _labelled(_labelled(
+    gap_tables = [_gap_table(gaps)] if gaps is not None else []
+    return [*gap_tables, _table(("研发与工业设计平台", "R&D and industrial-design platforms"), _labelled(_labelled(
         plat[["platform_id", "name_zh", "name_en", "kind", "level", "host_park_id", "owner", "chains",
               "segments", "services", "source_url", "confidence"]], "kind", PLATFORM_KIND_NAMES),
         "level", LIST_LEVEL_NAMES),
@@ -232,7 +248,12 @@ def registry_page(request: Request, page: str, session: SessionDep) -> HTMLRespo
         raise HTTPException(404, "page not found (页面不存在)")
     park = request.query_params.get("park") or None
     principal = page_principal(request, session)
-    tables = _registry_tables(session, page, park, principal)
+    gaps = None
+    if page == "platforms":
+        from parklink.web.cocon_gaps import park_gap_rows
+
+        gaps = park_gap_rows(request, session, park)
+    tables = _registry_tables(session, page, park, principal, gaps)
     return render(request, "coconstruction/registry.html",
                   {"title": TITLES[page], "tables": tables, "pages": [(p, TITLES[p]) for p in PAGES],
                    "current": page, "park": park}, principal=principal)
