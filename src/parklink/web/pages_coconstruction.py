@@ -293,8 +293,8 @@ def pip_page(request: Request, pip_id: str, session: SessionDep) -> HTMLResponse
 def dashboard_tables(session: Session) -> list[dict[str, Any]]:
     """The dashboard's co-construction section: parks in the park by mode and leader,
     recognitions by park and level, published totals, platforms per kind (cheap reads; the
-    platform coverage of chain gaps is on the plan and ``/api/coconstruction/analyses/
-    platform-gaps``, which run the chain engine)."""
+    platform coverage of chain gaps, which runs the chain engine, comes from the background job
+    of :func:`parklink.web.cocon_gaps.dashboard_coverage`)."""
     from parklink.coconstruction.plan import mode_table, smart_table
 
     pip = read_frame(session, "parks_in_park")
