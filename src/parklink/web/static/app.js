@@ -29,15 +29,18 @@
     var el = document.getElementById("map");
     if (!el) { return; }
     var select = document.getElementById("indicator");
+    var latest = 0;  // only the newest request may draw: an older answer arriving late is dropped
     function load() {
+      var seq = ++latest;
       document.documentElement.removeAttribute("data-map-ready");
       var url = el.getAttribute("data-src") + "?indicator=" + encodeURIComponent(select ? select.value : "parks");
       var chosen = checkedLayers();
       if (chosen.length) { url += "&layers=" + encodeURIComponent(chosen.join(",")); }
       fetch(url, { credentials: "same-origin" })
         .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-        .then(function (fig) { return Plotly.react(el, fig.data, fig.layout, config); })
+        .then(function (fig) { return seq === latest ? Plotly.react(el, fig.data, fig.layout, config) : null; })
         .then(function () {
+          if (seq !== latest) { return; }
           document.documentElement.setAttribute("data-map-ready", "1");
           if (!el.dataset.bound) {
             el.dataset.bound = "1";
@@ -53,6 +56,7 @@
           }
         })
         .catch(function (err) {
+          if (seq !== latest) { return; }
           el.textContent = "地图加载失败 The map could not be loaded: " + err.message;
           document.documentElement.setAttribute("data-map-ready", "error");
         });
