@@ -109,11 +109,24 @@ def _mode_projects_table(projects: pd.DataFrame) -> dict[str, Any]:
 def smart_indicators_of(session: Session, park_id: str) -> pd.DataFrame:
     """One park's smart-manufacturing indicators (:func:`parklink.coconstruction.runs.run_smart`
     with the default configuration, on the inputs bundle of the one input path, cached by
-    fingerprint); empty when the park has no recognition or assessment (unknown, not zero)."""
+    fingerprint); empty when the park has no recognition or assessment (unknown, not zero).
+
+    The bundle is only asked for when some recognition names the park or some assessment names
+    the park or no park (then the firm's park counts): a park without records — most of them —
+    never builds it on the request."""
+    from sqlalchemy import or_, select
+
     from parklink.coconstruction.runs import SmartConfig, run_smart
     from parklink.configs import fingerprint
+    from parklink.store import models_coconstruction as mc
     from parklink.web.park_analyses import cached, web_inputs
 
+    rec, ass = mc.CoconSmartRecognition, mc.CoconMaturity
+    any_rec = session.scalar(select(rec.recognition_id).where(rec.park_id == park_id).limit(1))
+    any_ass = session.scalar(select(ass.assessment_id).where(or_(ass.park_id == park_id, ass.park_id.is_(None)))
+                             .limit(1))
+    if any_rec is None and any_ass is None:
+        return pd.DataFrame()
     inputs = web_inputs(session)
     cfg = SmartConfig()
     run = cached(("cocon_smart", str(session.get_bind().engine.url), fingerprint(inputs, cfg).digest),
@@ -181,11 +194,11 @@ def _gap_table(gaps: dict[str, Any]) -> dict[str, Any]:
 def _registry_tables(session: Session, page: str, park: str | None,
                      principal: Principal = ANONYMOUS, gaps: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from parklink.coconstruction.runs import ScorecardConfig, SmartConfig, run_scorecard, run_smart
-    from parklink.inputs import session_inputs
+    from parklink.web.park_analyses import web_inputs
 
     if page == "parks-in-park":
         pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park)
-        card = run_scorecard(session_inputs(session), ScorecardConfig())
+        card = run_scorecard(web_inputs(session), ScorecardConfig())
         return [
             _table(("园中园登记", "Parks in the park"), _labelled(_labelled(
                 pip[["pip_id", "name_zh", "name_en", "host_region", "host_park_id", "mode", "leaders",
@@ -206,7 +219,7 @@ def _registry_tables(session: Session, page: str, park: str | None,
             _table(("承诺与实际分成", "Promised vs realised shares"), card.explain()["shares"]),
         ]
     if page == "smart":
-        inputs = session_inputs(session)
+        inputs = web_inputs(session)
         ind = run_smart(inputs, SmartConfig()).to_frame()
         return [
             _table(("智能制造认定", "Recognitions"), _labelled(_labelled(_labelled(
