@@ -25,7 +25,9 @@ Figures (:func:`coverage_figures`, default service standard ``S`` = 2 h)::
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -109,6 +111,23 @@ def park_gap_rows(request: Request, session: Session, park_id: str | None) -> di
             "rows": [r for r in rows if park_id is None or r.get("park_id") == park_id]}
 
 
+_results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_results_lock = threading.Lock()
+
+
+def _result(sessions: Any, job_id: str) -> dict[str, Any]:
+    """A finished job's result, parsed once per process (a done job never changes)."""
+    with _results_lock:
+        hit = _results.get(job_id)
+    if hit is None:
+        hit = jobs.result(sessions, job_id)
+        with _results_lock:
+            _results[job_id] = hit
+            while len(_results) > 4:
+                _results.popitem(last=False)
+    return dict(hit)
+
+
 def _coverage_job(request: Request, session: Session) -> dict[str, Any]:
     from parklink.web.deps import web_state
     from parklink.web.park_analyses import firm_dataset
@@ -134,7 +153,7 @@ def _coverage_job(request: Request, session: Session) -> dict[str, Any]:
             time.sleep(0.1)
             info = jobs.get(sessions, info.job_id) or info
         if info.status == "done":
-            return {"state": "ready", **jobs.result(sessions, info.job_id)}
+            return {"state": "ready", **_result(sessions, info.job_id)}
         if info.status == "failed":
             return {"state": "failed", "error": info.error}
         return {"state": "computing", "job_id": info.job_id}
