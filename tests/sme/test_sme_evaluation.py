@@ -22,8 +22,8 @@ def test_evaluation_table_is_complete_and_reproducible(inputs) -> None:  # type:
     b = evaluate_matching(inputs, n_queries=30, n_permutations=500)
     t = a.to_frame()
     assert t.equals(b.to_frame())  # seeded: the same table twice
-    assert t["method"].tolist() == ["learned", "hand", "random", "size", "degree", "same_segment", "nearest",
-                                    "last", "oracle"]
+    assert t["method"].tolist() == ["learned", "hand", "random", "popularity_size", "popularity_degree", "same_segment", "nearest",
+                                    "last_period", "oracle"]
     assert t["kind"].tolist()[-1] == "oracle" and a.oracle and a.synthetic
     for col in ("precision@10", "ndcg@10", "map"):
         assert t[col].between(0, 1).all()
