@@ -119,6 +119,7 @@ def register(app: typer.Typer) -> None:
                                   .rename(columns=lambda c: c.replace("_10k_cny", "万")),
                                   f"{SOURCE} ({f['confidence'].iloc[0]})"))
         console.print(f"{SOURCE_URL}; {bi('其他行业未编码（未知）', 'other industries not encoded (unknown)')}")
+        console.print(f"[dim]{bi('核对', 'checked')}: {f['verification'].iloc[0]}[/]", highlight=False)
 
     @sme.command("seed", help="写入合成示例 Write the seeded synthetic SME default (labelled synthetic) "
                               "built from the synthetic firms: profiles, providers, offers, 供需清单.")
