@@ -113,10 +113,8 @@ def learned_suppliers(fitted: FittedRanker, enterprise_id: str, *, k: int = 10) 
     e = now.enterprises.set_index("enterprise_id").loc[enterprise_id]
     queries = pd.DataFrame({"query_id": [enterprise_id], "title_zh": [str(e["name_zh"])],
                             "title_en": [str(e["name_en"])], "relevant": [len(cand)]})
-    weights = fitted.weights()
-    note = ("学习型排序（逻辑回归，按往年新增供货关系拟合）learned ranking (logistic regression fitted on "
-            f"links new in {fitted.year}); weights: " + ", ".join(
-                f"{n} {w:+.2f}" for n, w in zip(weights["name_en"], weights["weight_std"], strict=True)))
+    note = ("学习型排序（逻辑回归，按往年新增供货关系拟合；权重见 weights）learned ranking (logistic regression "
+            f"fitted on the supplier links new in {fitted.year}; fitted weights in `weights`)")
     return MatchResult("leader_supplier", table, queries, cfg, (note,),
                        {"learned": True, "ranking": "learned", "fitted_year": fitted.year,
                         "fitted_queries": fitted.n_queries, "model": f"{fitted.ranker.version}-"
