@@ -53,7 +53,11 @@ def honest_command(bundle: Any, *, levels: str, test_year: int | None, ks: Seque
         console.print(frame_table(w[["level", "feature", "name_zh", "name_en", "weight_std"]].round(3),
                                   bi("学习权重（标准化）", "fitted weights (standardised)")))
     conf = None
-    if confirmatory:
+    if not confirmatory:
+        console.print(bi("模型形式在默认合成数据上经4次尝试选定（p值偏乐观）；--confirmatory 在未参与选择的数据上复验",
+                         "the model form was chosen on the default synthetic data after 4 tries (optimistic "
+                         "p-values); --confirmatory re-tests it on data not used for the choice"), highlight=False)
+    else:
         from parklink.chains.eval_honest_confirm import confirmatory_holdout
 
         conf = confirmatory_holdout(bundle, levels=lv, seed=ev.seed, ks=ks)
