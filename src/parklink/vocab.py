@@ -399,6 +399,12 @@ RANKEVAL_METHOD_NAMES: dict[str, Label] = {
     "hand_weights": ("专家权重", "hand weights 0.35/0.15/0.15/0.15/0.20"),
     "oracle": ("生成器真值（上限）", "oracle (generator's link intensity; upper bound)"),
 }
+#: The two models of the matching evaluation (``parklink match --evaluate``); its baselines
+#: and oracle use :data:`RANKEVAL_METHOD_NAMES`.
+MATCH_METHOD_NAMES: dict[str, Label] = {
+    "learned": ("学习型匹配（逻辑回归）", "learned matcher (logistic)"),
+    "hand": ("人工权重匹配", "hand-weighted matcher"),
+}
 RANKEVAL_FEATURE_NAMES: dict[str, Label] = {
     "log_size": ("规模（对数产值）", "log output"),
     "log_degree_last": ("上年客户数（对数）", "log buyers in t−1"),
@@ -457,6 +463,7 @@ VOCABULARIES: dict[str, tuple[Mapping[str, Label], tuple[str, ...]]] = {
     "match_features": (MATCH_FEATURE_NAMES, MATCH_FEATURES),
     "rankeval_methods": (RANKEVAL_METHOD_NAMES, tuple(RANKEVAL_METHOD_NAMES)),
     "rankeval_features": (RANKEVAL_FEATURE_NAMES, tuple(RANKEVAL_FEATURE_NAMES)),
+    "match_methods": (MATCH_METHOD_NAMES, tuple(MATCH_METHOD_NAMES)),
 }
 
 

@@ -138,3 +138,35 @@ def test_supply_demand_row_checks(db: str, tmp_path: Path) -> None:
         import_file("supply_demand", path, session_url=db, mode="append")
     got = {(p.row, p.column) for p in err.value.problems}
     assert got == {(2, "park_id"), (3, "direction"), (4, "quantity_unit"), (4, "needed_by")}
+
+
+#: Article 4 of the notice for the four encoded industries, as reproduced in public copies of
+#: the notice (the independent expectation: the numbers are parsed from the sentences).
+NOTICE_TEXT = {
+    "industry": "工业。从业人员1000人以下或营业收入40000万元以下的为中小微型企业。其中，从业人员300人及以上，"
+                "且营业收入2000万元及以上的为中型企业；从业人员20人及以上，且营业收入300万元及以上的为小型企业；"
+                "从业人员20人以下或营业收入300万元以下的为微型企业。",
+    "transport": "交通运输业。从业人员1000人以下或营业收入30000万元以下的为中小微型企业。其中，从业人员300人及以上，"
+                 "且营业收入3000万元及以上的为中型企业；从业人员20人及以上，且营业收入200万元及以上的为小型企业；"
+                 "从业人员20人以下或营业收入200万元以下的为微型企业。",
+    "warehousing": "仓储业。从业人员200人以下或营业收入30000万元以下的为中小微型企业。其中，从业人员100人及以上，"
+                   "且营业收入1000万元及以上的为中型企业；从业人员20人及以上，且营业收入100万元及以上的为小型企业；"
+                   "从业人员20人以下或营业收入100万元以下的为微型企业。",
+    "software_it": "软件和信息技术服务业。从业人员300人以下或营业收入10000万元以下的为中小微型企业。其中，从业人员100人"
+                   "及以上，且营业收入1000万元及以上的为中型企业；从业人员10人及以上，且营业收入50万元及以上的为小型企业；"
+                   "从业人员10人以下或营业收入50万元以下的为微型企业。",
+}
+
+
+@pytest.mark.parametrize("industry", sorted(NOTICE_TEXT))
+def test_thresholds_match_the_notice_text(industry: str) -> None:
+    import re
+
+    nums = [int(x) for x in re.findall(r"(\d+)(?:人|万元)", NOTICE_TEXT[industry])]
+    e_max, r_max, e_med, r_med, e_small, r_small = nums[:6]
+    assert nums[6:] == [e_small, r_small]  # the micro sentence repeats the small bounds
+    th = THRESHOLDS[industry]
+    assert (th.employees_max, th.revenue_max_10k, th.employees_medium, th.revenue_medium_10k,
+            th.employees_small, th.revenue_small_10k) == (e_max, r_max, e_med, r_med, e_small, r_small)
+    assert "third-party" in th.verification and th.confidence == "likely"  # not the official text: never confirmed
+    assert classify("other", 5, 0.1) == "unknown"  # an industry not encoded is never guessed

@@ -81,6 +81,9 @@ def test_need_matches_by_role(sme_client: TestClient) -> None:
     assert top["segment"] == 1.0 and top["certification"] == 1.0 and top["capacity"] == 1.0
     assert "铸件" in top["reason_zh"] or "环节" in top["reason_zh"]
     assert "chain segment match" in top["reason_en"]
+    # need ↔ offer has no recorded outcomes to learn from, and says so
+    assert body["learned"] is False and body["ranking"] == "documented_weights"
+    assert any("not learned: no recorded outcomes" in n for n in body["notes"])
     # the park's need: the park manager of sc-a sees it, the firm user does not
     assert sme_client.get("/api/needs/need-park/matches", headers=h["manager"]).status_code == 200
     assert sme_client.get("/api/needs/need-park/matches", headers=h["firm"]).status_code == 403
@@ -97,6 +100,7 @@ def test_enterprise_matches_by_role(sme_client: TestClient) -> None:
     body = sme_client.get("/api/sme/E2/matches", headers=h["office"]).json()
     kinds = [r["kind"] for r in body["results"]]
     assert kinds == ["leader_supplier", "sme_service"]
+    assert body["results"][1]["learned"] is False  # SME ↔ service: documented weights
     services = body["results"][1]["matches"]
     assert [m["candidate_id"] for m in services] == ["o1"]
 

@@ -142,6 +142,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             "--out", help="输出 Write the results to FILE.csv or FILE.json (honest "
                           "evaluation: also FILE.md).")] = None,
+        confirmatory: Annotated[bool, typer.Option(
+            "--confirmatory", help="验证性留出 Honest evaluation: also run the fixed model on data "
+                                   "not used to choose it (default data: a fresh generator seed).")] = False,
     ) -> None:
         """招商目标离线评估 Hold-out evaluation of the investment targets (precision@k, MAP, NDCG)."""
         from parklink.chains.data import ChainData
@@ -163,7 +166,7 @@ def register(app: typer.Typer) -> None:
                 from parklink.chains.eval_honest_cli import honest_command
 
                 honest_command(bundle, levels=levels, test_year=years[-1] if years else None,
-                               ks=ks, seed=seed, out=out)
+                               ks=ks, seed=seed, out=out, confirmatory=confirmatory)
                 return
             if train_year is None:
                 raise ValidationError.single("--train-year", "a train year is needed with scopes")

@@ -21,7 +21,9 @@ and ``new_buyers_last`` (log(1 + buyers of s in t − 1 it did not supply before
 period").
 
 Labels: 1 when *s* sells to a buyer in *R* in year *t* and in no year before (new links);
-firms that sold into *R* before *t* are already linked and leave the list.
+firms that sold into *R* before *t* are already linked and leave the list. Both sets come
+from :func:`parklink.rankeval.split.time_split` on the scope-level links (query = *R*,
+item = the supplier outside *R*), the same rule every evaluation uses.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import pandas as pd
 
 from parklink.chains.scope import Scope
 from parklink.datasets.synthetic.common import _haversine_km
+from parklink.rankeval.split import time_split
 from parklink.tables import split_list
 from parklink.vocab import RANKEVAL_FEATURE_NAMES
 
@@ -72,7 +75,6 @@ def period_candidates(firms: pd.DataFrame, segs: pd.DataFrame, tx: pd.DataFrame,
     f = firms.assign(enterprise_id=firms["enterprise_id"].astype(str)).set_index("enterprise_id")
     past = tx[tx["year"] < year]
     last = tx[tx["year"] == year - 1]
-    cur = tx[tx["year"] == year]
     deg = past.groupby("supplier_id")["buyer_id"].nunique()
     deg_last = last.groupby("supplier_id")["buyer_id"].nunique()
     before_last = tx[tx["year"] < year - 1][["supplier_id", "buyer_id"]].drop_duplicates()
@@ -81,13 +83,17 @@ def period_candidates(firms: pd.DataFrame, segs: pd.DataFrame, tx: pd.DataFrame,
     new_last = nl[nl["_x"].isna()].groupby("supplier_id").size()
     active = set(last["supplier_id"]) | set(last["buyer_id"])
     seen = set(past["supplier_id"]) | set(past["buyer_id"])
+    upto = tx[tx["year"] <= year]
     out: list[pd.DataFrame] = []
     for sc in scopes:
         inside = members[sc.scope_id]
-        into_past = past[past["buyer_id"].isin(inside) & ~past["supplier_id"].isin(inside)]
-        linked = set(into_past["supplier_id"])
-        into_now = cur[cur["buyer_id"].isin(inside) & ~cur["supplier_id"].isin(inside)]
-        pos = set(into_now["supplier_id"]) - linked
+        # scope-level links (scope R ← supplier s outside R selling to a buyer in R), split by
+        # the generic rule: already linked = linked before `year`; positives = new in `year`
+        into = upto[upto["buyer_id"].isin(inside) & ~upto["supplier_id"].isin(inside)]
+        split = time_split(pd.DataFrame({"query_id": sc.scope_id, "item_id": into["supplier_id"].to_numpy(),
+                                         "year": into["year"].to_numpy()}), year, target="new")
+        linked = set(split.already_linked["item_id"])
+        pos = set(split.positives["item_id"])
         c = segs[~segs["enterprise_id"].isin(inside) & ~segs["enterprise_id"].isin(linked)]
         c = c.assign(label=c["enterprise_id"].isin(pos).astype(float))
         if only_with_positives:

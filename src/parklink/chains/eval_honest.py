@@ -25,29 +25,21 @@ from parklink.chains.eval_features import FEATURES, firm_segments, period_candid
 from parklink.chains.scope import Scope
 from parklink.errors import NotFoundError
 from parklink.rankeval.learn import LogisticRanker
+from parklink.rankeval.methods import standard_methods
 from parklink.rankeval.table import EvaluationTable, Method, evaluate_rankings
-from parklink.vocab import RANKEVAL_METHOD_NAMES, SCOPE_KIND_NAMES
+from parklink.vocab import SCOPE_KIND_NAMES
 
 #: Scope levels of the evaluation, in report order, with bilingual names (``parklink.vocab``).
 LEVELS: dict[str, tuple[str, str]] = {k: SCOPE_KIND_NAMES[k] for k in ("park", "designation", "circle")}
 
 
-def _method(name: str, column: str, kind: str) -> Method:
-    return Method(name, column, kind, *RANKEVAL_METHOD_NAMES[name])
-
-
-#: The compared methods (score column, kind; names from ``parklink.vocab``). ``learned`` is the model.
-METHODS: tuple[Method, ...] = (
-    _method("learned", "score_learned", "model"),
-    _method("random", "score_random", "baseline"),
-    _method("popularity_size", "log_size", "baseline"),
-    _method("popularity_degree", "log_degree", "baseline"),
-    _method("same_segment", "segment_fit", "baseline"),
-    _method("nearest", "score_nearest", "baseline"),
-    _method("last_period", "new_buyers_last", "baseline"),
-    _method("hand_weights", "hand_score", "baseline"),
-    _method("oracle", "oracle", "oracle"),
-)
+#: The compared methods (:func:`parklink.rankeval.methods.standard_methods`: the learned model,
+#: the standard baselines, the hand weights as one more baseline, the oracle).
+METHODS: tuple[Method, ...] = tuple(standard_methods(
+    {"learned": "score_learned", "random": "score_random", "popularity_size": "log_size",
+     "popularity_degree": "log_degree", "same_segment": "segment_fit", "nearest": "score_nearest",
+     "last_period": "new_buyers_last", "hand_weights": "hand_score", "oracle": "oracle"},
+    extra_baselines=("hand_weights",)))
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,9 @@ def markdown_table(ev: TargetRankingEvaluation, k: int = 10) -> str:
     return "\n".join(lines)
 
 
-def replace_generated(doc: str, table: str) -> str:
-    """``doc`` with the text between the BEGIN/END markers replaced by ``table``."""
-    a, b = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+def replace_generated(doc: str, table: str, begin: str = BEGIN, end: str = END) -> str:
+    """``doc`` with the text between the ``begin``/``end`` markers replaced by ``table``."""
+    a, b = doc.index(begin) + len(begin), doc.index(end)
     return doc[:a] + "\n" + table + "\n" + doc[b:]
 
 

@@ -2,12 +2,18 @@
 
 Source: 工业和信息化部、国家统计局、国家发展和改革委员会、财政部《关于印发中小企业划型标准规定的
 通知》(工信部联企业〔2011〕300号), 2011-06-18, https://www.gov.cn/zwgk/2011-07/04/content_1898747.htm.
-The thresholds below were transcribed from the published text of that notice for the four
-industries parklink needs (工业 industry, 软件和信息技术服务业 software and IT services, 交通运输业
-transport, 仓储业 warehousing). They are **not** in the project's shared reference folder, so
-they carry confidence ``likely`` until checked against the notice; every other industry of the
-notice (agriculture, construction, wholesale, retail, …) is not encoded and classifies as
-``unknown`` — parklink never guesses a threshold.
+The thresholds below are those of the notice for the four industries parklink's profiles can
+name (工业 industry, 软件和信息技术服务业 software and IT services, 交通运输业 transport, 仓储业
+warehousing). The notice is **not** in the project's shared reference folder and its official
+page could not be read offline; all 24 numbers were cross-checked (:data:`VERIFICATION`) against
+two public reproductions of the notice's article 4 text (third-party pages, not the official
+one) and agree. Because no primary text was read, the confidence stays ``likely`` (parklink
+marks ``confirmed`` only from official or primary sources). Every other industry of the notice
+(agriculture, construction, wholesale, retail, accommodation, catering, information
+transmission, postal, real estate, property management, leasing and business services, other)
+is not encoded — the profile schema has no code for them, and construction, real estate and
+leasing classify by total assets, which profiles do not hold — and classifies as ``unknown``;
+parklink never guesses a threshold.
 
 Rule of the notice for each industry (employees = 从业人员, revenue = 营业收入, 10k CNY):
 an enterprise is an SME when employees < E_max **or** revenue < R_max; among SMEs it is
@@ -28,6 +34,10 @@ VERSION = "2011"
 SOURCE = "工信部联企业〔2011〕300号 中小企业划型标准规定"
 SOURCE_URL = "https://www.gov.cn/zwgk/2011-07/04/content_1898747.htm"
 CONFIDENCE = "likely"
+#: How the encoded numbers were checked (shown by ``parklink sme thresholds``).
+VERIFICATION = ("2026-12-07: E_max/R_max/E_medium/R_medium/E_small/R_small of the four industries "
+                "agree with two public third-party reproductions of article 4 of the notice; the "
+                "official gov.cn text was not available offline (confidence stays likely)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,7 @@ class Thresholds:
     source: str = SOURCE
     source_url: str = SOURCE_URL
     confidence: str = CONFIDENCE
+    verification: str = VERIFICATION
 
 
 #: Encoded industries; industries of ``tables.SME_INDUSTRIES`` not here are ``unknown``.
@@ -64,6 +75,7 @@ def thresholds_frame() -> pd.DataFrame:
         "revenue_medium_10k_cny": th.revenue_medium_10k, "employees_small": th.employees_small,
         "revenue_small_10k_cny": th.revenue_small_10k, "version": th.version,
         "source": th.source, "source_url": th.source_url, "confidence": th.confidence,
+        "verification": th.verification,
     } for th in THRESHOLDS.values()])
 
 

@@ -63,6 +63,10 @@ def _print_matches(result: Any, *, title: str, limit: int) -> None:
             console.print(f"      reason {escape(r['reason_en'])}", highlight=False)
     for note in result.notes:
         console.print(f"[dim]{escape(note)}[/]", highlight=False)
+    weights = result.meta.get("weights")
+    if weights:
+        console.print(bi("学习权重（标准化）", "fitted weights (standardised)") + ": " + escape(", ".join(
+            f"{w['name_zh']} {w['name_en']} {w['weight_std']:+.2f}" for w in weights)), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -115,6 +119,7 @@ def register(app: typer.Typer) -> None:
                                   .rename(columns=lambda c: c.replace("_10k_cny", "万")),
                                   f"{SOURCE} ({f['confidence'].iloc[0]})"))
         console.print(f"{SOURCE_URL}; {bi('其他行业未编码（未知）', 'other industries not encoded (unknown)')}")
+        console.print(f"[dim]{bi('核对', 'checked')}: {f['verification'].iloc[0]}[/]", highlight=False)
 
     @sme.command("seed", help="写入合成示例 Write the seeded synthetic SME default (labelled synthetic) "
                               "built from the synthetic firms: profiles, providers, offers, 供需清单.")
@@ -199,8 +204,9 @@ def register(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", min=1, max=100, help="前k个 top k")] = 10,
         evaluate: Annotated[bool, typer.Option("--evaluate", help="时间切分评估 time-split evaluation")] = False,
         test_year: Annotated[int | None, typer.Option("--test-year", help="测试年 test year T")] = None,
-        learned: Annotated[bool, typer.Option("--learned", help="学习型排序 ENTERPRISE: rank new suppliers "
-                                              "by the model fitted on past years")] = False,
+        hand_weights: Annotated[bool, typer.Option("--hand-weights", help="人工权重 ENTERPRISE: rank suppliers "
+                                                   "by the documented hand weights (baseline) instead of "
+                                                   "the model learned from past years (default)")] = False,
         out: Annotated[Path | None, typer.Option("--out", help="写出 write the table (.csv/.json)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON 输出 print JSON")] = False,
         database: Annotated[str | None, _DB] = None,
@@ -223,12 +229,7 @@ def register(app: typer.Typer) -> None:
                 return
             if not target:
                 raise NotFoundError("give a NEED or ENTERPRISE id, or --evaluate (请给出需求或企业编号)")
-            if learned:
-                from parklink.sme.learned import fit_supplier_ranker, learned_suppliers
-
-                results = [learned_suppliers(fit_supplier_ranker(inputs), target, k=k)]
-            else:
-                results = run_match(inputs, target, k=k)
+            results = run_match(inputs, target, k=k, supplier_ranking="hand" if hand_weights else "learned")
         if as_json:
             typer.echo(json.dumps([{**r.summary(), "matches": json.loads(r.to_frame().to_json(
                 orient="records", force_ascii=False))} for r in results], ensure_ascii=False, default=str))

@@ -66,6 +66,10 @@ class MatchWeights:
         return np.array([getattr(self, c) for c in COMPONENTS], dtype=np.float64)
 
 
+#: Leader ↔ supplier rankings: the learned model (default) and the hand weights (baseline).
+SUPPLIER_RANKINGS: tuple[str, ...] = ("learned", "hand")
+
+
 @dataclass(frozen=True)
 class MatchConfig:
     """Configuration of a matching run (defaults are the documented defaults)."""
@@ -81,8 +85,14 @@ class MatchConfig:
     block: int = 256
     workers: int = 2
     exclude_existing: bool = False
+    #: leader ↔ supplier ranking: ``learned`` (default; :mod:`parklink.sme.learned`, fitted on
+    #: past years) or ``hand`` (the documented weights above, an explicit baseline)
+    supplier_ranking: str = "learned"
 
     def __post_init__(self) -> None:
+        if self.supplier_ranking not in SUPPLIER_RANKINGS:
+            raise ValidationError.single("supplier_ranking", f"expected one of {', '.join(SUPPLIER_RANKINGS)}",
+                                         value=self.supplier_ranking)
         if not 1 <= self.k <= 1000:
             raise ValidationError.single("k", "k must be between 1 and 1000", value=str(self.k))
         if not self.travel_scale_h > 0:

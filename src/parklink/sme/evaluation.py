@@ -34,13 +34,19 @@ import pandas as pd
 
 from parklink.errors import ValidationError
 from parklink.rankeval import LogisticRanker, time_split
-from parklink.rankeval.table import EvaluationTable, Method, evaluate_rankings
+from parklink.rankeval.methods import standard_methods
+from parklink.rankeval.table import EvaluationTable, evaluate_rankings
 from parklink.sme.build import Universe, read_transactions
 from parklink.sme.engine import COMPONENTS, Graph, Index, MatchConfig, pair_components
-from parklink.vocab import MATCH_FEATURE_NAMES, MATCH_FEATURES
+from parklink.vocab import MATCH_FEATURE_NAMES, MATCH_FEATURES, MATCH_METHOD_NAMES
 
 FEATURES = MATCH_FEATURES
 FEATURE_NAMES = MATCH_FEATURE_NAMES
+#: Score column of each compared method (:func:`parklink.rankeval.methods.standard_methods`).
+METHOD_COLUMNS: dict[str, str] = {"learned": "learned", "hand": "hand", "random": "random",
+                                  "popularity_size": "log_size", "popularity_degree": "log_degree",
+                                  "same_segment": "segment", "nearest": "travel", "last_period": "last_period",
+                                  "oracle": "oracle"}
 
 
 @dataclass(frozen=True)
@@ -166,21 +172,6 @@ def evaluate_matching(inputs: Any, *, test_year: int | None = None, n_queries: i
     test["learned"] = ranker.score(test)
     test["hand"] = test[list(COMPONENTS)].to_numpy() @ cfg.weights.vector()
     test["random"] = 0.0
-    test["size"] = test["log_size"]
-    test["degree"] = test["log_degree"]
-    test["same_segment"] = test["segment"]
-    test["nearest"] = test["travel"]
-    test["last"] = test["last_period"]
-    methods = [
-        Method("learned", "learned", "model", "学习型匹配（逻辑回归）", "learned matcher (logistic)"),
-        Method("hand", "hand", "model", "人工权重匹配", "hand-weighted matcher"),
-        Method("random", "random", "baseline", "随机", "random"),
-        Method("size", "size", "baseline", "规模最大", "largest firms"),
-        Method("degree", "degree", "baseline", "客户最多", "most buyers (degree)"),
-        Method("same_segment", "same_segment", "baseline", "同一环节", "same segment"),
-        Method("nearest", "nearest", "baseline", "距离最近", "nearest"),
-        Method("last", "last", "baseline", "上年最活跃", "last period"),
-    ]
     oracle = False
     from parklink.datasets.synthetic.oracle import LinkOracle
 
@@ -190,8 +181,8 @@ def evaluate_matching(inputs: Any, *, test_year: int | None = None, n_queries: i
         lam = lam.rename(columns={"scope_id": "query_id", "enterprise_id": "item_id"})
         test = test.merge(lam, on=["query_id", "item_id"], how="left")
         test["oracle"] = test["oracle"].fillna(0.0)
-        methods.append(Method("oracle", "oracle", "oracle", "生成器真值（上界）", "oracle (generator, upper bound)"))
         oracle = True
+    methods = standard_methods(METHOD_COLUMNS, models=("learned", "hand"), oracle=oracle, names=MATCH_METHOD_NAMES)
     npos = split.positives[split.positives["query_id"].isin(test_q)].groupby("query_id").size()
     synthetic = bool(full.enterprises["synthetic"].fillna(False).astype(bool).any())
     notes = ["合成数据：结果不代表真实企业 synthetic data: not a statement about real firms"] if synthetic else []

@@ -43,7 +43,10 @@ class MatchResult:
         return self.table.copy()
 
     def explain(self) -> Mapping[str, pd.DataFrame]:
-        """Read-only: the queries (with how many candidates were relevant) and the weights."""
+        """Read-only: the queries (with how many candidates were relevant) and the weights
+        (a learned ranking: its fitted standardised weights; otherwise the documented ones)."""
+        if self.meta.get("weights"):
+            return frozen_tables({"queries": self.queries, "weights": pd.DataFrame(list(self.meta["weights"]))})
         w = self.config.weights
         weights = pd.DataFrame({"component": list(COMPONENTS),
                                 "name_zh": [MATCH_COMPONENT_NAMES[c][0] for c in COMPONENTS],

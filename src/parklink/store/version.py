@@ -32,8 +32,9 @@ from parklink.store import models as m
 
 DATA_VERSION_KEY = "data_version"
 #: Tables whose writes do not change the data a cache serves: bookkeeping (users, roles,
-#: audit trail, analysis jobs, this counter itself).
-BOOKKEEPING_TABLES = frozenset({"meta", "role", "app_user", "user_park", "audit_entry", "analysis_job", "job"})
+#: web sessions, audit trail, analysis jobs, this counter itself).
+BOOKKEEPING_TABLES = frozenset({"meta", "role", "app_user", "user_park", "audit_entry", "analysis_job", "job",
+                                "web_session"})
 _FLAG = "parklink_wrote"
 _BUMPING = "parklink_bumping"
 

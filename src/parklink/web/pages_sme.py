@@ -13,7 +13,7 @@ from parklink import tables as t
 from parklink.errors import ValidationError
 from parklink.sme.engine import MatchConfig
 from parklink.sme.registry import sme_table
-from parklink.sme.run import run_enterprise, run_need, universe
+from parklink.sme.run import run_need, universe
 from parklink.vocab import (
     CAPACITY_UNIT_NAMES,
     CERTIFICATION_NAMES,
@@ -26,7 +26,13 @@ from parklink.web import registry
 from parklink.web.deps import SessionDep, csrf_valid
 from parklink.web.park_analyses import web_inputs
 from parklink.web.rendering import named, page_principal, render
-from parklink.web.routers.sme import NeedIn, may_see_enterprise, may_see_need, post_need
+from parklink.web.routers.sme import (
+    NeedIn,
+    enterprise_results,
+    may_see_enterprise,
+    may_see_need,
+    post_need,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROWS = 100
@@ -137,8 +143,10 @@ def need_page(request: Request, item_id: str, session: SessionDep,
 
 @router.get("/sme/{enterprise_id}/matches", response_class=HTMLResponse)
 def enterprise_page(request: Request, enterprise_id: str, session: SessionDep,
-                    k: Annotated[int, Query(ge=1, le=100)] = 10) -> HTMLResponse:
-    """An enterprise's matches: suppliers for it and, for an SME, eligible service offers."""
+                    k: Annotated[int, Query(ge=1, le=100)] = 10,
+                    ranking: Annotated[str, Query(pattern="^(learned|hand)$")] = "learned") -> HTMLResponse:
+    """An enterprise's matches: suppliers for it (learned ranking and its fitted weights;
+    ``ranking=hand``: the hand-weighted baseline) and, for an SME, eligible service offers."""
     principal = page_principal(request, session)
     inputs = web_inputs(session)
     ent = universe(inputs).enterprises
@@ -149,7 +157,7 @@ def enterprise_page(request: Request, enterprise_id: str, session: SessionDep,
     if not may_see_enterprise(principal, enterprise_id, None if park is None or str(park) == "<NA>" else str(park)):
         raise HTTPException(401 if not principal.authenticated else 403,
                             "no access to this enterprise's matches (无权查看该企业的匹配)")
-    results = run_enterprise(inputs, enterprise_id, MatchConfig(k=k))
+    results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
     r0 = row.iloc[0]
     return render(request, "sme_matches.html", {"title": (str(r0["name_zh"]), str(r0["name_en"])), "need": None,
                                                 "results": _matches_ctx(results)}, principal=principal)

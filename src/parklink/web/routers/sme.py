@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from parklink import tables as t
+from parklink.sme.engine import MatchConfig
 from parklink.sme.registry import sme_table
-from parklink.sme.run import run_enterprise, run_need, universe
+from parklink.sme.run import SupplierModel, run_enterprise, run_need, supplier_model, universe
 from parklink.web import registry
 from parklink.web.deps import Principal, PrincipalDep, SessionDep, forbid
 from parklink.web.park_analyses import web_inputs
@@ -26,6 +27,25 @@ from parklink.web.routers.common import ERRORS, JSONBytes, json_bytes, written_r
 
 router = APIRouter(tags=["sme 中小企业"], responses=ERRORS)
 Key = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+def web_supplier_model(session: Any, inputs: Any) -> SupplierModel:
+    """The learned leader ↔ supplier ranker of the session's data, fitted once per inputs
+    fingerprint (data version, registry digest, firm data) in the web cache
+    (:func:`parklink.web.park_analyses.cached`), never on every request."""
+    from parklink.configs import fingerprint
+    from parklink.web.park_analyses import _db_key, cached
+
+    key = ("sme_supplier_model", _db_key(session), fingerprint(inputs, MatchConfig()).digest)
+    return cached(key, lambda: supplier_model(inputs))
+
+
+def enterprise_results(session: Any, inputs: Any, enterprise_id: str, *, k: int,
+                       ranking: str = "learned") -> list[Any]:
+    """:func:`parklink.sme.run.run_enterprise` with the web-cached supplier model (API and page)."""
+    cfg = MatchConfig(k=k, supplier_ranking=ranking)
+    model = web_supplier_model(session, inputs) if ranking == "learned" else None
+    return run_enterprise(inputs, enterprise_id, cfg, model)
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -152,16 +172,20 @@ def need_matches(item_id: Key, session: SessionDep, principal: PrincipalDep,
         raise HTTPException(404, f"{item_id} is not a need (不是需求)")
     if not may_see_need(principal, need):
         raise _deny(principal, f"need {item_id}")
-    from parklink.sme.engine import MatchConfig
-
     res = run_need(web_inputs(session), [item_id], MatchConfig(k=k))
     return JSONBytes(json_bytes({**res.summary(), "matches": _records(res.to_frame())}))
 
 
 @router.get("/sme/{enterprise_id}/matches", summary="An enterprise's matches 企业匹配结果")
 def enterprise_matches(enterprise_id: Key, session: SessionDep, principal: PrincipalDep,
-                       k: Annotated[int, Query(ge=1, le=100)] = 10) -> JSONBytes:
-    """Suppliers for the enterprise as a buyer and, for an SME, eligible service offers."""
+                       k: Annotated[int, Query(ge=1, le=100)] = 10,
+                       ranking: Annotated[str, Query(pattern="^(learned|hand)$",
+                                                     description="leader ↔ supplier ranking: learned "
+                                                     "(default, fitted on past years) or hand (baseline)")]
+                       = "learned") -> JSONBytes:
+    """Suppliers for the enterprise as a buyer (learned ranking with its fitted weights in
+    ``weights``; ``ranking=hand``: the documented hand weights) and, for an SME, eligible
+    service offers (documented weights, not learned: no recorded outcomes)."""
     inputs = web_inputs(session)
     uni = universe(inputs)
     row = uni.enterprises[uni.enterprises["enterprise_id"] == enterprise_id]
@@ -170,9 +194,7 @@ def enterprise_matches(enterprise_id: Key, session: SessionDep, principal: Princ
     park = row["park_id"].iloc[0]
     if not may_see_enterprise(principal, enterprise_id, None if park is None or str(park) == "<NA>" else str(park)):
         raise _deny(principal, f"enterprise {enterprise_id}")
-    from parklink.sme.engine import MatchConfig
-
-    results = run_enterprise(inputs, enterprise_id, MatchConfig(k=k))
+    results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
     return JSONBytes(json_bytes({"enterprise_id": enterprise_id,
                                  "results": [{**r.summary(), "matches": _records(r.to_frame())}
                                              for r in results]}))
