@@ -214,9 +214,9 @@ def project_timeline(session: Session, project_id: str, *, redacted: bool) -> li
 def project_funds(session: Session, project_id: str) -> list[dict[str, Any]]:
     """The project's funds-in-place entries by date."""
     f = mp.ProjectFund
-    rows = session.execute(select(f.on_date, f.amount_cny_m, f.use).where(f.project_id == project_id)
+    rows = session.execute(select(f.on_date, f.amount_cny_m, f.use, f.source).where(f.project_id == project_id)
                            .order_by(f.on_date)).all()
-    return [{"on_date": r[0], "amount_cny_m": r[1], "use": r[2]} for r in rows]
+    return [{"on_date": r[0], "amount_cny_m": r[1], "use": r[2], "source": r[3]} for r in rows]
 
 
 def project_parks(session: Session, project_id: str) -> list[str]:
