@@ -452,11 +452,12 @@ def edit_plan(request: Request, plan_id: str, session: SessionDep, form: FormDep
     plan, _v = read_record(session, "promotion_plans", plan_id)
     parks = pdata.plan_parks(session, str(plan["scope_kind"]), str(plan["scope_id"]))
     changes = {k: form.get(k) or None for k in PLAN_FIELDS if k != "plan_id"}
-    if (changes["scope_kind"], changes["scope_id"]) != (plan["scope_kind"], plan["scope_id"]):
-        parks += _plan_owner_parks(session, principal, form)
     policy.authorize_promotion(principal, "promotion_plans", "update", parks, key=plan_id,
-                               changes=[k for k, v in changes.items() if v is not None and v != str(plan.get(k) or "")],
-                               all_parks=False)
+                               changes=[k for k, v in changes.items() if v is not None and v != str(plan.get(k) or "")])
+    if (changes["scope_kind"], changes["scope_id"]) != (plan["scope_kind"], plan["scope_id"]):
+        # the new owner must be theirs too
+        policy.authorize_promotion(principal, "promotion_plans", "move", _plan_owner_parks(session, principal, form),
+                                   key=plan_id)
     problems: dict[str, str] = {}
     _plan_problems(form, problems)
     goals = _goals(form, problems)

@@ -122,12 +122,13 @@ def update_plan(plan_id: KeyPath, body: PlanUpdateIn, session: SessionDep, princ
     of its parks; a new owner scope must be theirs too). Any change bumps the plan's version."""
     data = dump(body)
     goals = data.pop("goals", None)
-    parks = _plan_parks(session, plan_id)
-    if data.get("scope_kind") or data.get("scope_id"):
+    policy.authorize_promotion(principal, "promotion_plans", "update", _plan_parks(session, plan_id), key=plan_id,
+                               changes=data)
+    if data.get("scope_kind") or data.get("scope_id"):  # the new owner must be theirs too
         plan, _v = read_record(session, "promotion_plans", plan_id)
-        parks += pdata.plan_parks(session, str(data.get("scope_kind") or plan["scope_kind"]),
-                                  str(data.get("scope_id") or plan["scope_id"]))
-    policy.authorize_promotion(principal, "promotion_plans", "update", parks, key=plan_id, changes=data)
+        policy.authorize_promotion(principal, "promotion_plans", "move",
+                                   pdata.plan_parks(session, str(data.get("scope_kind") or plan["scope_kind"]),
+                                                    str(data.get("scope_id") or plan["scope_id"])), key=plan_id)
     for key in ("focal_chains", "focal_segments"):
         if isinstance(data.get(key), list):
             data[key] = ";".join(data[key])
