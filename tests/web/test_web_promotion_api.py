@@ -223,3 +223,40 @@ def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph
     assert pclient.post("/api/projects", json={"name_zh": "新项目", "investor_name": "X", "park_id": "cq-c"},
                         headers=office).status_code == 201
     assert pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"] == before + 1
+
+
+def test_kpi_memo_is_single_flight() -> None:
+    """Concurrent misses of one key compute it once; a failed computation lets a waiter
+    compute it (nothing is stored for a failure)."""
+    import threading
+    import time
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from parklink.web import promotion_data as pdata
+
+    key = ("test-flight", uuid.uuid4().hex)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def compute() -> str:
+        calls.append(1)
+        gate.wait(10)
+        if len(calls) == 1:
+            raise RuntimeError("first computation fails")
+        return "value"
+
+    def get() -> str:
+        try:
+            return str(pdata._memo(key, compute))
+        except RuntimeError:
+            return "failed"
+
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(get) for _ in range(16)]
+        time.sleep(0.3)  # every thread is waiting on the first one's flight
+        assert len(calls) == 1
+        gate.set()
+        results = sorted(f.result() for f in futures)
+    assert results == ["failed"] + ["value"] * 15 and len(calls) == 2
+    assert pdata._memo(key, compute) == "value" and len(calls) == 2  # stored
