@@ -16,6 +16,14 @@ the ledger and computes the KPIs. Before the load test both paths are
 timed in-process (direct ASGI calls, CPU ms per request), which a shared machine disturbs
 much less than latency. Target: p99 < 100 ms at 200 concurrent requests, 0 errors.
 
+Also measured (same script run): the in-process cold start — 20 concurrent requests over two
+paths on an empty memo and response cache, with the memo's single flight and with every miss
+computing (:data:`parklink.web.promotion_data.SINGLE_FLIGHT`); in the same server session as
+ours, the practical limits at the same concurrency — ``/api/health`` (a trivial route through
+FastAPI's routing and thread pool) and one cached KPI path as a static wrk request; and the KPI
+mix on a server started with ``PARKLINK_WEB_GC_FREEZE=0`` (no :func:`gc.freeze` of the
+start-up objects, :func:`parklink.web.app.freeze_startup_objects`).
+
     python bench/promotion_api.py [--projects 10000] [--seconds 15] [--baseline-seconds 10]
 
 Everything is synthetic (confidence 'synthetic'); the load generator talks to 127.0.0.1 only.
@@ -198,10 +206,10 @@ def inprocess(url: str, requests: int) -> dict[str, float]:
         get_engine(url).dispose()
 
 
-def serve(url: str, tmp: Path, workers: int, memo: bool) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, tmp: Path, workers: int, memo: bool, gc_freeze: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(tmp / "data"),
-           "PARKLINK_PROMOTION_MEMO": "1" if memo else "0"}
+           "PARKLINK_PROMOTION_MEMO": "1" if memo else "0", "PARKLINK_WEB_GC_FREEZE": "1" if gc_freeze else "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
@@ -241,14 +249,14 @@ def wrk(base: str, path: str, seconds: int, *, connections: int, lua: str, timeo
 
 
 def load_test(url: str, tmp: Path, *, workers: int, memo: bool, seconds: int, connections: int,
-              limits: int = 0) -> dict[str, Any]:
+              limits: int = 0, gc_freeze: bool = True) -> dict[str, Any]:
     """wrk on the KPI mix; with ``limits`` seconds, in the same server session also the
     practical limits at the same concurrency: ``/api/health`` (a trivial route through
     FastAPI's routing and thread pool) and one cached KPI path as a static wrk request (no
     Lua request generator), each for ``limits`` seconds."""
     import urllib.request
 
-    server, base = serve(url, tmp, workers, memo)
+    server, base = serve(url, tmp, workers, memo, gc_freeze)
     try:
         for p in kpi_paths() if memo else kpi_paths()[:1]:  # warm every worker's caches (uncached: imports)
             for _ in range(workers * 2):
@@ -274,6 +282,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=10, help="in-process uncached requests (cached: 10x)")
     ap.add_argument("--limit-seconds", type=int, default=8,
                     help="wrk seconds of each practical-limit run (/api/health, a static KPI path); 0: none")
+    ap.add_argument("--gc-seconds", type=int, default=10,
+                    help="wrk seconds of the KPI mix on a server without gc.freeze() (PARKLINK_WEB_GC_FREEZE=0); 0: none")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -300,13 +310,17 @@ def main() -> None:
         ours = runs["kpi"]
         base = load_test(url, tmp, workers=args.workers, memo=False, seconds=args.baseline_seconds,
                          connections=args.connections)["kpi"]
+        if args.gc_seconds:  # the same server without gc.freeze() of the start-up objects
+            runs["no_freeze"] = load_test(url, tmp, workers=args.workers, memo=True, seconds=args.gc_seconds,
+                                          connections=args.connections, gc_freeze=False)["kpi"]
         print(f"\nwrk -t1 -c{args.connections}, uvicorn x{args.workers}, SQLite, load average now "
               f"{os.getloadavg()[0]:.1f}")
         for label, r in (("ours (memoised per data version)", ours), ("baseline (uncached path)", base)):
             print(f"  {label:34s} {r['rps']:8.0f} req/s  p50 {r['p50']:8.1f} ms  p99 {r['p99']:8.1f} ms  "
                   f"errors {r['errors']}")
         for label, key in (("limit: /api/health (same server)", "health"),
-                           ("limit: one KPI path, static wrk", "static")):
+                           ("limit: one KPI path, static wrk", "static"),
+                           ("ours without gc.freeze()", "no_freeze")):
             if key in runs:
                 r = runs[key]
                 print(f"  {label:34s} {r['rps']:8.0f} req/s  p50 {r['p50']:8.1f} ms  p99 {r['p99']:8.1f} ms  "
