@@ -210,6 +210,17 @@ def test_promotion_api_on_both_databases(db_url: str) -> None:
         r = c.post("/api/promotion-plans/PL-A/targets/PL-A:auto.vehicles:E1/lead", json={}, headers=manager)
         assert r.status_code == 201 and r.json()["project"]["rec_rank"] == 2
         assert c.get("/api/kpi?by=park").json()["summary"]["n_projects"] == 5  # as of today: the new lead counts
+        # funds in place (dated, audited, version-checked) and plan goals, on both databases
+        etag = c.get("/api/projects/P3", headers=office).headers["etag"]
+        r = c.post("/api/projects/P3/funds", json={"on_date": "2026-01-15", "amount_cny_m": 10.0},
+                   headers={**office, "If-Match": etag})
+        assert r.status_code == 201 and r.json()["funds_in_place_cny_m"] == pytest.approx(60.0)
+        assert c.post("/api/projects/P3/funds", json={"on_date": "2026-01-16", "amount_cny_m": 1.0},
+                      headers={**office, "If-Match": etag}).status_code == 412
+        s = c.get(f"/api/kpi?by=designation&{Q}").json()["summary"]
+        assert s["funds_rate"] == pytest.approx(90 / 170)
+        r = c.patch("/api/promotion-plans/PL-A", json={"goals": [{"year": 2027, "projects": 2}]}, headers=manager)
+        assert r.status_code == 200 and {g["year"] for g in r.json()["goals"]} == {2026, 2027}
 
 
 def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph: dict[str, dict[str, str]]) -> None:
