@@ -16,6 +16,14 @@ the ledger and computes the KPIs. Before the load test both paths are
 timed in-process (direct ASGI calls, CPU ms per request), which a shared machine disturbs
 much less than latency. Target: p99 < 100 ms at 200 concurrent requests, 0 errors.
 
+Also measured (same script run): the in-process cold start — 20 concurrent requests over two
+paths on an empty memo and response cache, with the memo's single flight and with every miss
+computing (:data:`parklink.web.promotion_data.SINGLE_FLIGHT`); in the same server session as
+ours, the practical limits at the same concurrency — ``/api/health`` (a trivial route through
+FastAPI's routing and thread pool) and one cached KPI path as a static wrk request; and the KPI
+mix on a server started with ``PARKLINK_WEB_GC_FREEZE=0`` (no :func:`gc.freeze` of the
+start-up objects, :func:`parklink.web.app.freeze_startup_objects`).
+
     python bench/promotion_api.py [--projects 10000] [--seconds 15] [--baseline-seconds 10]
 
 Everything is synthetic (confidence 'synthetic'); the load generator talks to 127.0.0.1 only.
@@ -47,6 +55,8 @@ from parklink.store.db import get_engine, session_scope, upgrade
 from parklink.store.io import write_frame
 
 P99_MS = 100.0
+#: Concurrent requests of the in-process cold-start comparison (single flight or not).
+COLD_REQUESTS = 20
 GROUPINGS = ("park", "designation", "zone", "chain", "origin", "event", "year", "in_park")
 ORIGINS = ("GD", "ZJ", "JS", "BJ", "SH", "SC", "CQ", "HK", "DE", "JP")
 LUA = """
@@ -167,16 +177,39 @@ def inprocess(url: str, requests: int) -> dict[str, float]:
                 out[label] = 1000 * (time.process_time() - c0) / n
         return out
 
+    async def cold(single_flight: bool) -> tuple[float, float]:
+        """Wall and CPU seconds of COLD_REQUESTS concurrent requests over two paths on an
+        empty memo and response cache (a cold worker, or the first requests after a write)."""
+        pdata.SINGLE_FLIGHT = single_flight
+        try:
+            async with app.router.lifespan_context(app):
+                pdata.clear_memo()
+                cache = response_cache(app)
+                if cache is not None:
+                    cache.clear()
+                w0, c0 = time.perf_counter(), time.process_time()
+                codes = await asyncio.gather(*(_asgi_get(app, "/api/kpi", q) for q in ["by=park", "by=chain"]
+                                               * (COLD_REQUESTS // 2)))
+                if set(codes) != {200}:
+                    raise RuntimeError(f"cold requests failed: {codes}")
+                return time.perf_counter() - w0, time.process_time() - c0
+        finally:
+            pdata.SINGLE_FLIGHT = True
+
     try:
-        return asyncio.run(run())
+        out = asyncio.run(run())
+        for flag, label in ((True, "cold_single"), (False, "cold_each")):
+            wall, cpu = asyncio.run(cold(flag))
+            out[f"{label}_wall"], out[f"{label}_cpu"] = wall, cpu
+        return out
     finally:
         get_engine(url).dispose()
 
 
-def serve(url: str, tmp: Path, workers: int, memo: bool) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, tmp: Path, workers: int, memo: bool, gc_freeze: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(tmp / "data"),
-           "PARKLINK_PROMOTION_MEMO": "1" if memo else "0"}
+           "PARKLINK_PROMOTION_MEMO": "1" if memo else "0", "PARKLINK_WEB_GC_FREEZE": "1" if gc_freeze else "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
@@ -215,16 +248,26 @@ def wrk(base: str, path: str, seconds: int, *, connections: int, lua: str, timeo
         subprocess.run = real  # type: ignore[assignment]
 
 
-def load_test(url: str, tmp: Path, *, workers: int, memo: bool, seconds: int, connections: int) -> dict[str, float]:
+def load_test(url: str, tmp: Path, *, workers: int, memo: bool, seconds: int, connections: int,
+              limits: int = 0, gc_freeze: bool = True) -> dict[str, Any]:
+    """wrk on the KPI mix; with ``limits`` seconds, in the same server session also the
+    practical limits at the same concurrency: ``/api/health`` (a trivial route through
+    FastAPI's routing and thread pool) and one cached KPI path as a static wrk request (no
+    Lua request generator), each for ``limits`` seconds."""
     import urllib.request
 
-    server, base = serve(url, tmp, workers, memo)
+    server, base = serve(url, tmp, workers, memo, gc_freeze)
     try:
         for p in kpi_paths() if memo else kpi_paths()[:1]:  # warm every worker's caches (uncached: imports)
             for _ in range(workers * 2):
                 urllib.request.urlopen(base + p, timeout=120).read()
         lua = LUA % (", ".join(f'"{p}"' for p in kpi_paths()), '""' if memo else BUST)
-        return wrk(base, "/api/kpi", seconds, connections=connections, lua=lua, timeout_s=5 if memo else 60)
+        out: dict[str, Any] = {"kpi": wrk(base, "/api/kpi", seconds, connections=connections, lua=lua,
+                                          timeout_s=5 if memo else 60)}
+        if limits:
+            out["health"] = wrk(base, "/api/health", limits, connections=connections, lua=None, timeout_s=5)
+            out["static"] = wrk(base, "/api/kpi?by=park", limits, connections=connections, lua=None, timeout_s=5)
+        return out
     finally:
         stop(server)
 
@@ -237,6 +280,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=200)
     ap.add_argument("--requests", type=int, default=10, help="in-process uncached requests (cached: 10x)")
+    ap.add_argument("--limit-seconds", type=int, default=8,
+                    help="wrk seconds of each practical-limit run (/api/health, a static KPI path); 0: none")
+    ap.add_argument("--gc-seconds", type=int, default=10,
+                    help="wrk seconds of the KPI mix on a server without gc.freeze() (PARKLINK_WEB_GC_FREEZE=0); 0: none")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -254,15 +301,30 @@ def main() -> None:
         cpu = inprocess(url, args.requests)
         print(f"\nin-process CPU per /api/kpi request: uncached {cpu['uncached']:.1f} ms, cached {cpu['cached']:.2f} ms"
               f" -> vs uncached baseline: {cpu['uncached'] / cpu['cached']:.1f}x")
-        ours = load_test(url, tmp, workers=args.workers, memo=True, seconds=args.seconds,
-                         connections=args.connections)
+        print(f"in-process cold start, {COLD_REQUESTS} concurrent requests over 2 paths: single flight "
+              f"{cpu['cold_single_wall']:.2f} s wall / {cpu['cold_single_cpu']:.2f} s CPU, each miss computing "
+              f"{cpu['cold_each_wall']:.2f} s / {cpu['cold_each_cpu']:.2f} s -> vs each-miss baseline: "
+              f"{cpu['cold_each_cpu'] / cpu['cold_single_cpu']:.1f}x (CPU)")
+        runs = load_test(url, tmp, workers=args.workers, memo=True, seconds=args.seconds,
+                         connections=args.connections, limits=args.limit_seconds)
+        ours = runs["kpi"]
         base = load_test(url, tmp, workers=args.workers, memo=False, seconds=args.baseline_seconds,
-                         connections=args.connections)
+                         connections=args.connections)["kpi"]
+        if args.gc_seconds:  # the same server without gc.freeze() of the start-up objects
+            runs["no_freeze"] = load_test(url, tmp, workers=args.workers, memo=True, seconds=args.gc_seconds,
+                                          connections=args.connections, gc_freeze=False)["kpi"]
         print(f"\nwrk -t1 -c{args.connections}, uvicorn x{args.workers}, SQLite, load average now "
               f"{os.getloadavg()[0]:.1f}")
         for label, r in (("ours (memoised per data version)", ours), ("baseline (uncached path)", base)):
             print(f"  {label:34s} {r['rps']:8.0f} req/s  p50 {r['p50']:8.1f} ms  p99 {r['p99']:8.1f} ms  "
                   f"errors {r['errors']}")
+        for label, key in (("limit: /api/health (same server)", "health"),
+                           ("limit: one KPI path, static wrk", "static"),
+                           ("ours without gc.freeze()", "no_freeze")):
+            if key in runs:
+                r = runs[key]
+                print(f"  {label:34s} {r['rps']:8.0f} req/s  p50 {r['p50']:8.1f} ms  p99 {r['p99']:8.1f} ms  "
+                      f"errors {r['errors']}")
         verdict = "met" if ours["p99"] < P99_MS and ours["errors"] == 0 and ours["rps"] > 0 else "NOT met"
         if base["rps"] > 0 and base["p99"] > 0 and ours["p99"] > 0:
             ratio = f"p99 {base['p99'] / ours['p99']:.1f}x, req/s {ours['rps'] / base['rps']:.1f}x"

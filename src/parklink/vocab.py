@@ -584,3 +584,38 @@ TABLE_KIND_NAMES: dict[str, Label] = {
 }
 VOCABULARIES["table_kinds"] = (TABLE_KIND_NAMES, tuple(t.SCHEMAS))
 
+
+# ---------------------------------------------------------------- promotion form fields
+#: Labels of the fields of the promotion forms (project, funds, event, plan, goal, target):
+#: the form labels and the field names in their error messages.
+PROMOTION_FIELD_NAMES: dict[str, Label] = {
+    "project_id": ("项目编号", "project id"), "name_zh": ("中文名称", "name (Chinese)"),
+    "name_en": ("英文名称", "name (English)"), "investor_id": ("投资方（名录企业编号）", "investor (registry enterprise id)"),
+    "investor_name": ("投资方名称", "investor name"), "origin_province": ("来源省份", "origin province"),
+    "origin_country": ("来源国家", "origin country"), "park_id": ("落地园区", "park"),
+    "chain": ("产业链", "chain"), "segment_id": ("产业链环节", "chain segment"), "mode": ("投资方式", "mode"),
+    "signed_investment_cny_m": ("协议投资额（百万元）", "signed investment (M CNY)"), "jobs": ("就业人数", "jobs"),
+    "expected_output_cny_m": ("预计年产值（百万元）", "expected annual output (M CNY)"),
+    "expected_tax_cny_m": ("预计年税收（百万元）", "expected annual tax (M CNY)"),
+    "planned_sign": ("计划签约日期", "planned signing"), "planned_start": ("计划开工日期", "planned start"),
+    "planned_production": ("计划投产日期", "planned production"),
+    "planned_capacity": ("计划达产日期", "planned capacity"), "event_id": ("招商活动", "promotion event"),
+    "plan_id": ("招商计划编号", "promotion plan id"), "source_url": ("来源链接", "source URL"),
+    "stage": ("阶段", "stage"), "on_date": ("日期", "date"), "reason": ("原因", "reason"),
+    "source": ("依据", "source / evidence"), "amount_cny_m": ("金额（百万元）", "amount (M CNY)"),
+    "use": ("用途", "use"), "held_on": ("举办日期", "date held"), "city": ("城市", "city"),
+    "country": ("国家", "country"), "organisers_sc": ("四川方主办单位", "Sichuan-side organisers"),
+    "organisers_cq": ("重庆方主办单位", "Chongqing-side organisers"), "chains": ("产业链", "chains"),
+    "invited_firms": ("邀请企业数", "firms invited"), "attending_firms": ("参会企业数", "firms attending"),
+    "leads_generated": ("形成线索数", "leads generated"), "signed_on_site": ("现场签约项目数", "projects signed on site"),
+    "signed_on_site_cny_m": ("现场签约金额（百万元）", "investment signed on site (M CNY)"),
+    "scope_kind": ("计划主体类型", "owner kind"), "scope_id": ("计划主体", "owner"),
+    "period_start": ("起始年份", "first year"), "period_end": ("结束年份", "last year"),
+    "focal_chains": ("重点产业链", "focal chains"), "focal_segments": ("重点环节", "focal segments"),
+    "status": ("状态", "status"), "note": ("备注", "note"), "year": ("年份", "year"),
+    "projects": ("签约项目目标", "signed projects goal"),
+    "funds_in_place_cny_m": ("到位资金目标（百万元）", "funds in place goal (M CNY)"),
+    "enterprise_id": ("企业编号", "enterprise id"), "enterprise_name": ("企业名称", "enterprise name"),
+    "drop_reason": ("剔除原因", "reason for dropping"), "target_id": ("目标", "target"),
+    "row_version": ("版本", "version"),
+}

@@ -97,3 +97,54 @@ def test_promotion_pages_fit_a_phone(promo_server: str, browser: Any) -> None:
             if path.startswith("/promotion/kpi"):
                 assert page.locator("#kpi-charts svg rect").count() >= 1  # server-side SVG bars drawn
         assert outside == [], outside
+
+
+def _funds_rate(page: Any, base: str) -> str:
+    page.goto(f"{base}/promotion/kpi?by=park")
+    return str(page.inner_text("#h-total + ul.kpis [data-kpi='funds_rate']")).strip()
+
+
+def test_new_project_form_then_funds_move_the_funds_in_place_rate(promo_server: str, browser: Any) -> None:
+    """The park manager records a signed project from the form (a field error first), then
+    funds in place from its page; the KPI page's funds-in-place rate follows: signed P1 100,
+    P3 50, P4 20 and the new 100 M CNY (a lead made from a target has no amount) with 30 + 50
+    in place → 80 / 270 = 29.6 %, and 140 / 270 = 51.9 % after 60 more."""
+    base = promo_server
+    with guarded_page(browser, base, "promotion-forms", viewport={"width": 1280, "height": 900}) as (page, outside):
+        page.goto(f"{base}/login?next=/promotion")
+        page.fill("#username", "manager")
+        page.fill("#password", PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(f"{base}/promotion")
+        page.click("#new-project")
+        page.wait_for_url(f"{base}/promotion/projects/new")
+        page.fill("#f-name_zh", "浏览器签约项目")
+        page.fill("#f-investor_name", "丙电子 Gamma Electronics")
+        page.fill("#f-origin_province", "GD")
+        page.select_option("#f-chain", "electronics")
+        page.fill("#f-signed_investment_cny_m", "-100")
+        page.select_option("#f-stage", "signed")
+        page.fill("#f-on_date", dt.date.today().isoformat())
+        page.click("#project-form button[type=submit]")
+        assert "不能为负" in page.inner_text("#e-signed_investment_cny_m")  # the field's own error, typed values kept
+        assert page.input_value("#f-name_zh") == "浏览器签约项目"
+        page.fill("#f-signed_investment_cny_m", "100")
+        page.click("#project-form button[type=submit]")
+        page.wait_for_url(re.compile(r".*/promotion/projects/PRJ-[0-9A-F]+\?saved=created$"))
+        project_url = page.url.split("?")[0]
+        assert page.get_attribute("#stage", "data-stage") == "signed"
+        assert _funds_rate(page, base) == "29.6%"
+        page.goto(project_url)
+        page.fill("#f-amount_cny_m", "60")
+        page.select_option("#f-use", "fixed_assets")
+        page.fill("#f-source", "银行回单 bank slip")
+        page.click("#funds-form button[type=submit]")
+        page.wait_for_url(re.compile(r".*\?saved=funds$"))
+        assert page.inner_text("#funds-total").strip() == "60.0"
+        assert _funds_rate(page, base) == "51.9%"
+        page.set_viewport_size({"width": 390, "height": 844})  # the forms at phone width
+        for path in ("/promotion/projects/new", "/promotion/plans/new", "/promotion/plans/PL-A/edit", project_url):
+            page.goto(path if path.startswith("http") else f"{base}{path}", wait_until="networkidle")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 395, f"{path} is {width}px wide at phone width"
+        assert outside == [], outside

@@ -210,6 +210,17 @@ def test_promotion_api_on_both_databases(db_url: str) -> None:
         r = c.post("/api/promotion-plans/PL-A/targets/PL-A:auto.vehicles:E1/lead", json={}, headers=manager)
         assert r.status_code == 201 and r.json()["project"]["rec_rank"] == 2
         assert c.get("/api/kpi?by=park").json()["summary"]["n_projects"] == 5  # as of today: the new lead counts
+        # funds in place (dated, audited, version-checked) and plan goals, on both databases
+        etag = c.get("/api/projects/P3", headers=office).headers["etag"]
+        r = c.post("/api/projects/P3/funds", json={"on_date": "2026-01-15", "amount_cny_m": 10.0},
+                   headers={**office, "If-Match": etag})
+        assert r.status_code == 201 and r.json()["funds_in_place_cny_m"] == pytest.approx(60.0)
+        assert c.post("/api/projects/P3/funds", json={"on_date": "2026-01-16", "amount_cny_m": 1.0},
+                      headers={**office, "If-Match": etag}).status_code == 412
+        s = c.get(f"/api/kpi?by=designation&{Q}").json()["summary"]
+        assert s["funds_rate"] == pytest.approx(90 / 170)
+        r = c.patch("/api/promotion-plans/PL-A", json={"goals": [{"year": 2027, "projects": 2}]}, headers=manager)
+        assert r.status_code == 200 and {g["year"] for g in r.json()["goals"]} == {2026, 2027}
 
 
 def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph: dict[str, dict[str, str]]) -> None:
@@ -223,3 +234,40 @@ def test_write_responses_and_later_reads_are_never_stale(pclient: TestClient, ph
     assert pclient.post("/api/projects", json={"name_zh": "新项目", "investor_name": "X", "park_id": "cq-c"},
                         headers=office).status_code == 201
     assert pclient.get("/api/kpi?by=park").json()["summary"]["n_projects"] == before + 1
+
+
+def test_kpi_memo_is_single_flight() -> None:
+    """Concurrent misses of one key compute it once; a failed computation lets a waiter
+    compute it (nothing is stored for a failure)."""
+    import threading
+    import time
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from parklink.web import promotion_data as pdata
+
+    key = ("test-flight", uuid.uuid4().hex)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def compute() -> str:
+        calls.append(1)
+        gate.wait(10)
+        if len(calls) == 1:
+            raise RuntimeError("first computation fails")
+        return "value"
+
+    def get() -> str:
+        try:
+            return str(pdata._memo(key, compute))
+        except RuntimeError:
+            return "failed"
+
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(get) for _ in range(16)]
+        time.sleep(0.3)  # every thread is waiting on the first one's flight
+        assert len(calls) == 1
+        gate.set()
+        results = sorted(f.result() for f in futures)
+    assert results == ["failed"] + ["value"] * 15 and len(calls) == 2
+    assert pdata._memo(key, compute) == "value" and len(calls) == 2  # stored

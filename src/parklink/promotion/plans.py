@@ -42,6 +42,7 @@ __all__ = [
     "list_plans",
     "plan_scope_specs",
     "ranking_model_version",
+    "update_plan",
 ]
 
 TARGET_COLUMNS = ("segment_id", "enterprise_id", "enterprise_name", "province", "rank", "score", "reason",
@@ -147,6 +148,47 @@ def create_plan(session: Session, plan: Mapping[str, Any], *, targets: pd.DataFr
     if targets is not None and len(targets):
         rows = [_target_row(plan_id, {str(c): v for c, v in r.items()}, "ranked") for r in targets.to_dict("records")]
         insert_records(session, "plan_targets", validate_records(session, "plan_targets", rows, file=via), cs)
+    return get_plan(session, plan_id)
+
+
+def update_plan(session: Session, plan_id: str, changes: Mapping[str, Any], *, expected_version: int | None,
+                goals: Sequence[Mapping[str, Any]] | None = None, actor: str, via: str) -> dict[str, Any]:
+    """Change fields of a plan and (with ``goals``) set its yearly goals: a year given is
+    created or changed, a year not given is kept (goals are never deleted here). Optimistic
+    locking on the plan's ``row_version``: ConflictError when it is not ``expected_version``
+    (None: the version read now) or moves during the write; the plan's version is bumped by
+    any change of its fields or goals, so two officers editing one plan never both win."""
+    from sqlalchemy import update
+
+    from parklink.errors import ConflictError
+    from parklink.store.models_promotion import PlanGoal, PromotionPlan
+
+    h.begin_write(session)
+    cs = h.ChangeSet(actor, via)
+    old, version = read_record(session, "promotion_plans", plan_id)
+    if expected_version is not None and version != expected_version:
+        raise ConflictError("promotion_plans", plan_id, stored=version, expected=expected_version)
+    new = {**old, **dict(changes)}
+    if "scope_kind" in changes or "scope_id" in changes:
+        _check_scope(session, plan_scope_specs(str(new["scope_kind"]), str(new["scope_id"])), via)
+    got = update_fields(session, "promotion_plans", plan_id, changes, expected_version=version, cs=cs)
+    goal_changed = False
+    for g in goals or ():
+        year = int(g["year"])
+        goal_id = f"{plan_id}:{year}"
+        row = {"goal_id": goal_id, "plan_id": plan_id, **dict(g), "year": year}
+        stored = session.get(PlanGoal, goal_id)
+        if stored is None:
+            insert_records(session, "plan_goals", validate_records(session, "plan_goals", [row], file=via), cs)
+            goal_changed = True
+        elif update_fields(session, "plan_goals", goal_id, row, expected_version=None, cs=cs) != stored.row_version:
+            goal_changed = True
+    if goal_changed and got == version:  # only goals changed: the plan's version moves too
+        done = session.execute(update(PromotionPlan).where(PromotionPlan.plan_id == plan_id,
+                                                           PromotionPlan.row_version == version)
+                               .values(row_version=version + 1).execution_options(synchronize_session=False))
+        if getattr(done, "rowcount", 0) != 1:
+            raise ConflictError("promotion_plans", plan_id, stored=None, expected=version)
     return get_plan(session, plan_id)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
-from parklink.web.app import create_app
+from parklink.web.app import create_app, freeze_startup_objects
 
 app = create_app(os.environ.get("PARKLINK_WEB_DATABASE_URL") or None)
+freeze_startup_objects()  # each worker process: its imports are never scanned by the cyclic GC

@@ -64,9 +64,11 @@ def serve(
             finally:  # the file goes with the run: never leave its path behind
                 os.environ.pop(THROTTLE_FILE_ENV, None)
     else:
-        from parklink.web.app import create_app
+        from parklink.web.app import create_app, freeze_startup_objects
 
-        uvicorn.run(create_app(url), host=host, port=port, log_level="info", **options)
+        app = create_app(url)
+        freeze_startup_objects()
+        uvicorn.run(app, host=host, port=port, log_level="info", **options)
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -36,6 +36,7 @@ from parklink.vocab import (
     PLAN_STATUS_NAMES,
     PROJECT_MODE_NAMES,
     PROMOTION_ALERT_NAMES,
+    PROMOTION_FIELD_NAMES,
     STAGE_NAMES,
     TARGET_STATUS_NAMES,
     TERMINATION_REASON_NAMES,
@@ -108,6 +109,7 @@ def board_page(
         **names, "columns": pdata.board_columns(rows), "total": len(rows), "hidden": hidden,
         "filters": filters, "parks": parks, "events": pdata.event_rows(session),
         "synthetic": any(r.get("synthetic") for r in rows),
+        "can_create": principal.is_office or (principal.role == "park_manager" and bool(principal.parks)),
     }, principal=principal)
 
 
@@ -126,7 +128,9 @@ def _project_context(session: Any, principal: Principal, project_id: str) -> dic
     return {**_names(session), "p": view, "timeline": timeline, "funds": funds,
             "funds_total": sum(f["amount_cny_m"] for f in funds) if funds else None,
             "event": event[0] if event else None, "can_advance": can_advance, "next_stages": nxt,
-            "reasons": TERMINATION_REASON_NAMES, "today": dt.date.today().isoformat(), "errors": [], "saved": False}
+            "reasons": TERMINATION_REASON_NAMES, "today": dt.date.today().isoformat(), "errors": [], "saved": None,
+            "fund_uses": FUND_USE_NAMES, "labels": PROMOTION_FIELD_NAMES, "fund_errors": [], "fund_field_errors": {},
+            "fund_values": {"on_date": dt.date.today().isoformat(), "use": "unknown"}}
 
 
 @router.get("/promotion/projects/{project_id}", response_class=HTMLResponse)
@@ -135,7 +139,8 @@ def project_page(request: Request, project_id: str, session: SessionDep) -> HTML
     recommendation it came from, its stage timeline, funds, and the advance form."""
     principal = page_principal(request, session)
     ctx = _project_context(session, principal, project_id)
-    ctx["saved"] = request.query_params.get("saved") == "1"
+    saved = request.query_params.get("saved")
+    ctx["saved"] = saved if saved in ("1", "created", "funds") else None
     return render(request, "promotion/project.html", ctx, principal=principal)
 
 
@@ -195,7 +200,8 @@ def events_page(request: Request, session: SessionDep) -> HTMLResponse:
         k = kpis.get(str(r["event_id"]), {})
         r["n_projects"], r["performance_rate"] = k.get("n_projects", 0), k.get("performance_rate")
     return render(request, "promotion/events.html", {**_names(session), "rows": rows,
-                                                     "synthetic": any(r.get("synthetic") for r in rows)},
+                                                     "synthetic": any(r.get("synthetic") for r in rows),
+                                                     "can_create": principal.is_office},
                   principal=principal)
 
 
@@ -249,7 +255,9 @@ def plans_page(request: Request, session: SessionDep) -> HTMLResponse:
     frame = plans_svc.list_plans(session)
     rows = [pdata.clean_record(r) for r in frame.to_dict("records")]
     return render(request, "promotion/plans.html", {**_names(session), "rows": rows,
-                                                    "synthetic": any(r.get("synthetic") for r in rows)},
+                                                    "synthetic": any(r.get("synthetic") for r in rows),
+                                                    "can_create": principal.is_office or (
+                                                        principal.role == "park_manager" and bool(principal.parks))},
                   principal=principal)
 
 
@@ -281,7 +289,21 @@ def _plan_context(request: Request, session: Any, principal: Principal, plan_id:
             "targets": body["targets"], "synthetic": body["synthetic"], "plan_parks": parks,
             "lead_parks": [p for p in parks if principal.is_office or p in principal.parks],
             "can_write": principal.authenticated and policy.may_write_promotion(principal, "promotion_plans", parks),
-            "created": None, "errors": []}
+            "created": None, "errors": [], "saved": None, "labels": PROMOTION_FIELD_NAMES, "field_errors": {},
+            "values": {}, "target_versions": _target_versions(session, plan_id) if body["targets"] is not None else {},
+            "segments": _segments(session)}
+
+
+def _target_versions(session: Any, plan_id: str) -> dict[str, int]:
+    from parklink.store.models_promotion import PlanTarget
+
+    return {str(k): int(v) for k, v in session.execute(
+        select(PlanTarget.target_id, PlanTarget.row_version).where(PlanTarget.plan_id == plan_id))}
+
+
+def _segments(session: Any) -> list[tuple[str, str, str]]:
+    return [(str(a), str(b), str(c)) for a, b, c in session.execute(
+        select(m.Segment.segment_id, m.Segment.name_zh, m.Segment.name_en).order_by(m.Segment.segment_id))]
 
 
 @router.get("/promotion/plans/{plan_id}", response_class=HTMLResponse)
@@ -292,6 +314,8 @@ def plan_page(request: Request, plan_id: str, session: SessionDep) -> HTMLRespon
     ctx = _plan_context(request, session, principal, plan_id)
     created = request.query_params.get("created")
     ctx["created"] = created if created and created.replace("-", "").isalnum() else None
+    saved = request.query_params.get("saved")
+    ctx["saved"] = saved if saved in ("plan", "target", "dropped") else None
     return render(request, "promotion/plan.html", ctx, principal=principal)
 
 

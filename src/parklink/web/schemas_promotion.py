@@ -76,6 +76,19 @@ class StageEventIn(_Strict):
     note: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
+FundUse = Literal["fixed_assets", "working_capital", "unknown"]
+assert set(FundUse.__args__) == set(tp.FUND_USES)  # type: ignore[attr-defined]
+
+
+class FundsIn(_Strict):
+    """Funds that arrived for a project on a date (an increment of its funds in place)."""
+
+    on_date: dt.date = Field(description="date the funds arrived (one entry per project and date)")
+    amount_cny_m: float = Field(gt=0, le=1e7, description="amount arrived, million CNY (百万元)")
+    use: FundUse = Field(default="unknown", description="fixed assets, working capital or unknown")
+    source: str | None = Field(default=None, min_length=1, max_length=1000, description="evidence (bank slip, report)")
+
+
 class LeadFromTarget(_Strict):
     """Create a lead from a plan target: the park it goes to (default: the plan's only park)."""
 
@@ -135,6 +148,19 @@ class FundEntry(BaseModel):
     on_date: dt.date
     amount_cny_m: float
     use: str
+    source: str | None = None
+
+
+class FundsOut(BaseModel):
+    """A project's funds-in-place series (empty and ``redacted`` when the caller sees the
+    project only as a signed, unpublished project)."""
+
+    project_id: str
+    row_version: int
+    redacted: bool
+    funds: list[FundEntry]
+    funds_in_place_cny_m: float
+    signed_investment_cny_m: float | None
 
 
 class ProjectView(BaseModel):
@@ -222,8 +248,13 @@ if TYPE_CHECKING:
     EventUpdate: TypeAlias = BaseModel
     PlanOut: TypeAlias = BaseModel
     PlanUpdate: TypeAlias = BaseModel
+    PlanUpdateIn: TypeAlias = BaseModel
     ProjectUpdate: TypeAlias = BaseModel
 else:
     EventOut, _, _, EventUpdate = _events
     PlanOut, _, _, PlanUpdate = _plans
+    PlanUpdateIn = _variant(PlanUpdate, "PlanUpdateIn",
+                            "Changes to a plan (partial); ``goals`` creates or changes the goals of the years given "
+                            "(other years are kept).",
+                            extra={"goals": (list[Goal] | None, Field(default=None, max_length=50))})
     ProjectUpdate = _projects[3]

@@ -37,6 +37,8 @@ from parklink.web.schemas_promotion import (
     EventDetailOut,
     EventOut,
     EventUpdate,
+    FundsIn,
+    FundsOut,
     ProjectCreate,
     ProjectDetailOut,
     ProjectPage,
@@ -148,6 +150,36 @@ def advance_project(project_id: KeyPath, body: StageEventIn, session: SessionDep
                             actor=principal.username, via=VIA, source=body.source, reason=body.reason,
                             note=body.note)
     return _detail_response(project_detail(session, principal, project_id))
+
+
+@router.post("/projects/{project_id}/funds", response_model=ProjectDetailOut, status_code=201,
+             summary="Record funds in place 记录到位资金", responses={409: ERRORS[409], 412: ERRORS[412]})
+def record_funds(project_id: KeyPath, body: FundsIn, session: SessionDep, principal: PrincipalDep,
+                 if_match: IfMatchH = None) -> JSONBytes:
+    """Record funds that arrived for a project on a date (million CNY; one entry per project
+    and date — a second entry on the same date is 422). The office, or the manager of the
+    project's park. Audited like every project write (history of ``project_funds``) and
+    bumps the project's version: ``If-Match`` naming an older version is 412, a concurrent
+    write winning the race is 409."""
+    policy.authorize_promotion(principal, "projects", "record funds of", pdata.project_parks(session, project_id),
+                               key=project_id)
+    expected = check_version("projects", project_id, stored_version(session, "projects", project_id), if_match)
+    service.add_funds(session, project_id, body.on_date, body.amount_cny_m, expected_version=expected,
+                      actor=principal.username, via=VIA, use=body.use, source=body.source)
+    return _detail_response(project_detail(session, principal, project_id), 201)
+
+
+@router.get("/projects/{project_id}/funds", response_model=FundsOut, summary="Funds in place of a project 到位资金")
+def list_funds(project_id: KeyPath, session: SessionDep, principal: PrincipalDep) -> JSONBytes:
+    """The project's funds-in-place series by date with its total (404 when the caller may
+    not see the project; empty and ``redacted`` for a signed project seen without its
+    investor)."""
+    view = pdata.project_view(session, principal, project_id)
+    funds = [] if view["redacted"] else pdata.project_funds(session, project_id)
+    return _detail_response({"project_id": project_id, "row_version": int(view["row_version"]),
+                             "redacted": bool(view["redacted"]), "funds": funds,
+                             "funds_in_place_cny_m": float(sum(f["amount_cny_m"] for f in funds)),
+                             "signed_investment_cny_m": view.get("signed_investment_cny_m")})
 
 
 # ------------------------------------------------------------------------------- events

@@ -32,7 +32,7 @@ from parklink.web.schemas_promotion import (
     PlanCreate,
     PlanDetailOut,
     PlanOut,
-    PlanUpdate,
+    PlanUpdateIn,
     ProjectDetailOut,
     TargetAdd,
     TargetDrop,
@@ -116,27 +116,25 @@ def create_plan(body: PlanCreate, session: SessionDep, principal: PrincipalDep) 
 
 
 @router.patch("/promotion-plans/{plan_id}", response_model=PlanDetailOut, summary="Update a plan 修改招商计划")
-def update_plan(plan_id: KeyPath, body: PlanUpdate, session: SessionDep, principal: PrincipalDep,  # type: ignore[valid-type]
+def update_plan(plan_id: KeyPath, body: PlanUpdateIn, session: SessionDep, principal: PrincipalDep,  # type: ignore[valid-type]
                 if_match: IfMatchH = None) -> JSONBytes:
-    """Change fields of a plan (the office, or a manager of its parks; a new owner scope must
-    be theirs too)."""
-    from parklink.promotion.records import update_fields
-    from parklink.store import history as h
-
+    """Change fields of a plan and set the goals of the years given (the office, or a manager
+    of its parks; a new owner scope must be theirs too). Any change bumps the plan's version."""
     data = dump(body)
-    parks = _plan_parks(session, plan_id)
-    if data.get("scope_kind") or data.get("scope_id"):
+    goals = data.pop("goals", None)
+    policy.authorize_promotion(principal, "promotion_plans", "update", _plan_parks(session, plan_id), key=plan_id,
+                               changes=data)
+    if data.get("scope_kind") or data.get("scope_id"):  # the new owner must be theirs too
         plan, _v = read_record(session, "promotion_plans", plan_id)
-        parks += pdata.plan_parks(session, str(data.get("scope_kind") or plan["scope_kind"]),
-                                  str(data.get("scope_id") or plan["scope_id"]))
-    policy.authorize_promotion(principal, "promotion_plans", "update", parks, key=plan_id, changes=data)
+        policy.authorize_promotion(principal, "promotion_plans", "move",
+                                   pdata.plan_parks(session, str(data.get("scope_kind") or plan["scope_kind"]),
+                                                    str(data.get("scope_id") or plan["scope_id"])), key=plan_id)
     for key in ("focal_chains", "focal_segments"):
         if isinstance(data.get(key), list):
             data[key] = ";".join(data[key])
     expected = check_version("promotion_plans", plan_id, stored_version(session, "promotion_plans", plan_id), if_match)
-    h.begin_write(session)
-    update_fields(session, "promotion_plans", plan_id, data, expected_version=expected,
-                  cs=h.ChangeSet(principal.username, VIA))
+    plans_svc.update_plan(session, plan_id, data, expected_version=expected,
+                          goals=None if goals is None else [dict(g) for g in goals], actor=principal.username, via=VIA)
     return _detail_response(plan_body(session, principal, plan_id, dt.date.today()))
 
 
