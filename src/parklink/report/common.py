@@ -71,7 +71,9 @@ def evaluation(ri: ReportInputs) -> EvaluationRun | None:
 def diagnosis(ri: ReportInputs, scope_ids: Sequence[str], *, year: int | None = None,
               top_n: int = 3) -> ChainDiagnosis | None:
     """One chain diagnosis of the given scopes (``park:X``, ``designation:Y``) for ``year``
-    (default: latest), or None without a firm dataset."""
+    (default: latest), or None without a firm dataset; memoised on the bundle. ``top_n=0``
+    (the bulletin's trends) ranks no target, so the learned target model is not fitted;
+    otherwise it comes from its cache (:mod:`parklink.chains.target_cache`)."""
     from parklink.chains import diagnose, resolve_scope
 
     inputs = ri.inputs
@@ -81,7 +83,8 @@ def diagnosis(ri: ReportInputs, scope_ids: Sequence[str], *, year: int | None = 
     def compute() -> ChainDiagnosis:
         frames = inputs.scope_frames()
         scopes = _memo(ri, ("scopes", tuple(scope_ids)), lambda: [resolve_scope(s, frames) for s in scope_ids])
-        return diagnose(chain_data(ri), scopes, year=year, top_n=top_n)
+        # no report shows the leaders' replacement suppliers: not computed
+        return diagnose(chain_data(ri), scopes, year=year, top_n=top_n, replacement_n=0)
 
     result: ChainDiagnosis = _memo(ri, ("diagnosis", tuple(scope_ids), year, top_n), compute)
     return result
