@@ -7,8 +7,9 @@ expression over them.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -69,6 +70,29 @@ class ChainData:
     synthetic: bool = False
     keyed: bool = False
     """The dataset carries valid integer firm keys (:meth:`FirmDataset.keyed`)."""
+    version: str | None = None
+    """Fingerprint of the firms and transactions these tables were opened on, for caches
+    (:meth:`data_version`): ``dataset:<root>:<FirmDataset.version()>`` or
+    ``frames:<content digest>``; None when unknown."""
+    origin: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
+    """The (firms, transactions) tables ``version`` was computed for."""
+
+    def data_version(self) -> str | None:
+        """The data fingerprint when the tables are still the ones it was computed for, else
+        None: a copy with other tables (``dataclasses.replace(data, transactions=...)``, e.g.
+        the evaluation's data up to a year) has no known version, so nothing is cached for it."""
+        if self.version is None or self.origin is None:
+            return None
+        if self.origin[0] is not self.firms or self.origin[1] is not self.transactions:
+            return None
+        return self.version
+
+    @property
+    def persistent(self) -> bool:
+        """True when the data is a Parquet dataset on disk (its fingerprint survives the
+        process, so results keyed by it may be stored under the data directory)."""
+        v = self.data_version()
+        return v is not None and v.startswith("dataset:")
 
     @property
     def engine(self) -> str:
@@ -87,8 +111,9 @@ class ChainData:
         """Open a Parquet firm dataset on the configured engine (DuckDB or Spark)."""
         ds = (dataset or FirmDataset.default(settings)).require()
         con = con if con is not None else connect(settings)
+        version = f"dataset:{ds.root.resolve()}:{ds.version()}"
         firms, tx = firm_tables(con, ds)
-        return cls._checked(con, firms, tx, template, keyed=ds.keyed())
+        return cls._checked(con, firms, tx, template, keyed=ds.keyed(), version=version)
 
     @classmethod
     def from_frames(
@@ -103,11 +128,14 @@ class ChainData:
         import ibis
 
         con = con if con is not None else ibis.duckdb.connect()
-        return cls._checked(con, ibis.memtable(firms), ibis.memtable(transactions), template)
+        version = f"frames:{frames_digest(firms, transactions)}"
+        return cls._checked(con, ibis.memtable(firms), ibis.memtable(transactions), template,
+                            version=version)
 
     @classmethod
     def _checked(cls, con: Any, firms: ir.Table, tx: ir.Table,
-                 template: pd.DataFrame | None, *, keyed: bool = False) -> ChainData:
+                 template: pd.DataFrame | None, *, keyed: bool = False,
+                 version: str | None = None) -> ChainData:
         for table, cols, name in ((firms, FIRM_COLUMNS, "firms"),
                                   (tx, TRANSACTION_COLUMNS, "transactions")):
             missing = [c for c in cols if c not in table.columns]
@@ -117,4 +145,21 @@ class ChainData:
         synthetic = False
         if "synthetic" in firms.columns:
             synthetic = bool(con.execute(firms.synthetic.fill_null(False).any()))
-        return cls(con, firms, tx, tpl, synthetic, keyed)
+        return cls(con, firms, tx, tpl, synthetic, keyed, version, (firms, tx))
+
+
+def frames_digest(*frames: pd.DataFrame) -> str:
+    """SHA-256 (16 hex digits) of the column names, dtypes and values of ``frames``
+    (``pandas.util.hash_pandas_object`` per column, index ignored)."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(f"{len(frame)}|{list(map(str, frame.columns))}|{list(map(str, frame.dtypes))}\n"
+                      .encode())
+        for col in frame.columns:
+            values = frame[col]
+            try:
+                hashed = pd.util.hash_pandas_object(values, index=False)
+            except TypeError:  # unhashable cells (lists): hash their text
+                hashed = pd.util.hash_pandas_object(values.astype(str), index=False)
+            digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()[:16]

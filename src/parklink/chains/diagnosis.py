@@ -36,7 +36,8 @@ from parklink.chains.rules import (
     TargetWeights,
 )
 from parklink.chains.scope import Scope
-from parklink.chains.target_model import activity_table, fit_target_model
+from parklink.chains.target_cache import target_model
+from parklink.chains.target_model import activity_table
 from parklink.chains.targets import _flows, _leader_maps, _replacements, _targets
 from parklink.errors import NotFoundError
 from parklink.tables import CHAINS, PROVINCES
@@ -172,7 +173,10 @@ def diagnose(
     investment targets with the model fitted on the new links of ``year``
     (:mod:`parklink.chains.target_model`; expert ``weights`` when the data cannot support a
     fit); ``"hand"`` uses the expert ``weights`` (the ``hand_weights`` baseline).
-    ``explain["target_model"]`` records the ranking used and the fitted weights.
+    ``explain["target_model"]`` records the ranking used and the fitted weights. The fitted
+    model is cached by data fingerprint, scopes, year and seed
+    (:mod:`parklink.chains.target_cache`: in process and, for a Parquet dataset, as JSON
+    under the data directory); with ``top_n=0`` no target is ranked and nothing is fitted.
     """
     scope_list = (scopes,) if isinstance(scopes, Scope) else tuple(scopes)
     if len({s.scope_id for s in scope_list}) != len(scope_list):
@@ -253,8 +257,11 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         segs, gaps, evidence = _gaps(segs, sourcing, comp, tpl, rules)
         clock("rates, completeness, gaps (pandas)")
         # sales into each scope, computed once: the ranking reads them twice (pool, score)
-        model = fit_target_model(data, scopes, year) if ranking == "learned" else None
-        clock("target model fit")
+        # the learned model only ranks targets: not fitted when none are asked for; cached
+        # by data fingerprint, scopes, year and seed (parklink.chains.target_cache)
+        model, model_source = (target_model(data, scopes, year) if ranking == "learned" and top_n > 0
+                               else (None, "not needed"))
+        clock(f"target model ({model_source})")
         activity = activity_table(data.transactions, year) if model is not None else None
         with q.materialised(con, q.sales_into_scope(j)) as sales:
             targets = _targets(con, fs, core, member, sales, gaps, scopes, weights, top_n,
@@ -273,10 +280,7 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         "depth_benchmark": pd.DataFrame({"segment_id": list(bench),
                                          "n_star": list(bench.values())}),
         "timings": clock.frame(),
-        "target_model": (model.explain().assign(ranking="learned") if model is not None
-                         else pd.DataFrame({"ranking": ["hand"], "model_version": [
-                             "hand-weights" if ranking == "hand" else
-                             "hand-weights (learned fit not possible: too few new links or years)"]})),
+        "target_model": _target_model_frame(model, ranking, top_n),
     }
     return ChainDiagnosis(
         scopes=scopes, chains=chains, year=year, segments=segs, completeness=comp, lsr=lsr,
@@ -285,6 +289,18 @@ def _run(clock: _Clock, data: ChainData, scopes: tuple[Scope, ...], chains: tupl
         flows=flows, rules=rules, weights=weights, engine=data.engine,
         synthetic=data.synthetic, explain=explain,
     )
+
+
+def _target_model_frame(model: Any, ranking: str, top_n: int) -> pd.DataFrame:
+    """``explain["target_model"]``: the fitted weights, or which ranking was used and why."""
+    if model is not None:
+        frame: pd.DataFrame = model.explain().assign(ranking="learned")
+        return frame
+    if ranking == "learned" and top_n <= 0:
+        return pd.DataFrame({"ranking": ["none"], "model_version": ["none (no targets ranked: top_n = 0)"]})
+    return pd.DataFrame({"ranking": ["hand"], "model_version": [
+        "hand-weights" if ranking == "hand" else
+        "hand-weights (learned fit not possible: too few new links or years)"]})
 
 
 def _mt(ibis: Any, frame: pd.DataFrame, cols: list[str]) -> Any:

@@ -77,7 +77,14 @@ def fit_target_model(data: Any, scopes: Sequence[Scope], year: int, *, seed: int
                                  "output_cny_m"))
     firms["enterprise_id"] = firms["enterprise_id"].astype(str)
     members = scope_members(firms, scopes)
-    train = period_candidates(firms, firm_segments(firms), tx, scopes, members, year)
+    # the id columns as plain Python strings: pandas' Arrow-backed ``str`` columns answer
+    # ``isin(set)`` by converting the set value by value in Python (seconds over many
+    # scopes); the values, and hence the candidates and the fit, are the same
+    tx = tx.astype({"supplier_id": object, "buyer_id": object})
+    firms["enterprise_id"] = firms["enterprise_id"].astype(object)
+    segs = firm_segments(firms)
+    segs["enterprise_id"] = segs["enterprise_id"].astype(object)
+    train = period_candidates(firms, segs, tx, scopes, members, year)
     if train.empty:
         return None
     train = train.sort_values(["query_id", "item_id"], ignore_index=True)

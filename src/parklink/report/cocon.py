@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from parklink.report.common import SYNTHETIC_NOTE, chain_label, park_names, table
+from parklink.report.common import SYNTHETIC_NOTE, chain_data, chain_label, park_names, table
 from parklink.report.doc import Block, Heading, NoData, Para
 from parklink.vocab import (
     CONFIDENCE_NAMES,
@@ -163,12 +163,7 @@ def _tiers() -> list[tuple[str, tuple[str, str]]]:
 
 def _synthetic_firms(ri: ReportInputs) -> bool:
     """True when the firm dataset behind the chain gaps is synthetic."""
-    from parklink.chains import ChainData
-
-    firms = ri.inputs.require_firms()
-    flag: bool = ri.inputs._once(("report", "firms_synthetic"), lambda: ChainData.from_dataset(
-        firms, template=ri.inputs.chain_template()).synthetic)
-    return flag
+    return bool(chain_data(ri).synthetic)
 
 
 def _platforms(ri: ReportInputs) -> tuple[list[Block], dict[str, Any]]:

@@ -17,11 +17,12 @@ from parklink.report.doc import Facts, Table
 from parklink.vocab import CHAIN_NAMES, PROVINCE_NAMES, label
 
 if TYPE_CHECKING:
+    from parklink.chains.data import ChainData
     from parklink.chains.diagnosis import ChainDiagnosis
     from parklink.report.data import ReportConfig, ReportInputs
     from parklink.runs import EvaluationRun
 
-__all__ = ["accessibility_table", "chain_label", "diagnosis", "evaluation", "header_facts", "park_names", "table"]
+__all__ = ["accessibility_table", "chain_data", "chain_label", "diagnosis", "evaluation", "header_facts", "park_names", "table"]
 
 SYNTHETIC_NOTE = ("合成数据，仅验证方法，不作为事实", "synthetic data: validates the method only, not a finding")
 
@@ -70,8 +71,10 @@ def evaluation(ri: ReportInputs) -> EvaluationRun | None:
 def diagnosis(ri: ReportInputs, scope_ids: Sequence[str], *, year: int | None = None,
               top_n: int = 3) -> ChainDiagnosis | None:
     """One chain diagnosis of the given scopes (``park:X``, ``designation:Y``) for ``year``
-    (default: latest), or None without a firm dataset."""
-    from parklink.chains import ChainData, diagnose, resolve_scope
+    (default: latest), or None without a firm dataset; memoised on the bundle. ``top_n=0``
+    (the bulletin's trends) ranks no target, so the learned target model is not fitted;
+    otherwise it comes from its cache (:mod:`parklink.chains.target_cache`)."""
+    from parklink.chains import diagnose, resolve_scope
 
     inputs = ri.inputs
     if inputs.firms is None or not inputs.firms.exists():
@@ -79,12 +82,24 @@ def diagnosis(ri: ReportInputs, scope_ids: Sequence[str], *, year: int | None = 
 
     def compute() -> ChainDiagnosis:
         frames = inputs.scope_frames()
-        scopes = [resolve_scope(s, frames) for s in scope_ids]
-        data = ChainData.from_dataset(inputs.firms, template=inputs.chain_template())
-        return diagnose(data, scopes, year=year, top_n=top_n)
+        scopes = _memo(ri, ("scopes", tuple(scope_ids)), lambda: [resolve_scope(s, frames) for s in scope_ids])
+        # no report shows the leaders' replacement suppliers: not computed
+        return diagnose(chain_data(ri), scopes, year=year, top_n=top_n, replacement_n=0)
 
     result: ChainDiagnosis = _memo(ri, ("diagnosis", tuple(scope_ids), year, top_n), compute)
     return result
+
+
+def chain_data(ri: ReportInputs) -> ChainData:
+    """The firm dataset opened for the chain engine, once per report inputs: one DuckDB
+    connection and one data fingerprint for every diagnosis of the report (memoised on the
+    report inputs, not on the bundle, so no connection is shared between web requests)."""
+    from parklink.chains import ChainData
+
+    firms = ri.inputs.require_firms()
+    data: ChainData = ri.once("chain_data", lambda: ChainData.from_dataset(
+        firms, template=ri.inputs.chain_template()))
+    return data
 
 
 def transaction_years(ri: ReportInputs) -> list[int]:

@@ -19,9 +19,11 @@ import calendar
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from parklink.configs import Fingerprint, config_hash
 from parklink.errors import ValidationError
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from parklink.promotion.pipeline import PromotionFrames
 
 __all__ = ["Period", "ReportConfig", "ReportInputs", "parse_period", "read_report_inputs", "report_inputs"]
+
+T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Period:
@@ -118,13 +122,28 @@ class ReportInputs:
 
     inputs: Inputs
     ledger: PromotionFrames | None = None
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def once(self, key: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` at most once per report inputs (values this report's requests use
+        alone, e.g. an open DuckDB connection; values safe to share across requests are
+        memoised on the bundle, ``Inputs._once``)."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
 
     def fingerprint(self, config: ReportConfig) -> Fingerprint:
         """The report's fingerprint: data version, registry digest (promotion ledger
         included), firm data and the report configuration."""
         reg = self.inputs.registry_digest()
         if self.ledger is not None:
-            reg = hashlib.sha256(f"{reg}|{_ledger_digest(self.ledger)}".encode()).hexdigest()[:16]
+            ledger = self.ledger
+            digest = self.once("ledger_digest", lambda: _ledger_digest(ledger))
+            reg = hashlib.sha256(f"{reg}|{digest}".encode()).hexdigest()[:16]
         return Fingerprint(self.inputs.data_version, reg, self.inputs.firm_version(), config.hash())
 
     def promotion(self) -> PromotionFrames | None:

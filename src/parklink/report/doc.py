@@ -166,8 +166,10 @@ def cell_text(value: Any, column: str = "") -> str:
         v = float(value)
         if _is_share(column):
             return f"{v:.1%}"
-        if v == int(v) and abs(v) < 1e15:
-            return str(int(v)) if _is_plain(column) else f"{int(v):,}"
+        # a whole number up to float noise (a sum in another order: 19853.000000000004) is
+        # shown as one, so the same figures always give the same text (byte-identical PDFs)
+        if abs(v) < 1e15 and abs(v - round(v)) <= 1e-9 * max(1.0, abs(v)):
+            return str(round(v)) if _is_plain(column) else f"{round(v):,}"
         return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.3f}"
     if hasattr(value, "item"):
         return cell_text(value.item(), column)

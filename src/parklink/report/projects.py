@@ -9,8 +9,8 @@ Every figure comes from the promotion code over the stored ledger
 :func:`~parklink.promotion.pipeline.stages_of` — all as of the report's date.
 
 Public documents (the web's anonymous downloads) list a project only as the promotion API
-shows it to the public (:func:`parklink.web.policy.project_for` with the anonymous
-principal): never an unsigned lead, and the investor and project names blanked unless the
+shows it to the public (:func:`parklink.promotion.visibility.project_for` with the public
+viewer, the rule the web's policy uses too): never an unsigned lead, and the investor and project names blanked unless the
 project is published. Synthetic projects are counted apart and labelled wherever they are
 summarised.
 """
@@ -62,12 +62,11 @@ def restrict_ids(pf: PromotionFrames, project_ids: Sequence[str] | pd.Series) ->
 
 def public_view(pf: PromotionFrames, as_of: dt.date) -> pd.DataFrame:
     """The projects as the public sees them on ``as_of``: each row through
-    :func:`parklink.web.policy.project_for` (anonymous principal) — hidden before signing,
+    :func:`parklink.promotion.visibility.project_for` (public viewer) — hidden before signing,
     investor and names blanked unless published; columns of the ledger plus ``stage``,
     ``signed_on`` and ``redacted``."""
     from parklink.promotion.pipeline import stages_of
-    from parklink.web.deps import ANONYMOUS
-    from parklink.web.policy import project_for
+    from parklink.promotion.visibility import PUBLIC, project_for
 
     p = pf["projects"]
     st = stages_of(pf, as_of=as_of)
@@ -77,7 +76,7 @@ def public_view(pf: PromotionFrames, as_of: dt.date) -> pd.DataFrame:
     for raw in p.to_dict("records"):
         rec = {str(k): v for k, v in raw.items()}
         pid = str(rec["project_id"])
-        view = project_for(ANONYMOUS, {**rec, "stage": stage.get(pid), "signed_on": signed.get(pid)})
+        view = project_for(PUBLIC, {**rec, "stage": stage.get(pid), "signed_on": signed.get(pid)})
         if view is not None:
             rows.append(view)
     cols = [*p.columns, "stage", "signed_on", "redacted"]

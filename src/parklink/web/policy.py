@@ -30,6 +30,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from parklink import tables as t
+from parklink.promotion.visibility import INVESTOR_FIELDS as INVESTOR_FIELDS
+from parklink.promotion.visibility import PUBLIC_STAGES as PUBLIC_STAGES
+from parklink.promotion.visibility import project_for as project_for
+from parklink.promotion.visibility import project_published as project_published
+from parklink.promotion.visibility import sees_project_in_full as sees_project_in_full
+from parklink.promotion.visibility import visible_project as visible_project
 from parklink.web.deps import Principal, check_write, forbid
 
 #: Fields each non-office role may write, per kind (the office writes every field).
@@ -108,8 +114,8 @@ def policy_table() -> list[dict[str, Any]]:
 
 #: The promotion objects of the policy (request-level names, not table kinds).
 PROMOTION_OBJECTS = ("promotion_plans", "promotion_events", "projects")
-#: Stages a project must have reached to be shown to callers outside its park / investor.
-PUBLIC_STAGES = frozenset({"signed", "construction_started", "in_production", "at_capacity"})
+#: Who sees which project (and which of its fields) is :mod:`parklink.promotion.visibility`,
+#: shared with the public documents of :mod:`parklink.report`; re-exported here.
 
 
 def may_write_promotion(principal: Principal, obj: str, parks: Iterable[str]) -> bool:
@@ -154,45 +160,3 @@ def authorize_promotion(principal: Principal, obj: str, action: str, parks: Iter
     if refused:
         raise forbid(f"role {principal.role} may not set {', '.join(refused)} of {obj} "
                      f"(these fields are decided by the programme office 由示范园区办公室决定)")
-
-
-def sees_project_in_full(principal: Principal, project: dict[str, Any]) -> bool:
-    """True when ``principal`` sees every field of ``project``: the office, the manager of its
-    park, the enterprise that invests."""
-    if principal.is_office:
-        return True
-    if principal.role == "park_manager" and str(project.get("park_id")) in principal.parks:
-        return True
-    investor = project.get("investor_id")
-    return principal.role == "enterprise" and investor is not None and investor == principal.enterprise_id
-
-
-def project_published(project: dict[str, Any]) -> bool:
-    """True when the project's facts are public already: a ``source_url`` with confidence
-    ``confirmed`` or ``likely`` (synthetic and unsourced projects are unpublished)."""
-    return bool(project.get("source_url")) and project.get("confidence") in ("confirmed", "likely")
-
-
-def visible_project(principal: Principal, project: dict[str, Any]) -> bool:
-    """True when ``principal`` may see ``project`` at all: in full (office, own park, own
-    investment), or once it was signed — ``signed_on`` (date of its first event at or past
-    signing) is set, or its derived ``stage`` is signed or later; a project terminated after
-    signing stays visible (it counts in the KPIs), a lead terminated before never is."""
-    if sees_project_in_full(principal, project):
-        return True
-    return project.get("signed_on") is not None or project.get("stage") in PUBLIC_STAGES
-
-
-#: Fields of a project hidden from callers who do not see it in full, unless it is published.
-INVESTOR_FIELDS = ("investor_id", "investor_name", "name_zh", "name_en")
-
-
-def project_for(principal: Principal, project: dict[str, Any]) -> dict[str, Any] | None:
-    """``project`` as ``principal`` may see it: None when hidden, the investor fields (and the
-    project names, which usually name the investor) blanked when unpublished and not theirs;
-    ``redacted`` says which."""
-    if not visible_project(principal, project):
-        return None
-    if sees_project_in_full(principal, project) or project_published(project):
-        return {**project, "redacted": False}
-    return {**project, **dict.fromkeys(INVESTOR_FIELDS), "redacted": True}
