@@ -213,3 +213,16 @@ def test_park_brief_is_one_page_with_headings(bundle: ReportInputs, tmp_path: Pa
         designation_brief(bundle, "no-such-designation")
     d = designation_brief(bundle, "d1")
     assert d.one_page and d.title_en == "Designation d1: brief"
+
+
+def test_map_inset_without_a_located_park_is_a_no_data_note(bundle: ReportInputs) -> None:
+    """A brief's inset for a park or designation with no located park says so instead of
+    failing (found by the stateful Schemathesis run: a designation whose parks have no points)."""
+    from parklink.report.bulletin import map_figure
+    from parklink.report.doc import Figure, NoData
+
+    assert isinstance(map_figure(bundle, width=300, legend=False), Figure)
+    note = map_figure(bundle, width=300, focus_park="no-such-park", legend=False)
+    assert isinstance(note, NoData)
+    assert "no located park" in note.reason_en
+    assert isinstance(map_figure(bundle, width=300, focus_designation="no-such-designation", legend=False), NoData)

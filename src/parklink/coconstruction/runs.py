@@ -132,7 +132,7 @@ def chain_gaps_of_parks(inputs: Inputs, *, year: int | None = None) -> pd.DataFr
         return pd.DataFrame(columns=["park_id", "chain", "segment_id", "name_zh", "name_en",
                                      "gap_type", "action"])
     data = ChainData.from_dataset(inputs.require_firms(), template=inputs.chain_template())
-    res = diagnose(data, list(keep.values()), year=year, top_n=1)
+    res = diagnose(data, list(keep.values()), year=year, top_n=0)  # gaps only: no targets ranked, no model fitted
     focal = parks.assign(chain=parks["chains"].str.split(";")).explode("chain")[["scope_id", "chain"]]
     gaps = res.gaps.merge(focal.drop_duplicates(), on=["scope_id", "chain"])
     gaps["park_id"] = gaps["scope_id"].map({sid: next(iter(s.park_ids)) for sid, s in keep.items()})

@@ -220,7 +220,11 @@ def map_figure(ri: ReportInputs, *, key: str = "map", width: int = 760, **option
         mapsvg = importlib.import_module("parklink.report.mapsvg")
     except ImportError:
         return NoData("地图模块不可用", "the map module is not available")
-    svg = mapsvg.programme_map_svg(ri.inputs, width=width, **options)
+    try:
+        svg = mapsvg.programme_map_svg(ri.inputs, width=width, **options)
+    except KeyError:  # the focused park or designation has no located park
+        return NoData("所选园区或组合没有位置数据，无法绘制地图",
+                      "no located park for this park or designation: no map inset")
     return Figure(key, "示范园区分布图", "Programme map", svg, None, 16.0 if width >= 600 else 7.0)
 
 
