@@ -36,6 +36,7 @@ does not.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -104,7 +105,12 @@ def domains() -> tuple[str, ...]:
 
 def versions_statement(names: Iterable[str]) -> Any:
     """SELECT of the ``meta`` rows of the global counter and of the domains ``names``
-    (``key, value`` pairs; missing rows are version 0)."""
+    (``key, value`` pairs; missing rows are version 0). Built once per set of names."""
+    return _versions_statement(tuple(names))
+
+
+@functools.lru_cache(maxsize=64)
+def _versions_statement(names: tuple[str, ...]) -> Any:
     keys = [DATA_VERSION_KEY, *(DOMAIN_KEY_PREFIX + n for n in names)]
     table = m.Meta.__table__
     return select(table.c.key, table.c.value).where(or_(*(table.c.key == k for k in keys)))
