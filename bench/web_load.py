@@ -378,7 +378,10 @@ def main() -> None:
         t_start = time.perf_counter()
         print("  park page, first views: " + ", ".join(
             f"{ms:.0f} ms ({'computing' if c else 'ready'})" for ms, c in computing), flush=True)
-        measure(park_label.replace("HTML", "HTML (analyses computing)"), park_path, park_lua)
+        if any(c for _, c in computing):
+            measure(park_label.replace("HTML", "HTML (analyses computing)"), park_path, park_lua)
+        else:
+            print("  park analyses already stored (--data-dir of an earlier run): no computing phase", flush=True)
         ready = False
         while time.perf_counter() - t_start < args.analysis_timeout:
             html = urllib.request.urlopen(f"{base}/parks/bench-00000", timeout=170).read().decode()
