@@ -8,7 +8,8 @@ Forms (login, logout, park edits) carry a signed double-submit CSRF token.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import plotly.io as pio
@@ -50,6 +51,7 @@ from parklink.web.routers.parks import park_filters
 from parklink.web.status import current_status
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 LEVEL_NAMES = PARK_LEVEL_NAMES
 KIND_NAMES = PARK_KIND_NAMES
 MODE_NAMES = COOPERATION_MODE_NAMES  # cooperation modes of a designation (not transport modes)
@@ -108,13 +110,13 @@ def _cocon_dashboard(request: Request, session: Any) -> list[dict[str, Any]]:
                  lambda: dashboard_tables(session))
 
 
-def _memo(request: Request, name: str, version: Any, compute: Any) -> Any:
+def _memo(request: Request, name: str, version: Any, compute: Callable[[], T]) -> T:
     """``compute()`` cached in the app's state under ``name`` for one ``version`` (the
     version is read before the content, so a value never outlives its data)."""
     cache = web_state(request).cache
     hit = cache.get(name)
     if hit is not None and hit[0] == version:
-        return hit[1]
+        return hit[1]  # type: ignore[no-any-return]
     value = compute()
     cache[name] = (version, value)
     return value
