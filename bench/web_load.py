@@ -9,6 +9,12 @@ p99 < 50 ms and no errors; dashboard p99 < 200 ms. The baseline in the same run 
 issue's 1,000 req/s target.
 
     python bench/web_load.py [--database URL] [--seconds 10] [--firms 200000] [--parks 10000]
+                             [--no-build] [--data-dir DIR] [--analysis-timeout S]
+
+``--no-build`` reuses a database loaded by an earlier run (a loaded ``--database`` without it
+is refused rather than loaded twice); ``--data-dir`` keeps ``PARKLINK_DATA_DIR`` (and so the
+park analyses stored there) between runs, so a second run measures the ready park page
+without the minutes of background computation.
 
 Issue 12 targets, checked and printed per endpoint: API p99 < 50 ms (park list and
 detail, cold cache included), HTML pages (dashboard, park list page, park page) p99
@@ -21,7 +27,8 @@ pages while the analyses are computed ("computing" state), waits for them (at mo
 ``--analysis-timeout`` seconds, printing how long it took) and, when ready, runs wrk on park
 pages again. The machine's load average is printed before and after.
 
-Before the load test, the same endpoints are timed in-process (direct ASGI calls, no HTTP,
+Before the load test, the same endpoints (and the dashboard and park list pages; the park page
+after its analyses are ready) are timed in-process (direct ASGI calls, no HTTP,
 no load generator): CPU time per request with the response cache emptied before every
 request ("uncached") and with it filled ("cached"); CPU time is much less sensitive than
 req/s to other processes on a shared machine. Baseline there: the uncached path.
