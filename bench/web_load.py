@@ -9,6 +9,12 @@ p99 < 50 ms and no errors; dashboard p99 < 200 ms. The baseline in the same run 
 issue's 1,000 req/s target.
 
     python bench/web_load.py [--database URL] [--seconds 10] [--firms 200000] [--parks 10000]
+                             [--no-build] [--data-dir DIR] [--analysis-timeout S]
+
+``--no-build`` reuses a database loaded by an earlier run (a loaded ``--database`` without it
+is refused rather than loaded twice); ``--data-dir`` keeps ``PARKLINK_DATA_DIR`` (and so the
+park analyses stored there) between runs, so a second run measures the ready park page
+without the minutes of background computation.
 
 Issue 12 targets, checked and printed per endpoint: API p99 < 50 ms (park list and
 detail, cold cache included), HTML pages (dashboard, park list page, park page) p99
@@ -21,7 +27,8 @@ pages while the analyses are computed ("computing" state), waits for them (at mo
 ``--analysis-timeout`` seconds, printing how long it took) and, when ready, runs wrk on park
 pages again. The machine's load average is printed before and after.
 
-Before the load test, the same endpoints are timed in-process (direct ASGI calls, no HTTP,
+Before the load test, the same endpoints (and the dashboard and park list pages; the park page
+after its analyses are ready) are timed in-process (direct ASGI calls, no HTTP,
 no load generator): CPU time per request with the response cache emptied before every
 request ("uncached") and with it filled ("cached"); CPU time is much less sensitive than
 req/s to other processes on a shared machine. Baseline there: the uncached path.
@@ -59,6 +66,20 @@ from parklink.store.io import write_frame
 TARGET_RPS = 1000.0
 P99_API_MS = 50.0  # issue 12: API p99 < 50 ms (park list and detail, cold cache included)
 P99_HTML_MS = 200.0  # issue 12: HTML pages p99 < 200 ms
+
+
+def loaded_parks(url: str) -> int:
+    """Parks already in the database at ``url`` (0 when it has no tables yet)."""
+    from sqlalchemy import inspect, text
+
+    engine = get_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("park"):
+                return 0
+            return int(conn.execute(text("SELECT count(*) FROM park")).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
@@ -123,13 +144,14 @@ def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
     print(f"loaded {n_parks} parks, {n_des} designations, {n_firms} firms in {time.perf_counter() - t0:.0f} s")
 
 
-async def _asgi_get(app: Any, path: str, query: str = "") -> int:
-    """One GET through the ASGI app in this process; the status code."""
+async def _asgi_get(app: Any, path: str, query: str = "") -> tuple[int, bytes]:
+    """One GET through the ASGI app in this process; the status code and the body."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
              "root_path": "", "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1),
              "server": ("127.0.0.1", 80)}
     status = 0
+    body: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -138,32 +160,59 @@ async def _asgi_get(app: Any, path: str, query: str = "") -> int:
         nonlocal status
         if message["type"] == "http.response.start":
             status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status
+    return status, b"".join(body)
 
 
-def inprocess(url: str, *, n_parks: int, requests: int = 300) -> dict[str, tuple[float, float]]:
-    """CPU ms per request (uncached, cached) of each endpoint, calling the app in-process."""
-    from parklink.web import create_app
-    from parklink.web.cache import response_cache
-
-    app = create_app(url)
+def api_cases(n_parks: int) -> dict[str, Any]:
+    """The in-process API cases: name -> (random.Random -> (path, query))."""
     pages = max(1, n_parks // 50)
-    cases = {
+    return {
         "health": lambda r: ("/api/health", ""),
         "park list": lambda r: ("/api/parks", f"page={r.randint(1, pages)}&page_size=50"),
         "park list filtered": lambda r: ("/api/parks", "province=SC&chain=auto&sort=name_en"),
         "park detail": lambda r: (f"/api/parks/bench-{r.randint(0, n_parks - 1):05d}", ""),
+        "dashboard HTML": lambda r: ("/", ""),
+        "park list page HTML": lambda r: ("/parks", f"page={r.randint(1, pages)}"),
     }
+
+
+def park_page_cases(n_parks: int) -> dict[str, Any]:
+    """The park page (timed in-process once its analyses are ready)."""
+    return {"park page HTML (ready)": lambda r: (f"/parks/bench-{r.randint(0, n_parks - 1):05d}", "")}
+
+
+def _clear_caches(app: Any) -> None:
+    """Empty the response cache and the rendered public pages (not the analyses or the
+    per-domain memos: those are what the first request after a write to *another* domain
+    finds too)."""
+    from parklink.web.cache import response_cache
+
+    cache = response_cache(app)
+    assert cache is not None
+    cache.clear()
+    state = app.state.web.cache
+    for key in [k for k in list(state) if k == "public-pages" or (isinstance(k, tuple) and k[0] == "dashboard-html")]:
+        state.pop(key, None)
+
+
+def inprocess(url: str, cases: dict[str, Any], *, requests: int = 300) -> dict[str, tuple[float, float]]:
+    """CPU ms per request (uncached, cached) of each case, calling the app in-process."""
+    from parklink.web import create_app
+
+    app = create_app(url)
 
     async def run() -> dict[str, tuple[float, float]]:
         out: dict[str, tuple[float, float]] = {}
         async with app.router.lifespan_context(app):
             await _asgi_get(app, "/api/health")
-            cache = response_cache(app)
-            assert cache is not None
             for name, make in cases.items():
+                _status, body = await _asgi_get(app, *make(random.Random(-1)))  # warm (templates, tables)
+                if b'data-state="computing"' in body:
+                    raise RuntimeError(f"{name}: the park analyses are not ready")
                 timing = []
                 for cached in (False, True):
                     n = requests if not cached or name != "park list filtered" else requests * 5
@@ -174,8 +223,8 @@ def inprocess(url: str, *, n_parks: int, requests: int = 300) -> dict[str, tuple
                     c0 = time.process_time()
                     for u in urls:
                         if not cached:
-                            cache.clear()
-                        if await _asgi_get(app, *u) != 200:
+                            _clear_caches(app)
+                        if (await _asgi_get(app, *u))[0] != 200:
                             raise RuntimeError(f"{u} failed")
                     timing.append(1000 * (time.process_time() - c0) / n)
                 out[name] = (timing[0], timing[1])
@@ -185,6 +234,15 @@ def inprocess(url: str, *, n_parks: int, requests: int = 300) -> dict[str, tuple
         return asyncio.run(run())
     finally:
         get_engine(url).dispose()
+
+
+def print_cpu(cpu: dict[str, tuple[float, float]]) -> None:
+    print("\nin-process CPU time per request (ms; no HTTP, no load generator)")
+    for name, (cold, warm) in cpu.items():
+        line = f"  {name:24s} uncached {cold:6.2f}  cached {warm:6.2f}"
+        if name != "health":
+            line += f"  -> cached vs uncached baseline: {cold / warm:.1f}x"
+        print(line, flush=True)
 
 
 def free_port() -> int:
@@ -252,26 +310,26 @@ def main() -> None:
                     help="seconds to wait for the park page's background analyses before the load runs")
     ap.add_argument("--no-build", action="store_true",
                     help="use --database as it is (already loaded by an earlier run of this script)")
+    ap.add_argument("--data-dir", type=Path,
+                    help="PARKLINK_DATA_DIR of the run (default: a new temp folder). Reusing the folder of an "
+                         "earlier run on the same --database reuses its stored park analyses (no computing phase)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
     tmp = Path(tempfile.mkdtemp(prefix="parklink-webbench-"))
     url = args.database or f"sqlite:///{tmp / 'bench.sqlite'}"
-    os.environ["PARKLINK_DATA_DIR"] = str(tmp / "data")  # signing secret of this run, in-process and server
+    data_dir = args.data_dir or tmp / "data"
+    os.environ["PARKLINK_DATA_DIR"] = str(data_dir)  # signing secret, job results: in-process and server
     get_settings.cache_clear()
     if not (args.no_build and args.database):
+        if args.database and loaded_parks(url):
+            sys.exit(f"{args.database} already holds parks: pass --no-build to reuse it, or a new path to rebuild")
         build(url, n_parks=args.parks, n_firms=args.firms)
-    cpu = inprocess(url, n_parks=args.parks)
-    print("\nin-process CPU time per request (ms; no HTTP, no load generator)")
-    for name, (cold, warm) in cpu.items():
-        line = f"  {name:20s} uncached {cold:6.2f}  cached {warm:6.2f}"
-        if name != "health":
-            line += f"  -> cached vs uncached baseline: {cold / warm:.1f}x"
-        print(line)
+    print_cpu(inprocess(url, api_cases(args.parks)))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(tmp / "data"),
+    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(data_dir),
            "PARKLINK_WEB_ANALYSIS_WAIT_S": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
@@ -327,7 +385,10 @@ def main() -> None:
         t_start = time.perf_counter()
         print("  park page, first views: " + ", ".join(
             f"{ms:.0f} ms ({'computing' if c else 'ready'})" for ms, c in computing), flush=True)
-        measure(park_label.replace("HTML", "HTML (analyses computing)"), park_path, park_lua)
+        if any(c for _, c in computing):
+            measure(park_label.replace("HTML", "HTML (analyses computing)"), park_path, park_lua)
+        else:
+            print("  park analyses already stored (--data-dir of an earlier run): no computing phase", flush=True)
         ready = False
         while time.perf_counter() - t_start < args.analysis_timeout:
             html = urllib.request.urlopen(f"{base}/parks/bench-00000", timeout=170).read().decode()
@@ -342,6 +403,8 @@ def main() -> None:
             for _ in range(3):
                 urllib.request.urlopen(base + "/parks/bench-00001", timeout=170).read()
             measure(park_label.replace("HTML", "HTML (analyses ready)"), park_path, park_lua)
+            # CPU per park page in this process (it loads the stored analyses once)
+            print_cpu(inprocess(url, park_page_cases(args.parks), requests=200))
         else:
             print(f"  park analyses of {args.parks} parks NOT ready after {waited:.0f} s (--analysis-timeout)",
                   flush=True)

@@ -46,9 +46,23 @@ def region_chain(session: Session, adcode: str) -> list[str]:
 def park_zone_ids(session: Session, park_id: str, adcode: str) -> tuple[list[str], list[str]]:
     """Zones the park lies in (sorted), and zones whose member is only partly its host
     region and that the park does not state (it is not counted in those)."""
+    whole, partial = region_zone_ids(session, adcode)
+    return park_zone_ids_in(session, park_id, whole, partial)
+
+
+def region_zone_ids(session: Session, adcode: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Zones with ``adcode`` or an ancestor as a whole member, and zones with one of them as
+    a partial member (the part of :func:`park_zone_ids` shared by every park of the region)."""
     chain = region_chain(session, adcode)
-    whole = set(session.scalars(select(m.ZoneMember.zone_id).where(m.ZoneMember.adcode.in_(chain))))
+    whole = frozenset(session.scalars(select(m.ZoneMember.zone_id).where(m.ZoneMember.adcode.in_(chain))))
+    partial = frozenset(session.scalars(select(m.ZonePartialMember.zone_id)
+                                        .where(m.ZonePartialMember.adcode.in_(chain))))
+    return whole, partial
+
+
+def park_zone_ids_in(session: Session, park_id: str, whole: frozenset[str],
+                     partial: frozenset[str]) -> tuple[list[str], list[str]]:
+    """:func:`park_zone_ids` given its host region's :func:`region_zone_ids`."""
     stated = set(session.scalars(select(m.ParkStatedZone.zone_id).where(m.ParkStatedZone.park_id == park_id)))
-    partial = set(session.scalars(select(m.ZonePartialMember.zone_id).where(m.ZonePartialMember.adcode.in_(chain))))
     inside = whole | stated
     return sorted(inside), sorted(partial - inside)

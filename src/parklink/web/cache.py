@@ -6,11 +6,14 @@ query string and the database. :class:`ResponseCacheMiddleware` (pure ASGI, inst
 :func:`parklink.web.app.create_app` inside the security-header middleware) keeps, per
 process, an LRU of the serialised JSON bodies keyed by
 
-    (data version, path, normalised query string)
+    (domain versions, path, normalised query string)
 
-where the data version is the counter of :mod:`parklink.store.version`, bumped in the same
-transaction by every committed write (API writes, imports through ``parklink.ingest``,
-restores) and read once per request (one primary-key lookup). The cache is therefore exact
+where the domain versions are those of :mod:`parklink.store.version` for the data domains
+the path reads (:data:`PREFIX_DOMAINS`: the registry endpoints read only the ``registry``
+domain; a path without an entry uses the global data version), set in the same transaction
+by every committed write to the domain (API writes, imports through ``parklink.ingest``,
+restores) and read once per request (one indexed ``meta`` read). A write to another domain
+(a promotion project, an SME) leaves these entries valid. The cache is therefore exact
 across worker processes and app instances: the first GET after a committed write sees a new
 version and misses. Each body carries a strong ``ETag`` (a hash of the bytes, so every worker
 gives the same tag) — or the endpoint's own ``ETag`` when it sets one (a registry row's
@@ -49,7 +52,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parklink.store import models as m
-from parklink.store.version import DATA_VERSION_KEY
+from parklink.store.version import DATA_VERSION_KEY, parse_versions, versions_statement
 from parklink.web.deps import get_session
 
 log = logging.getLogger("parklink.web.cache")
@@ -86,6 +89,20 @@ def current_version(bind: Engine | Session) -> int:
         return int(value) if value is not None else 0
     except ValueError:
         return 0
+
+
+def current_versions(bind: Engine | Session, names: tuple[str, ...]) -> tuple[int, ...]:
+    """The versions of the data domains ``names`` (:func:`parklink.store.version.domain_versions`),
+    read with one Core statement; ``()`` gives the global data version as a 1-tuple."""
+    if not names:
+        return (current_version(bind),)
+    stmt = versions_statement(names)
+    if isinstance(bind, Session):
+        rows = bind.connection().execute(stmt).all()
+    else:
+        with bind.connect() as conn:
+            rows = conn.execute(stmt).all()
+    return parse_versions(rows, names)
 
 
 def normalised_query(query: bytes | str) -> str:
@@ -126,54 +143,63 @@ class CachedResponse:
     etag: str
 
 
-class ResponseCache:
-    """A bounded LRU of responses of one data version (thread-safe; per process).
+_UNSEEN = object()
 
-    Entries of an older version are useless once a newer version is seen, so the whole
-    cache is dropped when the observed version changes. Bounded by entry count and by body
-    bytes; the least recently used entries go first.
+
+class ResponseCache:
+    """A bounded LRU of responses (thread-safe; per process), in *scopes* of one version each.
+
+    A scope is the set of data domains its entries depend on (``None``: the global data
+    version). Entries of an older version of their scope are useless once a newer version is
+    seen, so the scope's entries are dropped when its observed version changes; the other
+    scopes keep theirs. Bounded (all scopes together) by entry count and by body bytes; the
+    least recently used entries go first.
     """
 
     def __init__(self, *, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, str], CachedResponse] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, str, str], CachedResponse] = OrderedDict()
         self._bytes = 0
-        self._version: int | None = None
+        self._versions: dict[Any, Any] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def _adopt(self, version: int) -> None:
-        if version != self._version:
-            self._entries.clear()
-            self._bytes = 0
-            self._version = version
+    def _adopt(self, scope: Any, version: Any) -> None:
+        seen = self._versions.get(scope, _UNSEEN)
+        if seen != version:
+            if seen is not _UNSEEN:
+                for k in [k for k in self._entries if k[0] == scope]:
+                    self._bytes -= len(self._entries.pop(k).body)
+            self._versions[scope] = version
 
-    def get(self, version: int, key: tuple[str, str]) -> CachedResponse | None:
-        """The entry stored under ``key`` for ``version`` (None when absent)."""
+    def get(self, version: Any, key: tuple[str, str], scope: Any = None) -> CachedResponse | None:
+        """The entry stored under ``key`` for ``version`` of ``scope`` (None when absent)."""
         with self._lock:
-            self._adopt(version)
-            entry = self._entries.get(key)
+            self._adopt(scope, version)
+            full = (scope, *key)
+            entry = self._entries.get(full)
             if entry is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(key)
+            self._entries.move_to_end(full)
             self.hits += 1
             return entry
 
-    def put(self, version: int, key: tuple[str, str], entry: CachedResponse) -> None:
-        """Store ``entry``, unless the cache has moved on to another version meanwhile."""
+    def put(self, version: Any, key: tuple[str, str], entry: CachedResponse, scope: Any = None) -> None:
+        """Store ``entry``, unless the scope has moved on to another version meanwhile."""
         size = len(entry.body)
         if size > self.max_bytes:
             return
         with self._lock:
-            if version != self._version:
+            if self._versions.get(scope, _UNSEEN) != version:
                 return
-            old = self._entries.pop(key, None)
+            full = (scope, *key)
+            old = self._entries.pop(full, None)
             if old is not None:
                 self._bytes -= len(old.body)
-            self._entries[key] = entry
+            self._entries[full] = entry
             self._bytes += size
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)
@@ -225,6 +251,12 @@ def _in_memory(engine: Engine) -> bool:
 #: version lookup). Whether a response is stored is decided by the route that served it.
 REGISTRY_PREFIXES = ("/api/parks", "/api/regions", "/api/zones", "/api/designations", "/api/targets",
                      "/api/enterprises", "/api/kpi")
+#: The data domains (:func:`parklink.store.version.table_domain`) each cached path prefix
+#: reads; a prefix not listed here keys on the global data version (every write).
+PREFIX_DOMAINS: dict[str, tuple[str, ...]] = {
+    "/api/parks": ("registry",), "/api/regions": ("registry",), "/api/zones": ("registry",),
+    "/api/designations": ("registry",), "/api/targets": ("registry",), "/api/enterprises": ("registry",),
+}
 #: Cacheable paths whose bodies also depend on the date (a report "as of today" by default):
 #: today's date is part of their key, so a body never outlives its day.
 DATED_PREFIXES = ("/api/kpi",)
@@ -248,8 +280,9 @@ class ResponseCacheMiddleware:
         self._checked: dict[int, bool] = {}
         self._engine: Engine | None = None
 
-    def _version(self, scope: Scope) -> int:
-        """The data version, read on a connection pool of this middleware's own.
+    def _version(self, scope: Scope, domains: tuple[str, ...] = ()) -> tuple[int, ...]:
+        """The versions of ``domains`` (``()``: the global data version), read on a
+        connection pool of this middleware's own.
 
         Not the application's pool: this read runs on the event loop, and the application's
         connections may all be held by endpoints in worker threads that need the event loop
@@ -262,12 +295,12 @@ class ResponseCacheMiddleware:
         bind = sessions.kw.get("bind")
         if not isinstance(bind, Engine) or _in_memory(bind):  # another pool would see another database
             with sessions() as session:
-                return current_version(session)
+                return current_versions(session, domains)
         if self._engine is None or self._engine.url != bind.url:
             # autocommit: one statement, one round trip (no BEGIN, no ROLLBACK on return)
             self._engine = create_engine(bind.url, pool_size=1, max_overflow=2, isolation_level="AUTOCOMMIT",
                                          pool_reset_on_return=None)
-        return current_version(self._engine)
+        return current_versions(self._engine, domains)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def on_send(message: Message) -> None:
@@ -307,8 +340,10 @@ class ResponseCacheMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET" or not self._tried(str(scope.get("path", ""))):
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        domains = next((d for p, d in PREFIX_DOMAINS.items() if path == p or path.startswith(p + "/")), ())
         try:
-            version = self._version(scope)
+            version = self._version(scope, domains)
         except SQLAlchemyError as exc:  # no version, no cache: the endpoint reports the error
             log.warning("response cache bypassed: cannot read the data version: %s", exc)
             await self.app(scope, receive, send)
@@ -320,13 +355,13 @@ class ResponseCacheMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        entry = self.cache.get(version, key)
+        entry = self.cache.get(version, key, domains)
         if entry is not None:
             await _send_entry(send, entry, not_modified=etag_matches(if_none_match, entry.etag))
             return
-        await self._fill(scope, receive, send, version, key, if_none_match)
+        await self._fill(scope, receive, send, (domains, version), key, if_none_match)
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, version: int,
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, scoped: tuple[tuple[str, ...], Any],
                     key: tuple[str, str], if_none_match: str | None) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
@@ -354,7 +389,7 @@ class ResponseCacheMiddleware:
                 kept = tuple((k, v) for k, v in start.get("headers", ()) if k not in _RECOMPUTED)
                 own = dict(start.get("headers", ())).get(b"etag")  # a registry row's version
                 entry = CachedResponse(body, kept, own.decode("latin-1") if own else etag_of(body))
-                self.cache.put(version, key, entry)
+                self.cache.put(scoped[1], key, entry, scoped[0])
                 await _send_entry(send, entry, not_modified=etag_matches(if_none_match, entry.etag))
                 return
             await send(message)

@@ -8,7 +8,8 @@ Forms (login, logout, park edits) carry a signed double-submit CSRF token.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import plotly.io as pio
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from parklink import tables as t
 from parklink.errors import ParklinkError, ValidationError
-from parklink.programme.zones_sql import park_zone_ids
+from parklink.programme.zones_sql import park_zone_ids, park_zone_ids_in, region_zone_ids
 from parklink.store import models as m
 from parklink.vocab import (
     AREA_TYPE_NAMES,
@@ -30,13 +31,14 @@ from parklink.vocab import (
     PROVINCE_NAMES,
 )
 from parklink.web import accounts, policy, registry
-from parklink.web.cache import PageCache, current_version, normalised_query
+from parklink.web.cache import PageCache, current_versions, normalised_query
 from parklink.web.deps import (
     CSRF_COOKIE,
     DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     SESSION_TTL_S,
+    Principal,
     SessionDep,
     csrf_valid,
     may_write,
@@ -47,9 +49,10 @@ from parklink.web.figures import INDICATORS, status_figures
 from parklink.web.rendering import error_page as error_page
 from parklink.web.rendering import named, page_lang, page_principal, render
 from parklink.web.routers.parks import park_filters
-from parklink.web.status import current_fingerprint, current_status
+from parklink.web.status import current_status
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 LEVEL_NAMES = PARK_LEVEL_NAMES
 KIND_NAMES = PARK_KIND_NAMES
 MODE_NAMES = COOPERATION_MODE_NAMES  # cooperation modes of a designation (not transport modes)
@@ -94,18 +97,36 @@ def _figure_json(request: Request, status: Any) -> dict[str, str]:
     return figs
 
 
-def _cocon_dashboard(session: Any) -> list[dict[str, Any]]:
+#: The data domains each public page reads (its cached bytes survive writes to the others).
+LIST_DOMAINS = ("registry",)
+PARK_DOMAINS = ("registry", "monitoring", "coconstruction", "promotion")  # promotion: its parks-in-park projects
+COCON_DOMAINS = ("coconstruction",)
+
+
+def _cocon_dashboard(request: Request, session: Any) -> list[dict[str, Any]]:
+    """The dashboard's co-construction tables, computed once per co-construction version."""
     from parklink.web.pages_coconstruction import dashboard_tables
 
-    return dashboard_tables(session)
+    return _memo(request, "cocon-dashboard", current_versions(session, COCON_DOMAINS),
+                 lambda: dashboard_tables(session))
+
+
+def _memo(request: Request, name: str, version: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` cached in the app's state under ``name`` for one ``version`` (the
+    version is read before the content, so a value never outlives its data)."""
+    cache = web_state(request).cache
+    hit = cache.get(name)
+    if hit is not None and hit[0] == version:
+        return hit[1]  # type: ignore[no-any-return]
+    value = compute()
+    cache[name] = (version, value)
+    return value
 
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     """Dashboard: programme status vs targets by year, province, zone and area type."""
     principal = _principal(request, session)
-    version = current_fingerprint(session)  # before the status: a key never outlives its content
-    status = current_status(session)
     cache = web_state(request).cache
     from parklink.web.cocon_gaps import (
         dashboard_coverage,  # issue 15: platform coverage (background job)
@@ -116,13 +137,16 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
     coverage = dashboard_coverage(request, session)
-    key = ("dashboard-html", version, dashboard_key(session), request.url.query, page_lang(request),
-           coverage["state"])
+    # the whole page shows every domain: its key is the global data version (and the day)
+    # of dashboard_key, read before any content; its parts are cached by their own domains
+    version = dashboard_key(session)
+    key = ("dashboard-html", version, request.url.query, page_lang(request), coverage["state"])
     if not principal.authenticated and (body := cache.get(key)) is not None:
         response = HTMLResponse(body)  # the public dashboard is the same for every visitor
         if request.query_params.get("lang") in ("zh", "en"):
             response.set_cookie(LANG_COOKIE, page_lang(request), samesite="lax", max_age=365 * 86400)
         return response
+    status = current_status(session)
     response = render(request, "dashboard.html", {
         "figures": _figure_json(request, status),
         "by_year": status.by_year.astype(object).where(status.by_year.notna(), None).to_dict("records"),
@@ -130,12 +154,12 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         "by_zone": status.by_zone.to_dict("records"),
         "by_area_type": status.by_area_type.to_dict("records"),
         "promo": dashboard_section(request, session, principal),
-        "cocon_tables": _cocon_dashboard(session),  # co-construction section (issue 15)
+        "cocon_tables": _cocon_dashboard(request, session),  # co-construction section (issue 15)
         "cocon_coverage": coverage,
     }, principal=principal)
     if not principal.authenticated:
         for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"
-                    and (k[1] != version or k[2] != key[2])]:
+                    and k[1] != version]:
             cache.pop(old, None)
         if len(cache) < 256:
             cache[key] = bytes(response.body)
@@ -172,7 +196,7 @@ def parks_page(
     (an anonymous visitor's page is rendered once per data version: :class:`PageCache`)."""
     principal = _principal(request, session)
     public = not principal.authenticated
-    version = current_version(session) if public else None
+    version = current_versions(session, LIST_DOMAINS) if public else None
     key = _public_key(request)
     if public and (body := _page_cache(request).get(version, key)) is not None:
         return _cached_page(request, body)
@@ -197,6 +221,19 @@ def parks_page(
     return response
 
 
+def _zones_of(session: Any, request: Request | None, park_id: str, adcode: str) -> tuple[list[str], list[str]]:
+    """:func:`~parklink.programme.zones_sql.park_zone_ids`, with the host region's part kept
+    per registry version (one query per page instead of five)."""
+    if request is None:
+        return park_zone_ids(session, park_id, adcode)
+    per_region: dict[str, tuple[frozenset[str], frozenset[str]]] = _memo(
+        request, "zones-by-region", current_versions(session, LIST_DOMAINS), dict)
+    hit = per_region.get(adcode)
+    if hit is None:
+        hit = per_region[adcode] = region_zone_ids(session, adcode)
+    return park_zone_ids_in(session, park_id, *hit)
+
+
 def _park_context(session: Any, park_id: str, request: Request | None = None) -> dict[str, Any]:
     park = registry.get_row(session, "parks", park_id)
     region = session.get(m.Region, park["adcode"])
@@ -205,7 +242,7 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
     designations = registry.fetch_rows(session, "designations", des_ids)
     partner_ids = {p for d in designations for p in d["members"] if p != park_id}
     partners = {p["park_id"]: p for p in registry.fetch_rows(session, "parks", sorted(partner_ids))}
-    inside, partly = park_zone_ids(session, park_id, park["adcode"])
+    inside, partly = _zones_of(session, request, park_id, park["adcode"])
     zone_cols = (m.Zone.zone_id, m.Zone.name_zh, m.Zone.name_en, m.Zone.kind)
     zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(inside)).order_by(m.Zone.zone_id)).all()
     partial_zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(partly))
@@ -286,6 +323,50 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     return out
 
 
+_COCON_PARK_COLUMNS = (("parks_in_park", "host_park_id"), ("benefit_sharing", "park_id"),
+                       ("smart_recognitions", "park_id"), ("maturity_assessments", "park_id"),
+                       ("platforms", "host_park_id"))
+"""Where :func:`parklink.web.pages_coconstruction.park_cocon` finds a park's rows (benefit
+sharing also through the park's parks in the park, which name it as host)."""
+
+
+def _cocon_parks(session: Any) -> frozenset[str]:
+    from parklink.store.io import read_frame
+
+    found: set[str] = set()
+    for kind, column in _COCON_PARK_COLUMNS:
+        frame = read_frame(session, kind)
+        if column in frame.columns:
+            found.update(str(v) for v in frame[column].dropna())
+    return frozenset(found)
+
+
+def _park_cocon(request: Request, session: Any, park_id: str, principal: Principal,
+                version: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+    """The park page's co-construction tables: none without a co-construction row naming the
+    park (the set of such parks is read once per co-construction version), else the registry
+    tables of :func:`~parklink.web.pages_coconstruction.park_cocon_registry`, kept per park
+    for that version, and the projects of its parks in the park as ``principal`` may see them
+    (:func:`~parklink.web.pages_coconstruction.park_pip_projects`, read on each request)."""
+    from parklink.web.pages_coconstruction import park_cocon_registry, park_pip_projects
+
+    if version is None:
+        version = current_versions(session, COCON_DOMAINS)
+    parks = _memo(request, "cocon-parks", version, lambda: _cocon_parks(session))
+    if park_id not in parks:
+        return []
+    per_park: dict[str, list[dict[str, Any]]] = _memo(request, "cocon-park-tables", version, dict)
+    tables = per_park.get(park_id)
+    if tables is None:
+        tables = park_cocon_registry(session, park_id)
+        if len(per_park) < 2048:
+            per_park[park_id] = tables
+    projects = park_pip_projects(session, park_id, principal)
+    if projects is None:
+        return tables
+    return [*tables[:1], projects, *tables[1:]]
+
+
 def _sources(text: str | None) -> list[str]:
     if not text:
         return []
@@ -301,7 +382,8 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
 
     principal = _principal(request, session)
     public = not principal.authenticated
-    version = (current_version(session), firm_dataset().version()) if public else None
+    domain_versions = current_versions(session, PARK_DOMAINS)  # before any content is read
+    version = (domain_versions, firm_dataset().version()) if public else None
     key = _public_key(request)
     if public and (body := _page_cache(request).get(version, key)) is not None:
         return _cached_page(request, body)
@@ -311,9 +393,8 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     ctx["sources"] = _sources
     ctx["errors"] = []
     ctx["saved"] = request.query_params.get("saved") == "1"
-    from parklink.web.pages_coconstruction import park_cocon  # co-construction section (issue 15)
-
-    ctx["cocon_tables"] = park_cocon(session, park_id, principal)
+    ctx["cocon_tables"] = _park_cocon(request, session, park_id, principal,  # co-construction (issue 15)
+                                      domain_versions[PARK_DOMAINS.index("coconstruction"):][:1])
     response = render(request, "park.html", ctx, principal=principal)
     if public and ctx.get("analyses") is None and response.status_code == 200:
         _page_cache(request).put(version, key, bytes(response.body))

@@ -141,6 +141,32 @@ def smart_indicators_of(session: Session, park_id: str) -> pd.DataFrame:
 def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS) -> list[dict[str, Any]]:
     """The co-construction tables of one park's page (empty tables are left out); the
     projects of its parks in the park as ``principal`` may see them."""
+    tables = park_cocon_registry(session, park_id)
+    projects = park_pip_projects(session, park_id, principal)
+    if projects is not None:
+        tables.insert(1 if tables else 0, projects)
+    return tables
+
+
+def park_pip_projects(session: Session, park_id: str, principal: Principal = ANONYMOUS) -> dict[str, Any] | None:
+    """The promotion projects of the park's parks in the park (their ``pip_*`` mode in the
+    host park) as ``principal`` may see them, or None without any (reads the promotion data:
+    not cacheable with the co-construction registry alone)."""
+    pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park_id)
+    if not len(pip):
+        return None
+    projects = visible_pip_projects(session, principal, park_id)
+    linked = [linked_projects(r, projects).assign(pip_id=r["pip_id"]) for _, r in pip.iterrows()]
+    merged = pd.concat(linked, ignore_index=True) if linked else pd.DataFrame()
+    if not len(merged):
+        return None
+    merged = merged.merge(projects[["project_id", "redacted"]], on="project_id", how="left")
+    return _project_table(("园中园招商项目", "Projects of the parks in the park"), merged, ["pip_id"])
+
+
+def park_cocon_registry(session: Session, park_id: str) -> list[dict[str, Any]]:
+    """The park page's co-construction registry tables (no projects; the same for every
+    viewer, so cacheable per co-construction data version); empty tables left out."""
     pip = _of_park(read_frame(session, "parks_in_park"), "host_park_id", park_id)
     sharing = read_frame(session, "benefit_sharing")
     sharing = sharing[(sharing["park_id"].astype(str) == park_id) | sharing["pip_id"].isin(pip["pip_id"])]
@@ -167,13 +193,6 @@ def park_cocon(session: Session, park_id: str, principal: Principal = ANONYMOUS)
             plat[["platform_id", "name_zh", "kind", "level", "segments", "source_url", "confidence"]],
             "kind", PLATFORM_KIND_NAMES)),
     ]
-    if len(pip):
-        projects = visible_pip_projects(session, principal, park_id)
-        linked = [linked_projects(r, projects).assign(pip_id=r["pip_id"]) for _, r in pip.iterrows()]
-        merged = pd.concat(linked, ignore_index=True) if linked else pd.DataFrame()
-        if len(merged):
-            merged = merged.merge(projects[["project_id", "redacted"]], on="project_id", how="left")
-            out.insert(1, _project_table(("园中园招商项目", "Projects of the parks in the park"), merged, ["pip_id"]))
     return [t for t in out if t["rows"]]
 
 

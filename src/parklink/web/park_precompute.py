@@ -6,8 +6,13 @@ but both come from analyses of *every* park (:func:`parklink.web.park_analyses.p
 input path, the numbers of ``parklink evaluate`` / ``parklink plan``). At 10,000 parks
 they take minutes, so a page never computes them:
 
-* :func:`lookup` answers from an in-process table keyed by (database, data version,
-  firm-dataset version) — a dictionary look-up once ready;
+* :func:`lookup` answers from an in-process table keyed by (database, analysis version,
+  firm-dataset version) — a dictionary look-up once ready. The analysis version
+  (:func:`analysis_version`) is that of the data domains the analyses read
+  (:data:`ANALYSIS_DOMAINS`: the registry and the monitoring indicators; see
+  :func:`parklink.store.version.domain_versions`), so a write to promotion, SME or
+  co-construction records keeps the table (and its inputs fingerprint: the inputs it was
+  computed from), while any registry write computes it again;
 * on a miss it submits one background job of kind :data:`KIND` to a job runner of its own
   (:class:`parklink.web.jobs.JobRunner`, one thread, so user analyses are not queued
   behind it; from :data:`SUBPROCESS_FROM` parks the work itself runs in a child process,
@@ -32,6 +37,7 @@ checks equality park by park).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import logging
@@ -54,7 +60,7 @@ from parklink.logistics.access import HUB_KINDS, POLAR_CORES
 from parklink.store import models as m
 from parklink.vocab import METHOD_NAMES
 from parklink.web import jobs
-from parklink.web.cache import current_version
+from parklink.web.cache import current_versions
 
 log = logging.getLogger("parklink.web.park_precompute")
 
@@ -66,6 +72,11 @@ DEFAULT_WAIT_S = 3.0
 _MAX_TABLES = 4
 SUBPROCESS_FROM = 1000
 """Registries with at least this many parks are computed in a child process."""
+NICE = 10
+"""The child process's niceness increment (it yields the CPU to the web workers)."""
+ANALYSIS_DOMAINS = ("registry", "monitoring")
+"""The data domains the park evaluation and accessibility read (parks, regions, zones,
+designations, transport, enterprises; indicator values)."""
 _EVAL_FIELDS = ("score", "rank", "rank_min", "rank_max", "rank_p05", "rank_p95", "p_top")
 _MATRICES = ("value", "normalised", "weighted")
 
@@ -80,6 +91,13 @@ def _finite(v: Any) -> float | None:
 
 def _text(v: Any) -> Any:
     return None if isinstance(v, float) and v != v else v
+
+
+def analysis_version(session: Session) -> int:
+    """The version of the park analyses' inputs: the newest of the versions of
+    :data:`ANALYSIS_DOMAINS` (each is the global data version of that domain's last write,
+    so the newest changes exactly when one of them is written)."""
+    return max(current_versions(session, ANALYSIS_DOMAINS))
 
 
 # --------------------------------------------------------------------------- compact table
@@ -262,9 +280,11 @@ def _compute_in_child(url: str) -> tuple[int, dict[str, Any]]:
     """:func:`compute_table` in a child process: (data version read, document)."""
     from parklink.store.db import get_engine, session_scope
 
+    with contextlib.suppress(OSError):  # background work: the web workers' requests go first
+        os.nice(NICE)
     try:
         with session_scope(url) as session:
-            return current_version(session), compute_table(session)
+            return analysis_version(session), compute_table(session)
     finally:
         get_engine(url).dispose()
 
@@ -315,7 +335,8 @@ def _runner(sessions: sessionmaker[Session]) -> jobs.JobRunner:
         if runner is None:
             from parklink.settings import get_settings
 
-            runner = jobs.JobRunner(sessions, get_settings().data_dir, threads=1, max_pending=4, per_owner=4)
+            runner = jobs.JobRunner(sessions, get_settings().data_dir, threads=1, max_pending=4, per_owner=4,
+                                    version_of=analysis_version)
             _runners[id(sessions)] = runner
         return runner
 
@@ -342,12 +363,13 @@ class Lookup:
 def _key(sessions: sessionmaker[Session], session: Session) -> tuple[tuple[str, int, str], str]:
     firm_version = FirmDataset.default().version()
     db = str(session.get_bind().engine.url)
-    return (db, current_version(session), firm_version), firm_version
+    return (db, analysis_version(session), firm_version), firm_version
 
 
 def _params() -> dict[str, Any]:
     # the analysis code's configuration is part of the key: a new default never reuses old rows
-    return {"format": FORMAT, "config": EvaluationConfig().hash()}
+    # the job's data_version column holds the analysis version (of ANALYSIS_DOMAINS)
+    return {"format": FORMAT, "config": EvaluationConfig().hash(), "domains": "+".join(ANALYSIS_DOMAINS)}
 
 
 def _submit(sessions: sessionmaker[Session], key: tuple[str, int, str], firm_version: str) -> jobs.JobInfo:

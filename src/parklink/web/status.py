@@ -1,18 +1,19 @@
 """Programme status for the dashboard and ``/api/status``, cached per database state.
 
 The computation is :func:`parklink.programme.status.programme_status` on the registry's
-frames; the web layer only reads the frames and caches the result. The cache key is a
-fingerprint of the registry taken with one cheap aggregate query per request (row counts
-and sums over the columns the status depends on, and the newest audit entry), so edits
-through the API and imports through the CLI both show up; the fingerprint itself is reused
-for :data:`FINGERPRINT_TTL_S` seconds so a busy dashboard does not aggregate on every request.
+frames; the web layer only reads the frames and caches the result. The cache key is the
+version of the ``registry`` data domain (:func:`parklink.store.version.domain_versions`:
+one indexed ``meta`` read per request, set in the same transaction by every committed
+registry write — API edits, CLI imports, restores), so the status is exact at once after a
+registry write and survives writes to other domains (promotion, SMEs, co-construction).
+:func:`fingerprint` (counts and sums over the columns the status depends on) is kept as an
+independent check of the registry's content.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from typing import Any
 
 import pandas as pd
@@ -22,9 +23,9 @@ from sqlalchemy.orm import Session
 from parklink.programme.status import ProgrammeStatus, programme_status
 from parklink.store import models as m
 
-FINGERPRINT_TTL_S = 2.0
+STATUS_DOMAINS = ("registry",)
+"""The data domains the programme status (and the map figure) read."""
 _CACHE: dict[tuple[str, tuple[Any, ...]], ProgrammeStatus] = {}
-_PRINTS: dict[str, tuple[float, tuple[Any, ...]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -57,22 +58,16 @@ def fingerprint(session: Session) -> tuple[Any, ...]:
 
 
 def current_fingerprint(session: Session) -> tuple[Any, ...]:
-    """The registry fingerprint, recomputed at most every :data:`FINGERPRINT_TTL_S` seconds."""
-    url = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    with _LOCK:
-        seen = _PRINTS.get(url)
-    if seen is None or now - seen[0] > FINGERPRINT_TTL_S:
-        seen = (now, fingerprint(session))
-        with _LOCK:
-            _PRINTS[url] = seen
-    return seen[1]
+    """The cache key of the registry's state: the versions of :data:`STATUS_DOMAINS` (exact:
+    a committed registry write in any process changes it; read before the content)."""
+    from parklink.web.cache import current_versions
+
+    return ("registry", *current_versions(session, STATUS_DOMAINS))
 
 
 def invalidate() -> None:
-    """Forget the fingerprints (called after every write made through the web layer)."""
-    with _LOCK:
-        _PRINTS.clear()
+    """Called after every write made through the web layer; nothing to forget (the key is
+    the exact domain version, read on every request)."""
 
 
 def current_status(session: Session) -> ProgrammeStatus:
