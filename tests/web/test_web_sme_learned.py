@@ -11,11 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from parklink.cli import app
 from parklink.datasets import synthetic as syn
 from parklink.settings import get_settings
+from parklink.store import models as m
+from parklink.store.db import session_scope
 
 from .conftest import PASSWORD, token_headers
 
@@ -63,6 +66,7 @@ def test_cli_api_page_give_the_same_learned_top_k(learned_env: tuple[str, Path, 
         return real_fit(*a, **kw)
 
     monkeypatch.setattr(sme_run, "fit_supplier_ranker", counting_fit)
+    monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "300")  # the first request waits for the fit
     with TestClient(create_app(url)) as client:
         h = token_headers(client, "office")
         api = client.get(f"/api/sme/{buyer}/matches?k=5", headers=h)
@@ -102,3 +106,60 @@ def test_without_firm_data_the_result_says_it_is_not_learned(web_url: str) -> No
         body = client.get("/api/sme/E1/matches", headers=h).json()["results"][0]
         assert body["learned"] is False and body["not_learned"]
         assert any(n.startswith("未学习") and "not learned" in n for n in body["notes"])
+
+
+def test_the_fit_runs_in_the_background_and_other_domains_do_not_refit(
+        learned_env: tuple[str, Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """No request holds a worker for the whole fit: with no wait the API answers 503 with
+    Retry-After and the page says it is computing (and refreshes); once the background fit is
+    done both answer from it. A promotion write (another data domain) does not refit; a write
+    to the enterprise registry does (on the next request)."""
+    from parklink.sme import run as sme_run
+    from parklink.web import create_app
+    from parklink.web.park_analyses import clear_cache
+    from parklink.web.routers import sme as sme_router
+
+    from .test_web_cache_domains import _promotion_write
+
+    url, _root, buyer = learned_env
+    clear_cache()
+    fits = []
+    real_fit = sme_run.fit_supplier_ranker
+
+    def counting_fit(*a, **kw):  # type: ignore[no-untyped-def]
+        fits.append(1)
+        return real_fit(*a, **kw)
+
+    monkeypatch.setattr(sme_run, "fit_supplier_ranker", counting_fit)
+    monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "0")
+    with TestClient(create_app(url)) as client:
+        h = token_headers(client, "office")
+        first = client.get(f"/api/sme/{buyer}/matches?k=5", headers=h)
+        assert first.status_code == 503, first.text
+        assert first.headers["Retry-After"] == str(sme_router.RETRY_AFTER_S)
+        assert "being fitted" in first.json()["detail"]
+        login = client.get("/login")
+        token = login.text.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "office", "password": PASSWORD, "csrf": token})
+        page = client.get(f"/sme/{buyer}/matches?k=5")
+        assert page.status_code in (200, 503)  # the fit may have finished in between
+        if page.status_code == 503:
+            assert 'data-state="computing"' in page.text and 'http-equiv="refresh"' in page.text
+        for thread in list(sme_router._fits.values()):
+            thread.join(300)
+        ready = client.get(f"/api/sme/{buyer}/matches?k=5", headers=h)
+        assert ready.status_code == 200 and ready.json()["results"][0]["learned"] is True
+        assert len(fits) == 1
+        _promotion_write(url)  # another domain: the fitted model stays valid
+        assert client.get(f"/api/sme/{buyer}/matches?k=5", headers=h).status_code == 200
+        assert len(fits) == 1
+        with session_scope(url) as s:  # the enterprise registry: the next request refits
+            ent = s.scalars(select(m.Enterprise).limit(1)).first()
+            assert ent is not None
+            ent.name_en = f"{ent.name_en or ''} (renamed)"
+        again = client.get(f"/api/sme/{buyer}/matches?k=5", headers=h)
+        assert again.status_code == 503
+        for thread in list(sme_router._fits.values()):
+            thread.join(300)
+        assert client.get(f"/api/sme/{buyer}/matches?k=5", headers=h).status_code == 200
+        assert len(fits) == 2

@@ -27,7 +27,9 @@ from parklink.web.deps import SessionDep, csrf_valid
 from parklink.web.park_analyses import web_inputs
 from parklink.web.rendering import named, page_principal, render
 from parklink.web.routers.sme import (
+    RETRY_AFTER_S,
     NeedIn,
+    SupplierModelComputingError,
     enterprise_results,
     may_see_enterprise,
     may_see_need,
@@ -157,7 +159,16 @@ def enterprise_page(request: Request, enterprise_id: str, session: SessionDep,
     if not may_see_enterprise(principal, enterprise_id, None if park is None or str(park) == "<NA>" else str(park)):
         raise HTTPException(401 if not principal.authenticated else 403,
                             "no access to this enterprise's matches (无权查看该企业的匹配)")
-    results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
     r0 = row.iloc[0]
-    return render(request, "sme_matches.html", {"title": (str(r0["name_zh"]), str(r0["name_en"])), "need": None,
+    title = (str(r0["name_zh"]), str(r0["name_en"]))
+    try:
+        results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
+    except SupplierModelComputingError as exc:  # the fit runs in the background: say so, refresh
+        response = render(request, "sme_matches.html", {"title": title, "need": None, "results": [],
+                                                        "computing": (exc.message_zh, exc.message_en),
+                                                        "refresh_s": RETRY_AFTER_S}, principal=principal)
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+    return render(request, "sme_matches.html", {"title": title, "need": None,
                                                 "results": _matches_ctx(results)}, principal=principal)

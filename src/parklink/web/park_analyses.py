@@ -77,6 +77,12 @@ def cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         return value
 
 
+def is_cached(key: tuple[Any, ...]) -> bool:
+    """Whether :func:`cached` holds a value under ``key`` (no computation, no LRU change)."""
+    with _cache_lock:
+        return key in _cache
+
+
 def clear_cache() -> None:
     """Forget every cached analysis (tests; a restart does the same)."""
     from parklink.web import park_precompute

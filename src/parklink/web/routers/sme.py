@@ -11,6 +11,7 @@ an enterprise user for its own enterprise, a park manager for its parks; writes 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -29,20 +30,69 @@ router = APIRouter(tags=["sme 中小企业"], responses=ERRORS)
 Key = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-def web_supplier_model(session: Any, inputs: Any) -> SupplierModel:
-    """The learned leader ↔ supplier ranker of the session's data, fitted once per inputs
-    fingerprint (data version, registry digest, firm data) in the web cache
-    (:func:`parklink.web.park_analyses.cached`), never on every request."""
-    from parklink.configs import fingerprint
-    from parklink.web.park_analyses import _db_key, cached
+#: Domains the learned supplier ranker reads (enterprises: registry; SME profiles: sme);
+#: a write elsewhere (promotion, co-construction, monitoring) does not refit it.
+MODEL_DOMAINS = ("registry", "sme")
+#: Seconds a client is asked to wait (``Retry-After``) while the ranker is being fitted.
+RETRY_AFTER_S = 15
 
-    key = ("sme_supplier_model", _db_key(session), fingerprint(inputs, MatchConfig()).digest)
+
+class SupplierModelComputingError(Exception):
+    """The learned supplier ranker of the current data is being fitted in the background
+    (about a minute on the default data): the request is answered 503 with ``Retry-After``
+    (API) or a page that refreshes itself, instead of holding a worker for the whole fit."""
+
+    message_zh = "正在按往年数据拟合供货商排序模型（默认数据约需一分钟），请稍后刷新"
+    message_en = "the learned supplier ranking is being fitted on past years' data (about a minute on the default data); try again shortly"
+
+    def __str__(self) -> str:
+        return f"{self.message_en} ({self.message_zh})"
+
+
+_fits: dict[tuple[Any, ...], threading.Thread] = {}
+_fits_lock = threading.Lock()
+
+
+def _model_key(session: Any, inputs: Any) -> tuple[Any, ...]:
+    from parklink.web.cache import current_versions
+    from parklink.web.park_analyses import _db_key
+
+    return ("sme_supplier_model", _db_key(session), current_versions(session, MODEL_DOMAINS),
+            inputs.firm_version(), MatchConfig().hash())
+
+
+def web_supplier_model(session: Any, inputs: Any, *, wait_s: float | None = None) -> SupplierModel:
+    """The learned leader ↔ supplier ranker of the session's data, fitted once per version of
+    the data it reads (:data:`MODEL_DOMAINS` and the firm dataset) in the web cache
+    (:func:`parklink.web.park_analyses.cached`), never on every request. The fit runs in a
+    background thread; the request waits for it at most ``wait_s`` seconds
+    (default :func:`parklink.web.park_precompute.wait_seconds`) and otherwise raises
+    :class:`SupplierModelComputingError`."""
+    from parklink.web.park_analyses import cached, is_cached
+    from parklink.web.park_precompute import wait_seconds
+
+    key = _model_key(session, inputs)
+    if is_cached(key):
+        return cached(key, lambda: supplier_model(inputs))
+    with _fits_lock:
+        thread = _fits.get(key)
+        if thread is None or not thread.is_alive():
+            thread = threading.Thread(target=cached, args=(key, lambda: supplier_model(inputs)),
+                                      name="sme-supplier-fit", daemon=True)
+            _fits[key] = thread
+            for old in [k for k, t in _fits.items() if k != key and not t.is_alive()]:
+                _fits.pop(old, None)
+            thread.start()
+    thread.join(wait_seconds() if wait_s is None else wait_s)
+    if thread.is_alive() or not is_cached(key):
+        raise SupplierModelComputingError
     return cached(key, lambda: supplier_model(inputs))
 
 
 def enterprise_results(session: Any, inputs: Any, enterprise_id: str, *, k: int,
                        ranking: str = "learned") -> list[Any]:
-    """:func:`parklink.sme.run.run_enterprise` with the web-cached supplier model (API and page)."""
+    """:func:`parklink.sme.run.run_enterprise` with the web-cached supplier model (API and page);
+    raises :class:`SupplierModelComputingError` while the learned model is being fitted."""
     cfg = MatchConfig(k=k, supplier_ranking=ranking)
     model = web_supplier_model(session, inputs) if ranking == "learned" else None
     return run_enterprise(inputs, enterprise_id, cfg, model)
@@ -194,7 +244,10 @@ def enterprise_matches(enterprise_id: Key, session: SessionDep, principal: Princ
     park = row["park_id"].iloc[0]
     if not may_see_enterprise(principal, enterprise_id, None if park is None or str(park) == "<NA>" else str(park)):
         raise _deny(principal, f"enterprise {enterprise_id}")
-    results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
+    try:
+        results = enterprise_results(session, inputs, enterprise_id, k=k, ranking=ranking)
+    except SupplierModelComputingError as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}) from None
     return JSONBytes(json_bytes({"enterprise_id": enterprise_id,
                                  "results": [{**r.summary(), "matches": _records(r.to_frame())}
                                              for r in results]}))
