@@ -319,6 +319,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(import_module("parklink.web.pages_coconstruction").router)
     app.include_router(pages_chains_router)
     app.include_router(import_module("parklink.web.pages_promotion_forms").router)  # before: /promotion/*/new
+    app.include_router(import_module("parklink.web.pages_promotion_edit").router)  # project edit form
     app.include_router(import_module("parklink.web.pages_promotion").router)
     app.include_router(import_module("parklink.web.pages_sme").router)
     app.include_router(import_module("parklink.web.pages_logistics").router)

@@ -140,7 +140,7 @@ def project_page(request: Request, project_id: str, session: SessionDep) -> HTML
     principal = page_principal(request, session)
     ctx = _project_context(session, principal, project_id)
     saved = request.query_params.get("saved")
-    ctx["saved"] = saved if saved in ("1", "created", "funds") else None
+    ctx["saved"] = saved if saved in ("1", "created", "funds", "edited") else None
     return render(request, "promotion/project.html", ctx, principal=principal)
 
 

@@ -167,7 +167,8 @@ PROJECT_FIELDS = ("name_zh", "name_en", "investor_id", "investor_name", "origin_
 
 
 def _project_form(request: Request, session: Any, principal: Principal, values: dict[str, str],
-                  problems: Mapping[str | None, str], status: int = 200) -> HTMLResponse:
+                  problems: Mapping[str | None, str], status: int = 200, *, edit: str | None = None) -> HTMLResponse:
+    """The project form: a new lead or project, or (``edit``: its id) the edit of one."""
     segments = session.execute(select(m.Segment.segment_id, m.Segment.name_zh, m.Segment.name_en)
                                .order_by(m.Segment.segment_id)).all()
     enterprises = session.execute(select(m.Enterprise.enterprise_id, m.Enterprise.name_zh)
@@ -176,7 +177,7 @@ def _project_form(request: Request, session: Any, principal: Principal, values: 
         **_base(session), "values": values, "errors": _errors(problems),
         "field_errors": {k: v for k, v in problems.items() if k}, "parks": _writable_parks(session, principal),
         "segments": segments, "enterprises": enterprises, "events": pdata.event_rows(session),
-        "first_stages": FIRST_STAGES, "today": dt.date.today().isoformat(),
+        "first_stages": FIRST_STAGES, "today": dt.date.today().isoformat(), "edit": edit,
     }, principal=principal, status_code=status)
 
 
