@@ -123,3 +123,47 @@ def test_public_dashboard_cache_follows_writes(client: TestClient, headers: dict
     assert r.status_code == 200
     row = re.search(r'<th scope="row">2022</th><td>(\d+)</td>', client.get("/").text)
     assert row and row.group(1) == "17"
+
+
+def test_concurrent_cold_public_dashboards_render_once(client: TestClient,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Single flight: requests for the public dashboard that arrive while it is being rendered
+    (a cold worker under load) wait for that render and get its bytes; before, every
+    connection rendered the whole page (status, figures, sections) at once."""
+    import threading
+    import time
+
+    from parklink.web import pages
+
+    renders: list[int] = []
+    real = pages._dashboard_page
+
+    def slow_render(*a, **kw):  # type: ignore[no-untyped-def]
+        renders.append(1)
+        time.sleep(0.3)  # long enough for every request below to arrive meanwhile
+        return real(*a, **kw)
+
+    monkeypatch.setattr(pages, "_dashboard_page", slow_render)
+    bodies: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def get() -> None:
+        try:
+            r = client.get("/?lang=en")
+            assert r.status_code == 200
+            bodies.append(r.content)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=get) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(bodies) == 8 and len(set(bodies)) == 1
+    assert len(renders) == 1
+    # a logged-in user's dashboard is not the public one: rendered for them, not cached
+    _login(client, "office")
+    assert client.get("/?lang=en").status_code == 200
+    assert len(renders) == 2

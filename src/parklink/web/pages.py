@@ -8,6 +8,7 @@ Forms (login, logout, park edits) carry a signed double-submit CSRF token.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
@@ -131,23 +132,47 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     from parklink.web.cocon_gaps import (
         dashboard_coverage,  # issue 15: platform coverage (background job)
     )
-    from parklink.web.pages_promotion import (  # issue 14: promotion section
-        dashboard_key,
-        dashboard_section,
-    )
+    from parklink.web.pages_promotion import dashboard_key  # issue 14: the promotion section's key
 
     coverage = dashboard_coverage(request, session)
     # the whole page shows every domain: its key is the global data version (and the day)
     # of dashboard_key, read before any content; its parts are cached by their own domains
     version = dashboard_key(session)
     key = ("dashboard-html", version, request.url.query, page_lang(request), coverage["state"])
-    if not principal.authenticated and (body := cache.get(key)) is not None:
-        response = HTMLResponse(body)  # the public dashboard is the same for every visitor
-        if request.query_params.get("lang") in ("zh", "en"):
-            response.set_cookie(LANG_COOKIE, page_lang(request), samesite="lax", max_age=365 * 86400)
-        return response
+    if principal.authenticated:
+        return _dashboard_page(request, session, principal, coverage)
+    if (body := cache.get(key)) is not None:
+        return _public_dashboard(request, body)  # the public dashboard is the same for every visitor
+    with _DASHBOARD_RENDER:  # single flight: concurrent cold requests render it once, the rest reuse it
+        if (body := cache.get(key)) is not None:
+            return _public_dashboard(request, body)
+        response = _dashboard_page(request, session, principal, coverage)
+        for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"
+                    and k[1] != version]:
+            cache.pop(old, None)
+        if len(cache) < 256 and response.status_code == 200:
+            cache[key] = bytes(response.body)
+    return response
+
+
+#: Held while the public dashboard is rendered on a cache miss (one render per key, not one
+#: per concurrent request: a cold worker under load otherwise renders it once per connection).
+_DASHBOARD_RENDER = threading.Lock()
+
+
+def _public_dashboard(request: Request, body: bytes) -> HTMLResponse:
+    response = HTMLResponse(body)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, page_lang(request), samesite="lax", max_age=365 * 86400)
+    return response
+
+
+def _dashboard_page(request: Request, session: Any, principal: Principal, coverage: dict[str, Any]) -> HTMLResponse:
+    """The dashboard rendered from the cached status and the parts cached per domain."""
+    from parklink.web.pages_promotion import dashboard_section
+
     status = current_status(session)
-    response = render(request, "dashboard.html", {
+    return render(request, "dashboard.html", {
         "figures": _figure_json(request, status),
         "by_year": status.by_year.astype(object).where(status.by_year.notna(), None).to_dict("records"),
         "by_province": status.by_province.to_dict("records"),
@@ -157,13 +182,6 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
         "cocon_tables": _cocon_dashboard(request, session),  # co-construction section (issue 15)
         "cocon_coverage": coverage,
     }, principal=principal)
-    if not principal.authenticated:
-        for old in [k for k in list(cache) if isinstance(k, tuple) and k[0] == "dashboard-html"
-                    and k[1] != version]:
-            cache.pop(old, None)
-        if len(cache) < 256:
-            cache[key] = bytes(response.body)
-    return response
 
 
 @router.get("/map", response_class=HTMLResponse)
