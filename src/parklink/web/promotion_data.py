@@ -273,6 +273,15 @@ SINGLE_FLIGHT = True
 _FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
 
 
+def _store(key: tuple[Any, ...], value: Any) -> Any:
+    """Keep ``value`` under ``key`` (the oldest entries beyond :data:`MEMO_ENTRIES` dropped)."""
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return value
+
+
 def _memo(key: tuple[Any, ...] | None, compute: Callable[[], Any]) -> Any:
     """The memoised value of ``key``, computed once per process even when many requests
     miss at the same time (single flight): after a data write, or on a cold worker, 200
@@ -285,12 +294,7 @@ def _memo(key: tuple[Any, ...] | None, compute: Callable[[], Any]) -> Any:
         with _MEMO_LOCK:
             if key in _MEMO:
                 return _MEMO[key]
-        value = compute()
-        with _MEMO_LOCK:
-            _MEMO[key] = value
-            while len(_MEMO) > MEMO_ENTRIES:
-                _MEMO.popitem(last=False)
-        return value
+        return _store(key, compute())
     while True:
         with _MEMO_LOCK:
             if key in _MEMO:
@@ -309,12 +313,7 @@ def _memo(key: tuple[Any, ...] | None, compute: Callable[[], Any]) -> Any:
                 return _MEMO[key]
         # it failed (or the entry was evicted at once): compute it here
     try:
-        value = compute()
-        with _MEMO_LOCK:
-            _MEMO[key] = value
-            while len(_MEMO) > MEMO_ENTRIES:
-                _MEMO.popitem(last=False)
-        return value
+        return _store(key, compute())
     finally:
         with _MEMO_LOCK:
             _FLIGHTS.pop(key, None)
