@@ -66,3 +66,49 @@ def park_zone_ids_in(session: Session, park_id: str, whole: frozenset[str],
     stated = set(session.scalars(select(m.ParkStatedZone.zone_id).where(m.ParkStatedZone.park_id == park_id)))
     inside = whole | stated
     return sorted(inside), sorted(partial - inside)
+
+
+class ZoneIndex:
+    """:func:`park_zone_ids` for every park from four table reads (regions' parents, whole
+    and partial zone members, stated zones), answered in memory: the park page reads it once
+    per registry version instead of up to six statements per view. Same rule, same answers
+    (``tests/programme/test_zones_sql.py`` checks every park against the SQL path)."""
+
+    def __init__(self, session: Session) -> None:
+        self._parent: dict[str, str | None] = {a: p for a, p in session.execute(select(m.Region.adcode, m.Region.parent_adcode))}
+        self._whole: dict[str, set[str]] = {}
+        for zone_id, adcode in session.execute(select(m.ZoneMember.zone_id, m.ZoneMember.adcode)):
+            self._whole.setdefault(adcode, set()).add(zone_id)
+        self._partial: dict[str, set[str]] = {}
+        for zone_id, adcode in session.execute(select(m.ZonePartialMember.zone_id, m.ZonePartialMember.adcode)):
+            self._partial.setdefault(adcode, set()).add(zone_id)
+        self._stated: dict[str, set[str]] = {}
+        for park_id, zone_id in session.execute(select(m.ParkStatedZone.park_id, m.ParkStatedZone.zone_id)):
+            self._stated.setdefault(park_id, set()).add(zone_id)
+        self._regions: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def region_chain(self, adcode: str) -> list[str]:
+        """:func:`region_chain` from the parents read at construction."""
+        out = [adcode]
+        while True:
+            parent = self._parent.get(out[-1])
+            if parent is None or parent in out:
+                return out
+            out.append(parent)
+
+    def region_zone_ids(self, adcode: str) -> tuple[frozenset[str], frozenset[str]]:
+        """:func:`region_zone_ids` (kept per region once asked)."""
+        hit = self._regions.get(adcode)
+        if hit is None:
+            chain = self.region_chain(adcode)
+            whole = frozenset(z for a in chain for z in self._whole.get(a, ()))
+            partial = frozenset(z for a in chain for z in self._partial.get(a, ()))
+            hit = self._regions[adcode] = (whole, partial)
+        return hit
+
+    def park_zone_ids(self, park_id: str, adcode: str) -> tuple[list[str], list[str]]:
+        """:func:`park_zone_ids`: zones the park lies in, and its host region's partial zones
+        it does not state (both sorted)."""
+        whole, partial = self.region_zone_ids(adcode)
+        inside = whole | self._stated.get(park_id, set())
+        return sorted(inside), sorted(partial - inside)

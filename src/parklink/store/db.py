@@ -38,6 +38,15 @@ from parklink.store import version as _version  # noqa: F401  (installs the data
 
 #: Seconds a SQLite statement waits for a lock held by another connection (busy handler).
 BUSY_TIMEOUT_S = 30.0
+#: Connections a file SQLite engine keeps open, and the extra ones it may open for a burst
+#: (closed when given back). The web server runs up to 40 requests per worker process in
+#: threads; with SQLAlchemy's default of 5 kept, every burst above 5 opened and closed
+#: connections per request (164 in a 5-second run of 16 connections on the park page, each
+#: new SQLite connection re-reading the schema; 26 with these sizes). PostgreSQL keeps
+#: SQLAlchemy's default (5 + 10): its connections are server processes, to be sized against
+#: the server's ``max_connections`` and the number of worker processes.
+POOL_SIZE = 16
+POOL_MAX_OVERFLOW = 24
 #: Extra attempts of a ``BEGIN IMMEDIATE`` that timed out, after a pause of 50-250 ms.
 BEGIN_RETRIES = 2
 #: The seconds a client is told to wait (``Retry-After``) when the database stayed busy.
@@ -166,8 +175,11 @@ def _engine(resolved: str) -> Engine:
         path = Path(resolved.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
             path.parent.mkdir(parents=True, exist_ok=True)
+    pooled = resolved.startswith("sqlite:///") and resolved.removeprefix("sqlite:///") not in ("", ":memory:") \
+        and "mode=memory" not in resolved and ":memory:" not in resolved
+    options: dict[str, Any] = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_OVERFLOW} if pooled else {}
     try:
-        engine = create_engine(resolved, future=True)
+        engine = create_engine(resolved, future=True, **options)
     except Exception as exc:  # bad URL or missing driver
         raise ConfigError(f"cannot use database URL {redact(resolved)}: {exc}") from exc
     if engine.dialect.name == "sqlite":

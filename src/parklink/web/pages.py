@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 import plotly.io as pio
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from parklink import tables as t
 from parklink.errors import ParklinkError, ValidationError
-from parklink.programme.zones_sql import park_zone_ids, park_zone_ids_in, region_zone_ids
+from parklink.programme.zones_sql import ZoneIndex
 from parklink.store import models as m
 from parklink.vocab import (
     AREA_TYPE_NAMES,
@@ -239,32 +240,47 @@ def parks_page(
     return response
 
 
-def _zones_of(session: Any, request: Request | None, park_id: str, adcode: str) -> tuple[list[str], list[str]]:
-    """:func:`~parklink.programme.zones_sql.park_zone_ids`, with the host region's part kept
-    per registry version (one query per page instead of five)."""
+_ZONE_COLUMNS = (m.Zone.zone_id, m.Zone.name_zh, m.Zone.name_en, m.Zone.kind)
+_REGION_COLUMNS = (m.Region.adcode, m.Region.name_zh, m.Region.name_en, m.Region.source_url, m.Region.confidence)
+
+
+class _RegistryIndex:
+    """What every park page needs of the registry beyond its own rows, read in seven
+    statements once per registry version (a few thousand small rows even at 10,000 parks):
+    each zone's names and kind, each region's names and source, the zone rule
+    (:class:`~parklink.programme.zones_sql.ZoneIndex`) and each park's designations."""
+
+    def __init__(self, session: Any) -> None:
+        self.zones = {row.zone_id: row for row in session.execute(select(*_ZONE_COLUMNS))}
+        self.regions = {row.adcode: row for row in session.execute(select(*_REGION_COLUMNS))}
+        self.zone_index = ZoneIndex(session)
+        self.designations: dict[str, list[str]] = {}
+        members = select(m.DesignationMember.park_id, m.DesignationMember.designation_id)
+        for park_id, designation_id in session.execute(members.order_by(m.DesignationMember.designation_id)):
+            self.designations.setdefault(park_id, []).append(designation_id)
+
+
+def _registry_index(session: Any, request: Request | None, registry_version: tuple[int, ...]) -> _RegistryIndex:
+    """The :class:`_RegistryIndex` of ``registry_version`` (read before it): kept in the
+    app's state for the pages, read afresh without a request."""
     if request is None:
-        return park_zone_ids(session, park_id, adcode)
-    per_region: dict[str, tuple[frozenset[str], frozenset[str]]] = _memo(
-        request, "zones-by-region", current_versions(session, LIST_DOMAINS), dict)
-    hit = per_region.get(adcode)
-    if hit is None:
-        hit = per_region[adcode] = region_zone_ids(session, adcode)
-    return park_zone_ids_in(session, park_id, *hit)
+        return _RegistryIndex(session)
+    return _memo(request, "registry-index", registry_version, lambda: _RegistryIndex(session))
 
 
-def _park_context(session: Any, park_id: str, request: Request | None = None) -> dict[str, Any]:
+def _park_context(session: Any, park_id: str, request: Request | None = None,
+                  registry_version: tuple[int, ...] | None = None) -> dict[str, Any]:
+    if registry_version is None:
+        registry_version = current_versions(session, LIST_DOMAINS)  # before any content is read
     park = registry.get_row(session, "parks", park_id)
-    region = session.get(m.Region, park["adcode"])
-    des_ids = list(session.scalars(select(m.DesignationMember.designation_id)
-                                   .where(m.DesignationMember.park_id == park_id)))
-    designations = registry.fetch_rows(session, "designations", des_ids)
+    index = _registry_index(session, request, registry_version)
+    region = index.regions.get(park["adcode"])
+    designations = registry.fetch_rows(session, "designations", index.designations.get(park_id, []))
     partner_ids = {p for d in designations for p in d["members"] if p != park_id}
     partners = {p["park_id"]: p for p in registry.fetch_rows(session, "parks", sorted(partner_ids))}
-    inside, partly = _zones_of(session, request, park_id, park["adcode"])
-    zone_cols = (m.Zone.zone_id, m.Zone.name_zh, m.Zone.name_en, m.Zone.kind)
-    zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(inside)).order_by(m.Zone.zone_id)).all()
-    partial_zones = session.execute(select(*zone_cols).where(m.Zone.zone_id.in_(partly))
-                                    .order_by(m.Zone.zone_id)).all()
+    inside, partly = index.zone_index.park_zone_ids(park_id, park["adcode"])
+    zones = [index.zones[z] for z in inside if z in index.zones]
+    partial_zones = [index.zones[z] for z in partly if z in index.zones]
     enterprises = session.execute(select(m.Enterprise.enterprise_id, m.Enterprise.name_zh, m.Enterprise.name_en,
                                          m.Enterprise.chain, m.Enterprise.leading, m.Enterprise.source_url,
                                          m.Enterprise.confidence)
@@ -301,6 +317,23 @@ def _park_context(session: Any, park_id: str, request: Request | None = None) ->
             **_park_analyses(session, park_id, request)}
 
 
+_EVAL_CELL_KEYS = ("value", "normalised", "weight", "weighted", "ideal", "anti_ideal")
+
+
+def eval_cells(row: dict[str, Any]) -> Markup:
+    """The numeric cells of one criterion row of the park page's evaluation table: per
+    column a ``<td>`` with the exact value in ``data-value`` and 4 significant digits shown
+    (``—`` when missing); Python rather than a template loop (about 120 cells a page)."""
+    cells = []
+    for key in _EVAL_CELL_KEYS:
+        v = row[key]
+        if v is None:
+            cells.append(f'<td class="num" data-key="{key}" >—</td>')
+        else:
+            cells.append(f'<td class="num" data-key="{key}" data-value="{escape(v)}">{escape(format(v, ".4g"))}</td>')
+    return Markup("".join(cells))
+
+
 def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[str, Any]:
     """The park page's analysis sections: evaluation (score, rank, explain rows), accessibility
     (hours to the polar cores and the nearest hubs) and the chain-diagnosis configuration of
@@ -311,7 +344,7 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
 
     out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None,
-                           "analyses": None}
+                           "analyses": None, "eval_cells": eval_cells}
     found = pp.lookup(web_state(request).sessions, session) if request is not None else None
     if found is None:  # no request (not a page): compute here
         try:
@@ -385,12 +418,6 @@ def _park_cocon(request: Request, session: Any, park_id: str, principal: Princip
     return [*tables[:1], projects, *tables[1:]]
 
 
-def _sources(text: str | None) -> list[str]:
-    if not text:
-        return []
-    return [s.strip() for s in str(text).replace(" ; ", ";").split(";") if s.strip()]
-
-
 @router.get("/parks/{park_id}", response_class=HTMLResponse)
 def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLResponse:
     """A park's profile with the provenance of each fact, its designations, zones and firms
@@ -405,10 +432,9 @@ def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLRespon
     key = _public_key(request)
     if public and (body := _page_cache(request).get(version, key)) is not None:
         return _cached_page(request, body)
-    ctx = _park_context(session, park_id, request)
+    ctx = _park_context(session, park_id, request, domain_versions[:1])
     ctx["can_edit"] = may_write(principal, "parks", "update", park_id)
     ctx["writable"] = policy.writable_fields(principal, "parks")
-    ctx["sources"] = _sources
     ctx["errors"] = []
     ctx["saved"] = request.query_params.get("saved") == "1"
     ctx["cocon_tables"] = _park_cocon(request, session, park_id, principal,  # co-construction (issue 15)
@@ -465,7 +491,7 @@ def park_edit(
             status = 409 if isinstance(exc, registry.ConflictError) else 422
             errors = [{"field": p.column, "reason": p.reason, "value": p.value} for p in exc.problems]
         ctx = _park_context(session, park_id, request)
-        ctx.update(can_edit=True, sources=_sources, saved=False, errors=errors)
+        ctx.update(can_edit=True, saved=False, errors=errors)
         return render(request, "park.html", ctx, principal=principal, status_code=status)
     return RedirectResponse(f"/parks/{park_id}?saved=1", status_code=303)
 
