@@ -346,3 +346,33 @@ def test_hits_do_not_wait_for_the_application_pool(client: TestClient) -> None:
         for conn in held:
             conn.close()
         engine.pool._timeout = 30
+
+
+def test_single_flight_memo_bound_and_comparison_mode() -> None:
+    """The memo keeps its newest ``max_entries`` keys (least recently used dropped first),
+    and ``single_flight=False`` (a benchmark's comparison) lets concurrent misses each compute."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from parklink.web.cache import SingleFlightMemo
+
+    memo = SingleFlightMemo(3)
+    for k in "abc":
+        memo.get(k, lambda k=k: k.upper())
+    assert memo.get("a", lambda: "recomputed") == "A"  # a hit: 'a' is now the newest
+    memo.get("d", lambda: "D")  # drops 'b', the least recently used
+    assert "b" not in memo and all(k in memo for k in "acd")
+
+    calls: list[int] = []
+    inside = threading.Barrier(4)  # passed only when all four threads compute at once
+
+    def compute() -> int:
+        calls.append(1)
+        inside.wait(5)
+        return len(calls)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: memo.get("x", compute, single_flight=False), range(4)))
+    assert len(calls) == 4 and "x" in memo
+    memo.clear()
+    assert "a" not in memo

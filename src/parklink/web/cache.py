@@ -58,6 +58,7 @@ from parklink.web.deps import get_session
 log = logging.getLogger("parklink.web.cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 CACHEABLE_ATTR = "__parklink_cacheable__"
 DEFAULT_MAX_ENTRIES = 50_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -450,3 +451,62 @@ class PageCache:
 def _version_number(version: Any) -> int:
     """An int standing for any hashable version (the inner cache compares ints)."""
     return version if isinstance(version, int) else hash(version)
+
+
+class SingleFlightMemo:
+    """Computed values by key: a bounded LRU (thread-safe, per process) that computes a
+    missing key once even when many threads miss it at the same time (*single flight*: the
+    first computes, the others wait for its value instead of each computing it). Keys carry
+    the data versions their value was computed from (read before the content), so entries
+    of older versions are never asked for again and age out.
+
+    Used for the web analyses (:func:`parklink.web.park_analyses.cached`) and the promotion
+    ledger, KPI and alert tables (:mod:`parklink.web.promotion_data`).
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._values: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._flights: dict[Any, threading.Lock] = {}
+
+    def get(self, key: Any, compute: Callable[[], T], *, single_flight: bool = True) -> T:
+        """The value under ``key``, ``compute()`` stored under it on a miss. With
+        ``single_flight=False`` concurrent misses each compute (a benchmark's comparison).
+        An exception of ``compute`` reaches its caller; a waiting thread then computes."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+            flight = self._flights.setdefault(key, threading.Lock()) if single_flight else None
+        if flight is None:
+            return self._store(key, compute())
+        with flight:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]  # type: ignore[no-any-return]
+            try:
+                return self._store(key, compute())
+            finally:
+                with self._lock:
+                    if self._flights.get(key) is flight:
+                        del self._flights[key]
+
+    def _store(self, key: Any, value: T) -> T:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.max_entries:
+                self._values.popitem(last=False)
+        return value
+
+    def __contains__(self, key: Any) -> bool:
+        """Whether a value is held under ``key`` (no computation, no LRU change)."""
+        with self._lock:
+            return key in self._values
+
+    def clear(self) -> None:
+        """Forget every value (tests, benchmarks' uncached path)."""
+        with self._lock:
+            self._values.clear()

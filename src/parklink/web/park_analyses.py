@@ -19,8 +19,6 @@ fingerprint, so a cached figure never outlives the data it was computed from:
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,13 +37,12 @@ from parklink.runs import ChainsRun, EvaluationRun, diagnose_chains, evaluate
 from parklink.store.version import data_version
 from parklink.tables import CHAINS
 from parklink.vocab import METHOD_NAMES
+from parklink.web.cache import SingleFlightMemo
 from parklink.web.table_views import LSR_COLUMNS, TARGET_COLUMNS
 
 T = TypeVar("T")
 _MAX_ENTRIES = 32
-_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_cache_lock = threading.Lock()
-_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+_memo = SingleFlightMemo(_MAX_ENTRIES)
 
 
 def _db_key(session: Session) -> str:
@@ -53,42 +50,25 @@ def _db_key(session: Session) -> str:
 
 
 def cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """The value cached under ``key``, computed once (one computation per key at a time).
+    """The value cached under ``key``, computed once (one computation per key at a time:
+    :class:`~parklink.web.cache.SingleFlightMemo`).
 
     Least-recently-used entries beyond 32 are dropped; keys carry the data version, so
     entries of older versions simply age out.
     """
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]  # type: ignore[no-any-return]
-        lock = _key_locks.setdefault(key, threading.Lock())
-    with lock:
-        with _cache_lock:
-            if key in _cache:
-                return _cache[key]  # type: ignore[no-any-return]
-        value = compute()
-        with _cache_lock:
-            _cache[key] = value
-            _cache.move_to_end(key)
-            while len(_cache) > _MAX_ENTRIES:
-                _cache.popitem(last=False)
-            _key_locks.pop(key, None)
-        return value
+    return _memo.get(key, compute)
 
 
 def is_cached(key: tuple[Any, ...]) -> bool:
     """Whether :func:`cached` holds a value under ``key`` (no computation, no LRU change)."""
-    with _cache_lock:
-        return key in _cache
+    return key in _memo
 
 
 def clear_cache() -> None:
     """Forget every cached analysis (tests; a restart does the same)."""
     from parklink.web import park_precompute
 
-    with _cache_lock:
-        _cache.clear()
+    _memo.clear()
     park_precompute.clear()
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +24,7 @@ from parklink.promotion.stages import ACTIVE_STAGES, STAGE_RANK, TERMINATED
 from parklink.store import models as m
 from parklink.store import models_promotion as mp
 from parklink.web import policy, registry
+from parklink.web.cache import SingleFlightMemo
 from parklink.web.deps import Principal
 
 if TYPE_CHECKING:
@@ -259,71 +258,30 @@ def event_rows(session: Session, event_ids: Sequence[str] | None = None) -> list
 # after a committed write reads a newer version and misses (the argument of web/cache.py). The
 # report date (as_of, default today) is part of the KPI and alert keys.
 
-_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
 MEMO_ENTRIES = 256
+_MEMO = SingleFlightMemo(MEMO_ENTRIES)
 #: ``PARKLINK_PROMOTION_MEMO=0`` turns the memo off (every request reads the ledger and
 #: computes): the uncached baseline of ``bench/promotion_api.py``.
 MEMO_ENABLED = os.environ.get("PARKLINK_PROMOTION_MEMO", "1") != "0"
-
-
 #: False: concurrent misses each compute (the comparison of ``bench/promotion_api.py``).
 SINGLE_FLIGHT = True
-#: Keys being computed now, each with the lock its computing thread holds (single flight).
-_FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
-
-
-def _store(key: tuple[Any, ...], value: Any) -> Any:
-    """Keep ``value`` under ``key`` (the oldest entries beyond :data:`MEMO_ENTRIES` dropped)."""
-    with _MEMO_LOCK:
-        _MEMO[key] = value
-        while len(_MEMO) > MEMO_ENTRIES:
-            _MEMO.popitem(last=False)
-    return value
 
 
 def _memo(key: tuple[Any, ...] | None, compute: Callable[[], Any]) -> Any:
     """The memoised value of ``key``, computed once per process even when many requests
-    miss at the same time (single flight): after a data write, or on a cold worker, 200
-    concurrent KPI requests would otherwise each read the ledger and compute the same table
-    (~0.6 s of CPU each with 10,000 projects) on the 40 threads of the pool, holding the GIL
-    the event loop needs; the first computes, the others wait for its value."""
+    miss at the same time (single flight, :class:`~parklink.web.cache.SingleFlightMemo`):
+    after a data write, or on a cold worker, 200 concurrent KPI requests would otherwise
+    each read the ledger and compute the same table (~0.6 s of CPU each with 10,000
+    projects) on the 40 threads of the pool, holding the GIL the event loop needs; the
+    first computes, the others wait for its value."""
     if not MEMO_ENABLED or key is None:
         return compute()
-    if not SINGLE_FLIGHT:
-        with _MEMO_LOCK:
-            if key in _MEMO:
-                return _MEMO[key]
-        return _store(key, compute())
-    while True:
-        with _MEMO_LOCK:
-            if key in _MEMO:
-                _MEMO.move_to_end(key)
-                return _MEMO[key]
-            flight = _FLIGHTS.get(key)
-            if flight is None:
-                flight = _FLIGHTS[key] = threading.Lock()
-                flight.acquire()
-                break
-        with flight:  # another thread computes this key: wait for it, then read its value
-            pass
-        with _MEMO_LOCK:
-            if key in _MEMO:
-                _MEMO.move_to_end(key)
-                return _MEMO[key]
-        # it failed (or the entry was evicted at once): compute it here
-    try:
-        return _store(key, compute())
-    finally:
-        with _MEMO_LOCK:
-            _FLIGHTS.pop(key, None)
-        flight.release()
+    return _MEMO.get(key, compute, single_flight=SINGLE_FLIGHT)
 
 
 def clear_memo() -> None:
     """Forget every memoised ledger, KPI table and alert list (benchmarks: the uncached path)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
+    _MEMO.clear()
 
 
 def _base_key(session: Session) -> tuple[str, int] | None:

@@ -54,7 +54,6 @@ from parklink.ingest.validate import validate_table
 from parklink.store import history as h
 from parklink.store import models as m
 from parklink.store.io import KINDS, ListLink, key_values, split_list, write_frame
-from parklink.web.status import invalidate
 
 #: Model columns a kind carries beyond its canonical schema.
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = h.EXTRA_FIELDS
@@ -325,7 +324,6 @@ def validate_record(session: Session, kind: str, record: Mapping[str, Any], *, c
 
 def _audit(session: Session, actor: str, action: str, kind: str, key: Any,
            before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
-    invalidate()
     session.add(
         m.AuditEntry(
             actor=actor, action=action, entity=kind, entity_id=str(key),

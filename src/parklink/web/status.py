@@ -65,11 +65,6 @@ def current_fingerprint(session: Session) -> tuple[Any, ...]:
     return ("registry", *current_versions(session, STATUS_DOMAINS))
 
 
-def invalidate() -> None:
-    """Called after every write made through the web layer; nothing to forget (the key is
-    the exact domain version, read on every request)."""
-
-
 def current_status(session: Session) -> ProgrammeStatus:
     """The programme status of the registry behind ``session``: :func:`programme_status` on
     the inputs bundle of the one input path (the same frames as ``parklink plan``, revoked
