@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -317,6 +318,14 @@ def _park_context(session: Any, park_id: str, request: Request | None = None,
             **_park_analyses(session, park_id, request)}
 
 
+@lru_cache(maxsize=1)
+def _constant_scripts() -> tuple[Markup, Markup]:
+    """The chain explorer's label and chain-name JSON of the park page (constants: encoded once)."""
+    from parklink.web.pages_chains import JS_LABELS, json_script
+
+    return json_script(JS_LABELS), json_script(CHAIN_NAMES)
+
+
 _EVAL_CELL_KEYS = ("value", "normalised", "weight", "weighted", "ideal", "anti_ideal")
 
 
@@ -341,7 +350,7 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     cannot be computed on the current data."""
     from parklink.web import park_analyses as pa
     from parklink.web import park_precompute as pp
-    from parklink.web.pages_chains import JS_LABELS, diagnosis_config, json_script
+    from parklink.web.pages_chains import diagnosis_config, json_script
 
     out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None,
                            "analyses": None, "eval_cells": eval_cells}
@@ -369,8 +378,7 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     if request is not None:
         out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8,
                                                            office=_principal(request, session).is_office))
-        out["chain_labels"] = json_script(JS_LABELS)
-        out["chain_names_json"] = json_script(CHAIN_NAMES)
+        out["chain_labels"], out["chain_names_json"] = _constant_scripts()
     return out
 
 
