@@ -27,8 +27,9 @@ pages while the analyses are computed ("computing" state), waits for them (at mo
 ``--analysis-timeout`` seconds, printing how long it took) and, when ready, runs wrk on park
 pages again. The machine's load average is printed before and after. ``--repeat N`` does the
 load test N times, each on a new server (cold caches), and prints each endpoint's p99 per
-run, the median and in how many runs the target held (a 2-core machine shared with the load
-generator varies from run to run: the ``/api/health`` baseline's p99 is printed per run too).
+run, the median and in how many runs the target held, with a calibration (CPU per
+``/api/health`` request in-process) before and after each run: a shared 2-core machine
+varies from run to run.
 
 Before the load test, the same endpoints (and the dashboard and park list pages; the park page
 after its analyses are ready) are timed in-process (direct ASGI calls, no HTTP,
@@ -338,13 +339,24 @@ def main() -> None:
         for k in range(args.repeat):
             if args.repeat > 1:
                 print(f"\n=== run {k + 1} of {args.repeat}: a new server (cold caches) ===", flush=True)
+            print(f"calibration before the run: /api/health in-process {cpu_calibration(url):.2f} ms CPU "
+                  "(lower is faster)", flush=True)
             runs.append(server_run(url, data_dir, args, cpu_after=k == 0))
+            print(f"calibration after the run: /api/health in-process {cpu_calibration(url):.2f} ms CPU", flush=True)
         if args.repeat > 1:
             print_repeats(runs)
     finally:
         get_engine(url).dispose()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cpu_calibration(url: str) -> float:
+    """CPU ms per ``/api/health`` request in-process now (1,000 requests, no HTTP): the
+    machine's speed for this kind of work at the time of a run. On the shared 2-core VM it
+    varied by 1.5x within the hour (0.59-0.87 ms), and every latency of a run moves with it
+    (a pure arithmetic loop did not show it: the slow periods hit memory-bound code)."""
+    return inprocess(url, {"health": api_cases(1)["health"]}, requests=1000)["health"][0]
 
 
 def verdict(label: str, r: dict[str, float]) -> bool:
