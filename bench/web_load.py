@@ -25,7 +25,9 @@ The park page is measured last: its first view starts the background analyses of
 measured with no computation running. The script times five park pages and runs wrk on park
 pages while the analyses are computed ("computing" state), waits for them (at most
 ``--analysis-timeout`` seconds, printing how long it took) and, when ready, runs wrk on park
-pages again. The machine's load average is printed before and after. ``--repeat N`` does the
+pages again. The machine's load average is printed before and after. ``--rate R`` paces wrk to about R req/s in all (wrk's ``delay()`` hook per connection): the
+latency at a given load, where the default (as fast as the server answers) also measures how
+the server and the load generator share the 2 cores. ``--repeat N`` does the
 load test N times, each on a new server (cold caches), and prints each endpoint's p99 per
 run, the median and in how many runs the target held, with a calibration (CPU per
 ``/api/health`` request in-process) before and after each run: a shared 2-core machine
@@ -276,9 +278,20 @@ end
 """
 
 
-def run_wrk(base: str, path: str, seconds: int, *, connections: int, lua: str | None = None) -> dict[str, float]:
-    """req/s, p50/p99 latency (ms) and error count of one wrk run."""
+def paced(lua: str | None, rate: float, connections: int) -> str:
+    """``lua`` with wrk's ``delay()`` hook: each connection waits ``connections / rate`` s
+    before its next request, so the load is about ``rate`` req/s in all (less when responses
+    take longer than that) instead of as fast as the server answers."""
+    return (lua or "") + f"\ndelay = function()\n  return {1000.0 * connections / rate:.3f}\nend\n"
+
+
+def run_wrk(base: str, path: str, seconds: int, *, connections: int, lua: str | None = None,
+            rate: float | None = None) -> dict[str, float]:
+    """req/s, p50/p99 latency (ms) and error count of one wrk run (paced to about ``rate``
+    req/s when given: :func:`paced`)."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if rate:
+        lua = paced(lua, rate, connections)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         if lua:
             fh.write(lua)
@@ -310,6 +323,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
+    ap.add_argument("--rate", type=float, default=None,
+                    help="pace wrk to about this many requests per second in all (e.g. 1000, the throughput "
+                         "target) instead of as fast as the server answers: the latency at that load, without "
+                         "the load generator competing with the server for the 2 cores")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run the load test this many times, each on a new server (cold caches), and print "
                          "each endpoint's p99 per run, the median and in how many runs its target held")
@@ -420,9 +437,10 @@ def server_run(url: str, data_dir: Path, args: argparse.Namespace, *, cpu_after:
         results = {}
         dialect = url.split(":", 1)[0]
         print(f"\n{dialect}: {args.parks} parks, {args.firms} firms, uvicorn x{args.workers}, wrk -t1 -c{args.connections} "
-              f"{args.seconds}s each, 2 cores (shared with the load generator)")
+              f"{args.seconds}s each, 2 cores (shared with the load generator)"
+              + (f", paced to about {args.rate:.0f} req/s" if args.rate else ", as fast as answered"))
         def measure(label: str, path: str, lua: str | None) -> None:
-            r = run_wrk(base, path, args.seconds, connections=args.connections, lua=lua)
+            r = run_wrk(base, path, args.seconds, connections=args.connections, lua=lua, rate=args.rate)
             results[label] = r
             print(f"  {label:70s} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
                   f"errors {r['errors']}", flush=True)
