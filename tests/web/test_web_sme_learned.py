@@ -25,6 +25,21 @@ from .conftest import PASSWORD, token_headers
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+def _count_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets one item per fit of the learned supplier ranker (the real fit runs)."""
+    from parklink.sme import run as sme_run
+
+    fits: list[int] = []
+    real_fit = sme_run.fit_supplier_ranker
+
+    def counting_fit(*a, **kw):  # type: ignore[no-untyped-def]
+        fits.append(1)
+        return real_fit(*a, **kw)
+
+    monkeypatch.setattr(sme_run, "fit_supplier_ranker", counting_fit)
+    return fits
+
+
 @pytest.fixture
 def learned_env(web_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path, str]]:
     """The tiny registry plus a small generated firm dataset in the data dir; a buyer of it."""
@@ -42,7 +57,6 @@ def learned_env(web_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_cli_api_page_give_the_same_learned_top_k(learned_env: tuple[str, Path, str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from parklink.sme import run as sme_run
     from parklink.web import create_app
 
     url, root, buyer = learned_env
@@ -58,14 +72,7 @@ def test_cli_api_page_give_the_same_learned_top_k(learned_env: tuple[str, Path, 
     text = CliRunner().invoke(app, ["match", buyer, "--k", "5", "-d", url, "--firm-root", str(root)])
     assert text.exit_code == 0 and "fitted weights" in text.output
 
-    fits = []
-    real_fit = sme_run.fit_supplier_ranker
-
-    def counting_fit(*a, **kw):  # type: ignore[no-untyped-def]
-        fits.append(1)
-        return real_fit(*a, **kw)
-
-    monkeypatch.setattr(sme_run, "fit_supplier_ranker", counting_fit)
+    fits = _count_fits(monkeypatch)
     monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "300")  # the first request waits for the fit
     with TestClient(create_app(url)) as client:
         h = token_headers(client, "office")
@@ -114,7 +121,6 @@ def test_the_fit_runs_in_the_background_and_other_domains_do_not_refit(
     Retry-After and the page says it is computing (and refreshes); once the background fit is
     done both answer from it. A promotion write (another data domain) does not refit; a write
     to the enterprise registry does (on the next request)."""
-    from parklink.sme import run as sme_run
     from parklink.web import create_app
     from parklink.web.park_analyses import clear_cache
     from parklink.web.routers import sme as sme_router
@@ -123,14 +129,7 @@ def test_the_fit_runs_in_the_background_and_other_domains_do_not_refit(
 
     url, _root, buyer = learned_env
     clear_cache()
-    fits = []
-    real_fit = sme_run.fit_supplier_ranker
-
-    def counting_fit(*a, **kw):  # type: ignore[no-untyped-def]
-        fits.append(1)
-        return real_fit(*a, **kw)
-
-    monkeypatch.setattr(sme_run, "fit_supplier_ranker", counting_fit)
+    fits = _count_fits(monkeypatch)
     monkeypatch.setenv("PARKLINK_WEB_ANALYSIS_WAIT_S", "0")
     with TestClient(create_app(url)) as client:
         h = token_headers(client, "office")

@@ -171,13 +171,13 @@ def get_engine(url: str | None = None) -> Engine:
 
 @lru_cache(maxsize=8)
 def _engine(resolved: str) -> Engine:
+    options: dict[str, Any] = {}
     if resolved.startswith("sqlite:///"):
         path = Path(resolved.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
             path.parent.mkdir(parents=True, exist_ok=True)
-    pooled = resolved.startswith("sqlite:///") and resolved.removeprefix("sqlite:///") not in ("", ":memory:") \
-        and "mode=memory" not in resolved and ":memory:" not in resolved
-    options: dict[str, Any] = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_OVERFLOW} if pooled else {}
+            if "mode=memory" not in resolved:  # a file: keep a pool of POOL_SIZE connections
+                options = {"pool_size": POOL_SIZE, "max_overflow": POOL_MAX_OVERFLOW}
     try:
         engine = create_engine(resolved, future=True, **options)
     except Exception as exc:  # bad URL or missing driver
