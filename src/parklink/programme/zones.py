@@ -52,7 +52,9 @@ def region_parents(regions: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _region_chain(code: str, parent: Mapping[str, str]) -> list[str]:
+def region_chain_in(code: str, parent: Mapping[str, str | None]) -> list[str]:
+    """``code`` and its ancestors (parent, grandparent, ...) by the ``parent`` map; stops at
+    a region without parent and at a cycle."""
     out = [code]
     while (p := parent.get(out[-1])) is not None and p not in out:
         out.append(p)
@@ -124,7 +126,7 @@ def park_zone_membership(parks: pd.DataFrame, zones: pd.DataFrame, regions: pd.D
     rows: list[tuple[str, str, str]] = []
     for rec in parks.to_dict("records"):
         pid = str(rec["park_id"])
-        chain = set(_region_chain(str(rec["adcode"]), parent))
+        chain = set(region_chain_in(str(rec["adcode"]), parent))
         stated = set(split_list(rec.get("stated_zones"))) if has_stated else set()
         for zid in whole:
             if chain & whole[zid]:
@@ -146,7 +148,7 @@ def undetermined_parks(parks: pd.DataFrame, zones: pd.DataFrame, regions: pd.Dat
     rows: list[tuple[str, str, str, str | None]] = []
     for rec in parks.to_dict("records"):
         pid = str(rec["park_id"])
-        chain = _region_chain(str(rec["adcode"]), parent)
+        chain = region_chain_in(str(rec["adcode"]), parent)
         stated = set(split_list(rec.get("stated_zones"))) if has_stated else set()
         for zid in part:
             hit = [c for c in chain if c in part[zid]]

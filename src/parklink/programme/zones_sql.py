@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from parklink.programme.zones import region_chain_in
 from parklink.store import models as m
 
 
@@ -87,20 +88,11 @@ class ZoneIndex:
             self._stated.setdefault(park_id, set()).add(zone_id)
         self._regions: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
-    def region_chain(self, adcode: str) -> list[str]:
-        """:func:`region_chain` from the parents read at construction."""
-        out = [adcode]
-        while True:
-            parent = self._parent.get(out[-1])
-            if parent is None or parent in out:
-                return out
-            out.append(parent)
-
     def region_zone_ids(self, adcode: str) -> tuple[frozenset[str], frozenset[str]]:
         """:func:`region_zone_ids` (kept per region once asked)."""
         hit = self._regions.get(adcode)
         if hit is None:
-            chain = self.region_chain(adcode)
+            chain = region_chain_in(adcode, self._parent)
             whole = frozenset(z for a in chain for z in self._whole.get(a, ()))
             partial = frozenset(z for a in chain for z in self._partial.get(a, ()))
             hit = self._regions[adcode] = (whole, partial)
