@@ -181,3 +181,54 @@ def test_page_waits_briefly_for_a_small_registry(template_db: Path, tmp_path: Pa
         html = client.get("/parks/sc-a").text
         assert _score(html) is not None and "analyses-state" not in html
     get_engine(url).dispose()
+
+
+def test_concurrent_cold_lookups_load_the_stored_result_once(template_db: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that did not compute the table (here: the in-process tables forgotten) and
+    gets 8 park-page requests at once loads the stored result once; all 8 get that table."""
+    import threading
+
+    from sqlalchemy.orm import sessionmaker
+
+    from parklink.web import park_precompute as pp
+    from parklink.web.park_analyses import clear_cache
+
+    path = tmp_path / "db.sqlite"
+    shutil.copy(template_db, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("PARKLINK_DATA_DIR", str(tmp_path / "data"))
+    clear_cache()
+    pp.clear()
+    sessions = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    with sessions() as session:
+        assert pp.lookup(sessions, session, wait_s=120.0).state == "ready"
+    pp.clear()  # as a second worker process: the stored result is there, not loaded here
+    loads: list[int] = []
+    real = pp.table_from_json
+
+    def slow_load(doc: dict[str, object]) -> pp.ParkTable:
+        loads.append(1)
+        time.sleep(0.2)  # the window in which the other requests miss too
+        return real(doc)
+
+    monkeypatch.setattr(pp, "table_from_json", slow_load)
+    start = threading.Barrier(8)
+    found: list[pp.Lookup] = []
+
+    def view() -> None:
+        with sessions() as session:
+            start.wait()
+            found.append(pp.lookup(sessions, session, wait_s=0.0))
+
+    threads = [threading.Thread(target=view) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1
+    assert [f.state for f in found] == ["ready"] * 8
+    assert len({id(f.table) for f in found}) == 1
+    assert pp._flights == {}
+    pp.clear()
+    get_engine(url).dispose()

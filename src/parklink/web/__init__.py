@@ -10,9 +10,10 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
-    """The parklink FastAPI application on ``database_url`` (see :mod:`parklink.web.app`)."""
+def create_app(database_url: str | None = None, *, warm: bool = False) -> FastAPI:
+    """The parklink FastAPI application on ``database_url`` (see :mod:`parklink.web.app`;
+    ``warm``: :mod:`parklink.web.warmup` at start-up, for server processes)."""
     from parklink.web.app import create_app as _create
 
-    return _create(database_url)
+    return _create(database_url, warm=warm)
 

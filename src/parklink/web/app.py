@@ -243,11 +243,13 @@ def _throttle_file() -> Path | None:
     return Path(value) if value else None
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, *, warm: bool = False) -> FastAPI:
     """The parklink web application on ``database_url`` (default: the configured database).
 
     The database must have the schema (``parklink db init``); the signing secret is read
-    from (or created in) the data directory.
+    from (or created in) the data directory. ``warm``: a server process's start-up also
+    does the work its first visitors would otherwise wait for
+    (:func:`parklink.web.warmup.warm_process`; the server entry points ask for it).
     """
     url = resolve_url(database_url)
     settings = get_settings()
@@ -277,6 +279,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
             from parklink.web.park_precompute import precompute
 
             precompute(state.sessions)
+        if warm:
+            from parklink.web.warmup import warm_process
+
+            try:
+                log.info((await warm_process(_app)).summary())
+            except Exception as exc:  # the warm-up only saves time: a server starts without it
+                log.warning("warm-up not done: %s: %s", type(exc).__name__, exc)
         _freeze_started_app()
         yield
 

@@ -66,7 +66,7 @@ def serve(
     else:
         from parklink.web.app import create_app, freeze_startup_objects
 
-        app = create_app(url)
+        app = create_app(url, warm=True)
         freeze_startup_objects()
         uvicorn.run(app, host=host, port=port, log_level="info", **options)
 

@@ -237,20 +237,11 @@ class JobRunner:
         digest = params_hash(kind, params)
         with self.sessions() as session:
             version = self.version_of(session)
-            stmt = (select(m.AnalysisJob)
-                    .where(m.AnalysisJob.params_hash == digest, m.AnalysisJob.kind == kind,
-                           m.AnalysisJob.data_version == version)
-                    .order_by(m.AnalysisJob.created_at.desc()))
-            stmt = stmt.where(m.AnalysisJob.firm_version.is_(None) if firm_version is None
-                              else m.AnalysisJob.firm_version == firm_version)
             now = _now()
-            for row in session.scalars(stmt.limit(20)):
-                if not (see_all or row.public or row.owner == owner):
-                    continue
-                if row.status == "done" or (row.status == "failed" and row.result_json is not None):
-                    return _info(row, cached=True)  # a result, or a user error that would recur
-                if row.status in ACTIVE and not _orphaned(row, now):
-                    return _info(row)
+            found = self._reusable(session, kind, digest, version, firm_version, owner=owner, public=public,
+                                   see_all=see_all, now=now)
+            if found is not None:
+                return found
             limit = self.per_owner if per_owner is None else per_owner
             mine = session.scalar(select(func.count()).select_from(m.AnalysisJob).where(
                 m.AnalysisJob.owner == owner, m.AnalysisJob.status.in_(ACTIVE),
@@ -284,6 +275,33 @@ class JobRunner:
         self._pool.submit(self._run, job_id, compute, firm_version)
         self._maybe_prune()
         return info
+
+    def find(self, kind: str, params: Mapping[str, Any], *, owner: str, public: bool,
+             firm_version: str | None = None, see_all: bool = False) -> JobInfo | None:
+        """The job :meth:`submit` would answer with instead of queueing a new one (a finished
+        one with ``cached=True``, or an identical one queued or running), or None; never
+        queues anything."""
+        with self.sessions() as session:
+            return self._reusable(session, kind, params_hash(kind, params), self.version_of(session), firm_version,
+                                  owner=owner, public=public, see_all=see_all, now=_now())
+
+    @staticmethod
+    def _reusable(session: Session, kind: str, digest: str, version: int, firm_version: str | None, *, owner: str,
+                  public: bool, see_all: bool, now: dt.datetime) -> JobInfo | None:
+        stmt = (select(m.AnalysisJob)
+                .where(m.AnalysisJob.params_hash == digest, m.AnalysisJob.kind == kind,
+                       m.AnalysisJob.data_version == version)
+                .order_by(m.AnalysisJob.created_at.desc()))
+        stmt = stmt.where(m.AnalysisJob.firm_version.is_(None) if firm_version is None
+                          else m.AnalysisJob.firm_version == firm_version)
+        for row in session.scalars(stmt.limit(20)):
+            if not (see_all or row.public or row.owner == owner):
+                continue
+            if row.status == "done" or (row.status == "failed" and row.result_json is not None):
+                return _info(row, cached=True)  # a result, or a user error that would recur
+            if row.status in ACTIVE and not _orphaned(row, now):
+                return _info(row)
+        return None
 
     def get(self, job_id: str) -> JobInfo | None:
         """The job ``job_id`` (an orphaned one is marked failed first); None when unknown.

@@ -305,6 +305,7 @@ _done: dict[tuple[str, int, str], threading.Event] = {}
 _lock = threading.Lock()
 _runners: dict[int, jobs.JobRunner] = {}
 _computing: dict[tuple[str, int, str], tuple[float, Lookup]] = {}
+_flights: dict[tuple[str, int, str], threading.Lock] = {}
 RECHECK_S = 1.0
 """While computing, the job's state is re-read at most this often per process (seconds)."""
 
@@ -412,31 +413,68 @@ def precompute(sessions: sessionmaker[Session]) -> Lookup:
         return lookup(sessions, session, wait_s=0.0)
 
 
+def load_stored(sessions: sessionmaker[Session], session: Session) -> bool:
+    """Load the current version's table into this process when a finished job has stored
+    it (a server process's start-up: :mod:`parklink.web.warmup`); True when it is ready
+    here. Never starts a computation."""
+    key, firm_version = _key(sessions, session)
+    known = _known(key)
+    if known is not None:
+        return known.state == "ready"
+    info = _runner(sessions).find(KIND, _params(), owner=OWNER, public=True, firm_version=firm_version)
+    if info is None or info.status != "done":
+        return False
+    return lookup(sessions, session, wait_s=0.0).state == "ready"
+
+
 def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float | None = None) -> Lookup:
     """The park table of the data the session sees, or the state of its computation.
 
     Ready in this process: a dictionary look-up. Otherwise the shared job is found or
-    submitted; a finished job's stored result is loaded (once per version and process);
+    submitted; a finished job's stored result is loaded (once per version and process:
+    concurrent misses of one key wait for the first one's look-up instead of repeating it);
     an unfinished one is waited for only until ``wait_s`` (default :func:`wait_seconds`)
     after its submission.
     """
     key, firm_version = _key(sessions, session)
+    known = _known(key)
+    if known is not None:
+        return known
+    with _lock:
+        flight = _flights.setdefault(key, threading.Lock())
+    # single flight: one job look-up (and load of the stored result) per key and process at a
+    # time. A cold worker takes many park-page requests at once; each loading the stored
+    # table itself (about 40 ms of CPU each, all holding the GIL by turns) stalled every
+    # request of the process for up to a second under load.
+    with flight:
+        try:
+            known = _known(key)
+            if known is not None:
+                return known
+            found = _lookup_job(sessions, session, key, firm_version, wait_s)
+            with _lock:
+                if found.state == "computing":
+                    _computing[key] = (time.monotonic(), found)
+                else:
+                    _computing.pop(key, None)
+            return found
+        finally:
+            with _lock:
+                if _flights.get(key) is flight:
+                    del _flights[key]
+
+
+def _known(key: tuple[str, int, str]) -> Lookup | None:
+    """The answer this process already has for ``key``: its table, or a "computing" state
+    read less than :data:`RECHECK_S` ago (no job-table round trips per view); else None."""
     with _lock:
         table = _tables.get(key)
         seen = _computing.get(key)
     if table is not None:
         return Lookup("ready", table)
     if seen is not None and time.monotonic() - seen[0] < RECHECK_S:
-        # still computing a moment ago (a "computing" answer comes only after the wait bound):
-        # no job-table round trips per view
         return seen[1]
-    found = _lookup_job(sessions, session, key, firm_version, wait_s)
-    with _lock:
-        if found.state == "computing":
-            _computing[key] = (time.monotonic(), found)
-        else:
-            _computing.pop(key, None)
-    return found
+    return None
 
 
 def _lookup_job(sessions: sessionmaker[Session], session: Session, key: tuple[str, int, str], firm_version: str,
