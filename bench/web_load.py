@@ -1,8 +1,9 @@
 """Web load benchmark (issue 6): park list, park detail and dashboard under wrk on loopback.
 
 Builds a registry with the embedded regions/zones/targets, 10,000 synthetic parks, 500
-synthetic designations and 1,000,000 synthetic firms (enterprise table), starts uvicorn
-(2 worker processes) on a free loopback port, and drives each endpoint with ``wrk`` for
+synthetic designations and 1,000,000 synthetic firms (enterprise table), starts ``parklink
+serve --workers 2`` (``--server uvicorn``: ``uvicorn --workers 2``) on a free loopback port,
+waits until every worker has finished its start-up, and drives each endpoint with ``wrk`` for
 ``--seconds`` (default 30). Targets from the issue: lists and details >= 1,000 req/s with
 p99 < 50 ms and no errors; dashboard p99 < 200 ms. The baseline in the same run is
 ``/api/health`` (the framework's ceiling on this machine: no database work), and the
@@ -269,6 +270,43 @@ def wait_up(base: str, timeout: float = 90.0) -> None:
     raise RuntimeError("server did not come up")
 
 
+def start_server(url: str, data_dir: Path, *, workers: int, server: str = "parklink",
+                 env: dict[str, str] | None = None, timeout: float = 180.0) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the web server on ``url`` on a free loopback port and wait until *every* worker
+    has finished its start-up (warm-up included): a load test that starts earlier measures a
+    server with fewer workers. ``server``: ``parklink`` is ``parklink serve --workers N``
+    (one listening socket per worker, :mod:`parklink.web.server`; ready = N listening
+    sockets); ``uvicorn`` is ``uvicorn parklink.web.asgi:app --workers N`` (one shared
+    socket; ready = N "Application startup complete" lines in its log). Returns the process
+    (its own process group: ``os.killpg`` ends the workers too) and the base URL."""
+    from parklink.web.server import listening_pids
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(data_dir), **(env or {})}
+    log = tempfile.NamedTemporaryFile(prefix="parklink-server-", suffix=".log", delete=False)  # noqa: SIM115
+    if server == "parklink":
+        cmd = [sys.executable, "-c", "from parklink.cli import main; main()", "serve", "--database", url,
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--log-level", "info", "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        if server == "parklink":
+            ready = len(set(listening_pids(port))) >= workers
+        else:
+            ready = Path(log.name).read_text(errors="replace").count("Application startup complete") >= workers
+        if ready:
+            break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("server did not come up: " + Path(log.name).read_text(errors="replace")[-2000:])
+        time.sleep(0.2)
+    wait_up(base)
+    return proc, base
+
+
 LUA_RANDOM = """
 math.randomseed(42)
 request = function()
@@ -322,6 +360,9 @@ def main() -> None:
     ap.add_argument("--firms", type=int, default=200_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--server", choices=("parklink", "uvicorn"), default="parklink",
+                    help="parklink serve --workers N (one listening socket per worker; default) or uvicorn "
+                         "--workers N (one shared socket: connections opened together land mostly on one worker)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     ap.add_argument("--rate", type=float, default=None,
                     help="pace wrk to about this many requests per second in all (e.g. 1000, the throughput "
@@ -398,27 +439,16 @@ def print_repeats(runs: list[dict[str, dict[str, float]]]) -> None:
 
 
 def server_run(url: str, data_dir: Path, args: argparse.Namespace, *, cpu_after: bool) -> dict[str, dict[str, float]]:
-    """Start uvicorn on ``url``, drive every endpoint with wrk (cold caches), stop it; the
-    results per endpoint (``run_wrk``), printed with the targets of issue 12."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": url, "PARKLINK_DATA_DIR": str(data_dir),
-           "PARKLINK_WEB_ANALYSIS_WAIT_S": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-        env=env,
-        start_new_session=True,  # its own process group: the cleanup below ends the workers too
-    )
+    """Start the server on ``url`` (:func:`start_server`), drive every endpoint with wrk (cold
+    response caches), stop it; the results per endpoint (``run_wrk``), printed with the
+    targets of issue 12."""
+    server, base = start_server(url, data_dir, workers=args.workers, server=args.server,
+                                env={"PARKLINK_WEB_ANALYSIS_WAIT_S": "0"})
     try:
-        wait_up(base)
         n = args.parks - 1
         pages = max(1, args.parks // 50)
-        # warm up (one request per endpoint and worker: templates, statements, version pool);
-        # not the park page: its first view starts the background analyses of every park
-        for path in ("/", "/parks", "/api/parks?page_size=50", "/api/parks/bench-00001", "/api/health"):
-            for _ in range(3):
-                urllib.request.urlopen(base + path, timeout=170).read()
+        # no warm-up requests from here: each worker warmed itself at start-up (parklink.web.warmup,
+        # which forgets its answers), so every endpoint below starts with cold response caches
         cases = [
             ("health (baseline: no database work)", "/api/health", None),
             ("park list /api/parks?page=R&page_size=50", "/api/parks",
@@ -436,7 +466,7 @@ def server_run(url: str, data_dir: Path, args: argparse.Namespace, *, cpu_after:
         ]
         results = {}
         dialect = url.split(":", 1)[0]
-        print(f"\n{dialect}: {args.parks} parks, {args.firms} firms, uvicorn x{args.workers}, wrk -t1 -c{args.connections} "
+        print(f"\n{dialect}: {args.parks} parks, {args.firms} firms, {args.server} x{args.workers}, wrk -t1 -c{args.connections} "
               f"{args.seconds}s each, 2 cores (shared with the load generator)"
               + (f", paced to about {args.rate:.0f} req/s" if args.rate else ", as fast as answered"))
         def measure(label: str, path: str, lua: str | None) -> None:

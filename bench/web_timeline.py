@@ -1,8 +1,8 @@
 """Web latency timeline (issue 12): when, after a server starts, the slow requests happen.
 
-Starts uvicorn (2 workers) on a database loaded by ``bench/web_load.py``, warms it as that
-benchmark does, then sends GETs from 16 threads (keep-alive ``http.client`` connections),
-each paced to one request every ``16 / rate`` s (default: about 1,000 req/s in all), for
+Starts the server (``parklink serve --workers 2``, ready when both workers have warmed
+themselves: ``web_load.start_server``) on a database loaded by ``bench/web_load.py``, then
+sends GETs from 16 threads (keep-alive ``http.client`` connections), each paced to one request every ``16 / rate`` s (default: about 1,000 req/s in all), for
 ``--seconds``. Prints p50/p99/max and, per half second since the start, the number of
 requests and of those slower than ``--slow`` ms. ``{n}`` in the path becomes a random park
 number (00000-09999), ``{p}`` a random page (1-200).
@@ -20,20 +20,17 @@ import http.client
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from web_load import free_port, wait_up
+from web_load import start_server
 
 CONNECTIONS = 16
-WARM_PATHS = ("/", "/parks", "/api/parks?page_size=50", "/api/parks/bench-00001", "/api/health")
 
 
 def client(port: int, path: str, interval: float, until: float, start: float, rows: list[tuple[float, float]],
@@ -60,21 +57,15 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rate", type=float, default=1000.0, help="requests per second in all (about)")
+    ap.add_argument("--server", choices=("parklink", "uvicorn"), default="parklink",
+                    help="parklink serve --workers 2 (default) or uvicorn --workers 2 (bench/web_load.py --server)")
     ap.add_argument("--slow", type=float, default=20.0, help="ms above which a request counts as slow")
     args = ap.parse_args()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PARKLINK_WEB_DATABASE_URL": args.database, "PARKLINK_DATA_DIR": str(args.data_dir),
-           "PARKLINK_WEB_ANALYSIS_WAIT_S": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "parklink.web.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--log-level", "warning", "--no-access-log"], env=env, start_new_session=True)
+    server, base = start_server(args.database, args.data_dir, workers=2, server=args.server,
+                                env={"PARKLINK_WEB_ANALYSIS_WAIT_S": "0"})
+    port = int(base.rsplit(":", 1)[1])
     rows: list[tuple[float, float]] = []
     try:
-        wait_up(base)
-        for path in WARM_PATHS:
-            for _ in range(3):
-                urllib.request.urlopen(base + path, timeout=170).read()
         start = time.perf_counter()
         threads = [threading.Thread(target=client, args=(port, args.path, CONNECTIONS / args.rate,
                                                           start + args.seconds, start, rows, k))

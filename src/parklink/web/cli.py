@@ -30,7 +30,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (监听地址).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port (端口).")] = 8000,
     database: DatabaseOpt = None,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes (进程数).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Worker processes (进程数); on Linux each has its own listening socket.")] = 1,
 ) -> None:
     """Start the web application and API (网页应用与接口); loads the embedded dataset into an empty database."""
     import uvicorn
@@ -56,13 +56,23 @@ def serve(
         from parklink.web.app import THROTTLE_FILE_ENV
 
         os.environ["PARKLINK_WEB_DATABASE_URL"] = url
+        from parklink.errors import ConfigError
+        from parklink.web.server import serve_workers
+
         with tempfile.TemporaryDirectory(prefix="parklink-throttle-") as run_dir:  # one per server run
             os.environ[THROTTLE_FILE_ENV] = str(Path(run_dir) / "login-throttle.sqlite")
             try:
-                uvicorn.run("parklink.web.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                            **options)
+                with user_errors():
+                    try:  # one listening socket per worker: connections spread over them evenly
+                        code = serve_workers("parklink.web.asgi:app", host=host, port=port, workers=workers,
+                                             log_level="warning", **options)
+                    except OSError as exc:
+                        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                          f"(无法监听该地址)") from None
             finally:  # the file goes with the run: never leave its path behind
                 os.environ.pop(THROTTLE_FILE_ENV, None)
+        if code:
+            raise typer.Exit(code)
     else:
         from parklink.web.app import create_app, freeze_startup_objects
 
