@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 
 from parklink import tables as t
+
+T = TypeVar("T")
 
 
 def canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -180,3 +185,27 @@ def tiny_coconstruction() -> dict[str, pd.DataFrame]:
     return {"parks_in_park": pip, "benefit_sharing": sharing, "sharing_realised": realised,
             "smart_recognitions": recognitions, "maturity_assessments": assessments,
             "smart_aggregates": aggregates, "platforms": platforms}
+
+
+def run_together(n: int, task: Callable[[], T]) -> list[T]:
+    """Run ``task`` in ``n`` threads released at the same moment (a barrier), and return
+    their results (in the order they finished); an exception in a thread fails the call."""
+    start = threading.Barrier(n)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(task())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

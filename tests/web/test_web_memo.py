@@ -3,10 +3,11 @@ version, even when many requests miss it at the same moment (single flight)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from types import SimpleNamespace
 from typing import Any
+
+from parklink.testing import run_together
 
 
 def _request() -> Any:
@@ -24,18 +25,7 @@ def test_concurrent_misses_compute_once_and_share_the_value() -> None:
         time.sleep(0.2)  # the window in which the other requests miss too
         return object()
 
-    start = threading.Barrier(8)
-    got: list[object] = []
-
-    def view() -> None:
-        start.wait()
-        got.append(_memo(request, "registry-index", (1,), compute))
-
-    threads = [threading.Thread(target=view) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    got = run_together(8, lambda: _memo(request, "registry-index", (1,), compute))
     assert len(calls) == 1
     assert len(got) == 8 and len({id(v) for v in got}) == 1
 

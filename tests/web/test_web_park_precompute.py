@@ -187,10 +187,9 @@ def test_concurrent_cold_lookups_load_the_stored_result_once(template_db: Path, 
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker that did not compute the table (here: the in-process tables forgotten) and
     gets 8 park-page requests at once loads the stored result once; all 8 get that table."""
-    import threading
-
     from sqlalchemy.orm import sessionmaker
 
+    from parklink.testing import run_together
     from parklink.web import park_precompute as pp
     from parklink.web.park_analyses import clear_cache
 
@@ -213,19 +212,11 @@ def test_concurrent_cold_lookups_load_the_stored_result_once(template_db: Path, 
         return real(doc)
 
     monkeypatch.setattr(pp, "table_from_json", slow_load)
-    start = threading.Barrier(8)
-    found: list[pp.Lookup] = []
-
-    def view() -> None:
+    def view() -> pp.Lookup:
         with sessions() as session:
-            start.wait()
-            found.append(pp.lookup(sessions, session, wait_s=0.0))
+            return pp.lookup(sessions, session, wait_s=0.0)
 
-    threads = [threading.Thread(target=view) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found = run_together(8, view)
     assert len(loads) == 1
     assert [f.state for f in found] == ["ready"] * 8
     assert len({id(f.table) for f in found}) == 1

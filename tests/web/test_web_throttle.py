@@ -175,20 +175,20 @@ def test_workers_sharing_the_throttle_file_share_one_budget(tmp_path: Path) -> N
 
 def test_serve_with_workers_gives_them_one_throttle_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """``parklink serve --workers N`` points every worker at one throttle file of that run."""
-    import uvicorn
-
     from parklink.web import cli as web_cli
+    from parklink.web import server
     from parklink.web.app import THROTTLE_FILE_ENV, _throttle_file
 
     seen: dict[str, object] = {}
 
-    def fake_run(target: object, **kw: object) -> None:
+    def fake_serve(target: object, **kw: object) -> int:
         import os
 
         seen["target"], seen["workers"], seen["file"] = target, kw.get("workers"), os.environ.get(THROTTLE_FILE_ENV)
         seen["resolved"] = _throttle_file()
+        return 0
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(server, "serve_workers", fake_serve)
     monkeypatch.delenv(THROTTLE_FILE_ENV, raising=False)
     monkeypatch.setattr(web_cli, "_first_admin_hint", lambda url: None)
     monkeypatch.setattr("parklink.store.db.is_initialised", lambda url: True)

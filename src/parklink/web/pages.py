@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from parklink import tables as t
-from parklink.errors import ParklinkError, ValidationError
+from parklink.errors import ValidationError
 from parklink.programme.zones_sql import ZoneIndex
 from parklink.store import models as m
 from parklink.vocab import (
@@ -273,15 +273,13 @@ class _RegistryIndex:
             self.designations.setdefault(park_id, []).append(designation_id)
 
 
-def _registry_index(session: Any, request: Request | None, registry_version: tuple[int, ...]) -> _RegistryIndex:
-    """The :class:`_RegistryIndex` of ``registry_version`` (read before it): kept in the
-    app's state for the pages, read afresh without a request."""
-    if request is None:
-        return _RegistryIndex(session)
+def _registry_index(session: Any, request: Request, registry_version: tuple[int, ...]) -> _RegistryIndex:
+    """The :class:`_RegistryIndex` of ``registry_version`` (read before it), kept in the
+    app's state for the pages."""
     return _memo(request, "registry-index", registry_version, lambda: _RegistryIndex(session))
 
 
-def _park_context(session: Any, park_id: str, request: Request | None = None,
+def _park_context(session: Any, park_id: str, request: Request,
                   registry_version: tuple[int, ...] | None = None) -> dict[str, Any]:
     if registry_version is None:
         registry_version = current_versions(session, LIST_DOMAINS)  # before any content is read
@@ -355,30 +353,19 @@ def eval_cells(row: dict[str, Any]) -> Markup:
     return Markup("".join(cells))
 
 
-def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[str, Any]:
+def _park_analyses(session: Any, park_id: str, request: Request) -> dict[str, Any]:
     """The park page's analysis sections: evaluation (score, rank, explain rows), accessibility
-    (hours to the polar cores and the nearest hubs) and the chain-diagnosis configuration of
-    ``chains.js`` (jobs API, or the cached diagnosis); each is None with a reason when it
-    cannot be computed on the current data."""
-    from parklink.web import park_analyses as pa
+    (hours to the polar cores and the nearest hubs) from the table computed in the background
+    (:mod:`parklink.web.park_precompute`; the computation's state while it runs), and the
+    chain-diagnosis configuration of ``chains.js`` (jobs API, or the cached diagnosis); each
+    is None with a reason when it cannot be computed on the current data."""
     from parklink.web import park_precompute as pp
     from parklink.web.pages_chains import diagnosis_config, json_script
 
     out: dict[str, Any] = {"evaluation": None, "evaluation_error": None, "access": None, "access_error": None,
                            "analyses": None, "eval_cells": eval_cells}
-    found = pp.lookup(web_state(request).sessions, session) if request is not None else None
-    if found is None:  # no request (not a page): compute here
-        try:
-            ev = pa.park_evaluation(session)
-            out["evaluation"] = None if ev is None else pa.evaluation_view(ev, park_id)
-        except (ParklinkError, ValueError) as exc:
-            out["evaluation_error"] = str(exc)
-        try:
-            acc = pa.park_accessibility(session)
-            out["access"] = None if acc is None else pa.accessibility_view(acc, park_id)
-        except (ParklinkError, ValueError) as exc:
-            out["access_error"] = str(exc)
-    elif found.table is not None:
+    found = pp.lookup(web_state(request).sessions, session)
+    if found.table is not None:
         table = found.table
         out["evaluation"] = table.evaluation_view(park_id)
         out["evaluation_error"] = table.evaluation_error
@@ -387,10 +374,9 @@ def _park_analyses(session: Any, park_id: str, request: Request | None) -> dict[
     else:  # computing in the background (or failed): the page says so and polls the job
         out["analyses"] = {"state": found.state, "job_id": found.job_id, "progress": found.progress,
                            "error": found.error}
-    if request is not None:
-        out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8,
-                                                           office=_principal(request, session).is_office))
-        out["chain_labels"], out["chain_names_json"] = _constant_scripts()
+    out["chain_config"] = json_script(diagnosis_config(request, session, f"park:{park_id}", None, None, top_gaps=8,
+                                                       office=_principal(request, session).is_office))
+    out["chain_labels"], out["chain_names_json"] = _constant_scripts()
     return out
 
 
