@@ -10,9 +10,14 @@ draws, P(top 20), seed 20200611 — and therefore show the same scores.
 Fingerprint (:class:`Fingerprint`): the data version of the registry (``db:<n>`` or
 ``embedded:<digest>``) with a content digest of the registry frames, the firm-data
 fingerprint (:meth:`parklink.firmdata.FirmDataset.version`, ``absent`` without one) and a
-hash of the configuration (SHA-256 of its canonical JSON). Two results with equal
-fingerprints were computed from the same inputs with the same configuration, so they are
-equal (every analysis is deterministic given its seed).
+hash of the configuration (SHA-256 of its canonical JSON). Its ``digest`` combines the
+content digest, the firm-data fingerprint and the configuration hash — what the result was
+computed from — and not the data version, which says when the inputs were read (every
+committed write moves it, also a write to data the analysis does not read). Two results with
+equal digests were computed from the same inputs with the same configuration, so they are
+equal (every analysis is deterministic given its seed); a result kept across an unrelated
+write (e.g. the park page's table after a promotion write) and one computed after it carry
+the same digest and different data versions.
 """
 
 from __future__ import annotations
@@ -301,8 +306,10 @@ class Fingerprint:
 
     @property
     def digest(self) -> str:
-        """One string for the whole fingerprint (SHA-256, 16 hex digits)."""
-        text = f"{self.data_version}|{self.registry}|{self.firms}|{self.config}"
+        """One string for what the result was computed from: SHA-256 (16 hex digits) of the
+        registry content digest, the firm-data fingerprint and the configuration hash (not
+        the data version: see the module docstring)."""
+        text = f"{self.registry}|{self.firms}|{self.config}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, str]:

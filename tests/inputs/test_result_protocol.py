@@ -80,6 +80,14 @@ def test_fingerprint_follows_data_firms_and_configuration(inputs: Inputs, tmp_pa
     parks.loc[0, "area_km2"] = 999.0
     changed = replace(inputs, frames={**inputs.frames, "parks": parks}, _memo={})
     assert fingerprint(changed, EvaluationConfig()).registry != base.registry
+    # the digest is what the result was computed from: content, firm data, configuration —
+    # each moves it; the data version (when the inputs were read) does not
+    assert len({base.digest, fingerprint(changed, EvaluationConfig()).digest,
+                fingerprint(no_firms, EvaluationConfig()).digest,
+                fingerprint(inputs, EvaluationConfig(travel_time="geodesic")).digest}) == 4
+    later = replace(inputs, data_version="db:999", _memo={})
+    assert fingerprint(later, EvaluationConfig()).digest == base.digest
+    assert fingerprint(later, EvaluationConfig()).data_version == "db:999" != base.data_version
     # explicit weights are normalised: proportional weights are one configuration
     a = EvaluationConfig(weights=(("park_level", 2.0), ("area_km2", 2.0)))
     b = EvaluationConfig(weights=(("area_km2", 1.0), ("park_level", 1.0)))

@@ -16,6 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from parklink.configs import EvaluationConfig, fingerprint
+from parklink.inputs import read_inputs
 from parklink.promotion import service
 from parklink.store import models as m
 from parklink.store.db import session_scope
@@ -77,6 +79,7 @@ def test_promotion_write_keeps_park_caches(app_client: TestClient, web_url: str)
     cache = response_cache(app_client.app)
     assert cache is not None
 
+    computed = fingerprint(read_inputs(web_url), EvaluationConfig())  # the inputs the table was computed from
     _promotion_write(web_url)
 
     hits = cache.hits
@@ -88,6 +91,11 @@ def test_promotion_write_keeps_park_caches(app_client: TestClient, web_url: str)
     assert _eval(again) == shown
     assert _analysis_jobs(web_url) == jobs  # no new computation of every park
     assert dict(pp._tables) == tables
+    # one answer: the kept table's fingerprint is the one an analysis run now would carry
+    # (same inputs, same configuration), although the data version has moved since
+    now = fingerprint(read_inputs(web_url), EvaluationConfig())
+    assert now.digest == shown[1] == computed.digest
+    assert now.data_version != computed.data_version
     # the promotion pages themselves do see the write (their domain moved)
     with session_scope(web_url) as s:
         assert s.get(m.Project, "PX") is not None

@@ -54,7 +54,7 @@ def test_sessions_and_policy_on_both_databases(any_client: TestClient) -> None:
     office = token_headers(c, "office")
     manager = token_headers(c, "manager")
     with c.app.state.web.sessions() as s:  # type: ignore[attr-defined]
-        ids = dict(s.execute(select(m.User.username, m.User.id)).tuples().all())
+        ids = {str(name): int(uid) for name, uid in s.execute(select(m.User.username, m.User.id))}
     assert c.patch(f"/api/users/{ids['office']}", json={"active": False}, headers=office).status_code == 409
     assert c.patch(f"/api/users/{ids['manager']}", json={"active": 0}, headers=office).status_code == 422
     assert c.patch("/api/parks/sc-a", json={"level": "national"}, headers=manager).status_code == 403
