@@ -69,6 +69,8 @@ from parklink.datasets import chengyu
 from parklink.settings import get_settings
 from parklink.store.db import get_engine, session_scope, upgrade
 from parklink.store.io import write_frame
+from parklink.web.warmup import asgi_get as _asgi_get
+from parklink.web.warmup import forget_answers
 
 TARGET_RPS = 1000.0
 P99_API_MS = 50.0  # issue 12: API p99 < 50 ms (park list and detail, cold cache included)
@@ -151,29 +153,6 @@ def build(url: str, *, n_parks: int, n_firms: int, seed: int = 7) -> None:
     print(f"loaded {n_parks} parks, {n_des} designations, {n_firms} firms in {time.perf_counter() - t0:.0f} s")
 
 
-async def _asgi_get(app: Any, path: str, query: str = "") -> tuple[int, bytes]:
-    """One GET through the ASGI app in this process; the status code and the body."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-             "root_path": "", "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80)}
-    status = 0
-    body: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        elif message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(body)
-
-
 def api_cases(n_parks: int) -> dict[str, Any]:
     """The in-process API cases: name -> (random.Random -> (path, query))."""
     pages = max(1, n_parks // 50)
@@ -195,15 +174,8 @@ def park_page_cases(n_parks: int) -> dict[str, Any]:
 def _clear_caches(app: Any) -> None:
     """Empty the response cache and the rendered public pages (not the analyses or the
     per-domain memos: those are what the first request after a write to *another* domain
-    finds too)."""
-    from parklink.web.cache import response_cache
-
-    cache = response_cache(app)
-    assert cache is not None
-    cache.clear()
-    state = app.state.web.cache
-    for key in [k for k in list(state) if k == "public-pages" or (isinstance(k, tuple) and k[0] == "dashboard-html")]:
-        state.pop(key, None)
+    finds too); the warm-up's own :func:`~parklink.web.warmup.forget_answers`."""
+    forget_answers(app)
 
 
 def inprocess(url: str, cases: dict[str, Any], *, requests: int = 300) -> dict[str, tuple[float, float]]:

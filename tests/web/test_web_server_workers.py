@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from parklink.web.server import (
+    ESTABLISHED,
     bind_reuse_port,
     listening_pids,
     reuse_port_supported,
     serve_workers,
-    socket_inodes,
+    socket_pids,
 )
 
 pytestmark = pytest.mark.skipif(not reuse_port_supported(), reason="SO_REUSEPORT (Linux) only")
@@ -36,13 +37,7 @@ def _free_port() -> int:
 
 def _connections_per_pid(port: int) -> Counter[int]:
     """Established TCP connections whose local port is ``port``, by the process holding them."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
-            inodes.add(fields[9])
-    held: Counter[int] = Counter(pid for pid, inode in socket_inodes() if inode in inodes)
-    return +held
+    return Counter(socket_pids(port, ESTABLISHED))
 
 
 def _wait_workers(port: int, n: int, proc: subprocess.Popen[bytes], timeout: float = 120,

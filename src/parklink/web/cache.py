@@ -40,7 +40,8 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -453,6 +454,30 @@ def _version_number(version: Any) -> int:
     return version if isinstance(version, int) else hash(version)
 
 
+class Flights(dict[Any, threading.Lock]):
+    """The locks of computations in flight, by key (*single flight*): :meth:`hold` lets one
+    thread at a time through per key, so the threads that miss a value together wait for
+    the first one's work and then find its result instead of each doing it. A key's lock is
+    dropped when its holder is done, so the dict holds only keys in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: Any) -> Iterator[None]:
+        """Hold ``key``'s lock (waiting while another thread holds it)."""
+        with self._guard:
+            flight = self.setdefault(key, threading.Lock())
+        try:
+            with flight:
+                yield
+        finally:
+            with self._guard:
+                if self.get(key) is flight:
+                    del self[key]
+
+
 class SingleFlightMemo:
     """Computed values by key: a bounded LRU (thread-safe, per process) that computes a
     missing key once even when many threads miss it at the same time (*single flight*: the
@@ -468,7 +493,7 @@ class SingleFlightMemo:
         self.max_entries = max_entries
         self._values: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._flights: dict[Any, threading.Lock] = {}
+        self._flights = Flights()
 
     def get(self, key: Any, compute: Callable[[], T], *, single_flight: bool = True) -> T:
         """The value under ``key``, ``compute()`` stored under it on a miss. With
@@ -478,20 +503,14 @@ class SingleFlightMemo:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]  # type: ignore[no-any-return]
-            flight = self._flights.setdefault(key, threading.Lock()) if single_flight else None
-        if flight is None:
+        if not single_flight:
             return self._store(key, compute())
-        with flight:
+        with self._flights.hold(key):
             with self._lock:
                 if key in self._values:
                     self._values.move_to_end(key)
                     return self._values[key]  # type: ignore[no-any-return]
-            try:
-                return self._store(key, compute())
-            finally:
-                with self._lock:
-                    if self._flights.get(key) is flight:
-                        del self._flights[key]
+            return self._store(key, compute())
 
     def _store(self, key: Any, value: T) -> T:
         with self._lock:

@@ -34,7 +34,7 @@ from parklink.vocab import (
     PROVINCE_NAMES,
 )
 from parklink.web import accounts, policy, registry
-from parklink.web.cache import PageCache, current_versions, normalised_query
+from parklink.web.cache import Flights, PageCache, current_versions, normalised_query
 from parklink.web.deps import (
     CSRF_COOKIE,
     DEVICE_COOKIE,
@@ -114,7 +114,7 @@ def _cocon_dashboard(request: Request, session: Any) -> list[dict[str, Any]]:
                  lambda: dashboard_tables(session))
 
 
-_MEMO_FLIGHTS = threading.Lock()
+_MEMO_FLIGHTS = Flights()
 
 
 def _memo(request: Request, name: str, version: Any, compute: Callable[[], T]) -> T:
@@ -127,9 +127,7 @@ def _memo(request: Request, name: str, version: Any, compute: Callable[[], T]) -
     hit = cache.get(name)
     if hit is not None and hit[0] == version:
         return hit[1]  # type: ignore[no-any-return]
-    with _MEMO_FLIGHTS:
-        flight: threading.Lock = cache.setdefault(("memo-flight", name), threading.Lock())
-    with flight:
+    with _MEMO_FLIGHTS.hold(name):
         hit = cache.get(name)
         if hit is not None and hit[0] == version:
             return hit[1]  # type: ignore[no-any-return]

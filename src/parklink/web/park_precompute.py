@@ -60,7 +60,7 @@ from parklink.logistics.access import HUB_KINDS, POLAR_CORES
 from parklink.store import models as m
 from parklink.vocab import METHOD_NAMES
 from parklink.web import jobs
-from parklink.web.cache import current_versions
+from parklink.web.cache import Flights, current_versions
 
 log = logging.getLogger("parklink.web.park_precompute")
 
@@ -305,7 +305,7 @@ _done: dict[tuple[str, int, str], threading.Event] = {}
 _lock = threading.Lock()
 _runners: dict[int, jobs.JobRunner] = {}
 _computing: dict[tuple[str, int, str], tuple[float, Lookup]] = {}
-_flights: dict[tuple[str, int, str], threading.Lock] = {}
+_flights = Flights()
 RECHECK_S = 1.0
 """While computing, the job's state is re-read at most this often per process (seconds)."""
 
@@ -440,28 +440,21 @@ def lookup(sessions: sessionmaker[Session], session: Session, *, wait_s: float |
     known = _known(key)
     if known is not None:
         return known
-    with _lock:
-        flight = _flights.setdefault(key, threading.Lock())
     # single flight: one job look-up (and load of the stored result) per key and process at a
     # time. A cold worker takes many park-page requests at once; each loading the stored
     # table itself (about 40 ms of CPU each, all holding the GIL by turns) stalled every
     # request of the process for up to a second under load.
-    with flight:
-        try:
-            known = _known(key)
-            if known is not None:
-                return known
-            found = _lookup_job(sessions, session, key, firm_version, wait_s)
-            with _lock:
-                if found.state == "computing":
-                    _computing[key] = (time.monotonic(), found)
-                else:
-                    _computing.pop(key, None)
-            return found
-        finally:
-            with _lock:
-                if _flights.get(key) is flight:
-                    del _flights[key]
+    with _flights.hold(key):
+        known = _known(key)
+        if known is not None:
+            return known
+        found = _lookup_job(sessions, session, key, firm_version, wait_s)
+        with _lock:
+            if found.state == "computing":
+                _computing[key] = (time.monotonic(), found)
+            else:
+                _computing.pop(key, None)
+        return found
 
 
 def _known(key: tuple[str, int, str]) -> Lookup | None:

@@ -65,9 +65,13 @@ def bind_reuse_port(host: str, port: int) -> socket.socket:
     return sock
 
 
-def listening_pids(port: int) -> list[int]:
-    """The processes with a listening TCP socket on ``port`` (one entry per socket; Linux
-    ``/proc``): with :func:`serve_workers`, one per worker that has finished its start-up."""
+#: TCP states as ``/proc/net/tcp`` writes them.
+LISTEN, ESTABLISHED = "0A", "01"
+
+
+def socket_pids(port: int, state: str = LISTEN) -> list[int]:
+    """The processes holding a TCP socket in ``state`` whose local port is ``port``, one
+    entry per socket (Linux ``/proc``)."""
     inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -76,12 +80,18 @@ def listening_pids(port: int) -> list[int]:
             continue
         for line in lines:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
                 inodes.add(fields[9])
-    return sorted(pid for pid, inode in socket_inodes() if inode in inodes)
+    return sorted(pid for pid, inode in _socket_inodes() if inode in inodes)
 
 
-def socket_inodes() -> list[tuple[int, str]]:
+def listening_pids(port: int) -> list[int]:
+    """The processes with a listening TCP socket on ``port`` (one entry per socket): with
+    :func:`serve_workers`, one per worker that has finished its start-up."""
+    return socket_pids(port, LISTEN)
+
+
+def _socket_inodes() -> list[tuple[int, str]]:
     """(pid, inode) of every socket this user's processes hold (Linux ``/proc``)."""
     held: list[tuple[int, str]] = []
     for proc in Path("/proc").iterdir():

@@ -57,15 +57,17 @@ class WarmReport:
                 + (f"; not 200: {', '.join(failed)}" if failed else ""))
 
 
-async def _get(app: Any, target: str) -> int:
-    """GET ``target`` through the whole application in-process (no socket); its status."""
-    path, _, query = target.partition("?")
+async def asgi_get(app: Any, path: str, query: str = "") -> tuple[int, bytes]:
+    """One GET of ``path`` (with ``query``) through the whole application in this process
+    (no socket, anonymous); the status code and the body. Also the benchmarks' in-process
+    client (``bench/web_load.py``)."""
     scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
              "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": query.encode(), "root_path": "", "server": ("127.0.0.1", 0),
+             "query_string": query.encode(), "root_path": "", "server": ("127.0.0.1", 80),
              "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"parklink-warmup")],
-             "client": ("127.0.0.1", 0), "state": {}}
+             "client": ("127.0.0.1", 1), "state": {}}
     status = 0
+    body: list[bytes] = []
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -79,9 +81,11 @@ async def _get(app: Any, target: str) -> int:
         nonlocal status
         if message["type"] == "http.response.start":
             status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status
+    return status, b"".join(body)
 
 
 def compile_templates() -> int:
@@ -131,8 +135,9 @@ async def warm_process(app: Any) -> WarmReport:
         if report.park_page:
             paths += [f"/parks/{first}", f"/parks/{first}?lang=en"]
     t0 = time.perf_counter()
-    for path in paths:
-        report.requests.append((path, await _get(app, path)))
+    for target in paths:
+        path, _, query = target.partition("?")
+        report.requests.append((target, (await asgi_get(app, path, query))[0]))
     report.timings_ms["requests"] = 1000 * (time.perf_counter() - t0)
     forget_answers(app)
     return report
